@@ -1,0 +1,34 @@
+//! lockstep's plug: the block model ([`model`]), the [`Executor`] trait, and, behind the
+//! `revm` feature, the bundled executors: [`sequential`] (the reference) and Block-STM.
+//!
+//! A third-party executor depends on this crate with `default-features = false` and gets
+//! the model and the trait without our revm.
+
+pub mod model;
+mod plug;
+pub mod schedule;
+pub mod trie;
+
+pub use model::*;
+pub use plug::{ExecError, Executor, RunControl};
+pub use trie::KECCAK_EMPTY;
+
+#[cfg(feature = "revm")]
+mod revm_env;
+#[cfg(feature = "revm")]
+pub mod sequential;
+
+#[cfg(feature = "revm")]
+pub use sequential::Sequential;
+
+/// The bundled executors by name.
+#[cfg(feature = "revm")]
+pub fn bundled(name: &str) -> Option<std::sync::Arc<dyn Executor>> {
+    match name {
+        "sequential" => Some(std::sync::Arc::new(Sequential)),
+        _ => None,
+    }
+}
+
+#[cfg(feature = "revm")]
+pub const BUNDLED: &[&str] = &["sequential"];

@@ -1,0 +1,69 @@
+//! The plug: what an executor implements and what it is given to run.
+
+use crate::model::{BlockInput, BlockOutput};
+use crate::schedule::ScheduleHook;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A block executor under test, or the reference.
+///
+/// `execute` must be deterministic in its output (not its stats): the same `BlockInput`
+/// gives the same `BlockOutput::outcomes` and `post_state` whatever the thread count or
+/// interleaving. That promise is what lockstep checks.
+pub trait Executor: Send + Sync {
+    /// A short stable name, used on the command line and in reports.
+    fn name(&self) -> &str;
+
+    /// A version string for repro bundles (crate version, revm version...).
+    fn version(&self) -> String {
+        String::from("unknown")
+    }
+
+    fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError>;
+}
+
+/// How to run one block.
+#[derive(Clone, Default)]
+pub struct RunControl {
+    /// Worker threads; 0 means the executor's default.
+    pub threads: usize,
+    /// Called at the executor's semantic points (controlled schedules, delay injection).
+    pub hook: Option<Arc<dyn ScheduleHook>>,
+    /// An executor still running past this point may give up with `ExecError::Deadline`;
+    /// the harness reports an overrun as a hang either way.
+    pub deadline: Option<Instant>,
+}
+
+impl RunControl {
+    pub fn with_threads(threads: usize) -> Self {
+        RunControl { threads, ..Default::default() }
+    }
+
+    pub fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+impl std::fmt::Debug for RunControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunControl")
+            .field("threads", &self.threads)
+            .field("hook", &self.hook.is_some())
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}
+
+/// A block the executor could not run at all (as opposed to an invalid transaction, which
+/// is a `TxOutcome::Rejected` and part of a normal output).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    #[error("unsupported input: {0}")]
+    Unsupported(String),
+    #[error("invalid block environment: {0}")]
+    InvalidBlock(String),
+    #[error("deadline passed")]
+    Deadline,
+    #[error("internal error: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,74 @@
+//! Commitments of the model: the Merkle-Patricia state root and the logs hash, via alloy-trie
+//! and alloy-rlp, exactly as the official fixtures compute them.
+
+use crate::model::{Account, State};
+use alloy_primitives::{B256, Log, keccak256};
+use alloy_trie::TrieAccount;
+use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
+
+/// `keccak256` of the empty string: the code hash of an account without code.
+pub const KECCAK_EMPTY: B256 = alloy_trie::KECCAK_EMPTY;
+
+pub fn storage_root(account: &Account) -> B256 {
+    storage_root_unhashed(
+        account
+            .storage
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| (B256::from(*k), *v)),
+    )
+}
+
+pub fn trie_account(account: &Account) -> TrieAccount {
+    TrieAccount {
+        nonce: account.nonce,
+        balance: account.balance,
+        storage_root: storage_root(account),
+        code_hash: account.code_hash(),
+    }
+}
+
+pub fn state_root(state: &State) -> B256 {
+    state_root_unhashed(state.iter().map(|(a, acc)| (*a, trie_account(acc))))
+}
+
+/// `keccak256(rlp(logs))`, the `logs` field of a state test's post entry.
+pub fn logs_hash(logs: &[Log]) -> B256 {
+    let mut out = Vec::with_capacity(alloy_rlp::list_length(logs));
+    alloy_rlp::encode_list(logs, &mut out);
+    keccak256(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{U256, address, b256};
+
+    #[test]
+    fn empty_state_has_the_empty_trie_root() {
+        assert_eq!(
+            state_root(&State::new()),
+            b256!("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
+        );
+    }
+
+    #[test]
+    fn no_logs_hash_is_keccak_of_empty_list() {
+        assert_eq!(
+            logs_hash(&[]),
+            b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347")
+        );
+    }
+
+    #[test]
+    fn zero_slots_do_not_change_the_root() {
+        let a = address!("0x1000000000000000000000000000000000000000");
+        let mut s = State::new();
+        s.insert(a, Account { balance: U256::from(1), ..Default::default() });
+        let before = state_root(&s);
+        s.get_mut(&a).unwrap().storage.insert(U256::from(7), U256::ZERO);
+        assert_eq!(before, state_root(&s));
+        s.get_mut(&a).unwrap().storage.insert(U256::from(7), U256::from(1));
+        assert_ne!(before, state_root(&s));
+    }
+}

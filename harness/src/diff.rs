@@ -1,0 +1,262 @@
+//! Comparison of two block outputs, first difference first: per-transaction outcome, then
+//! cumulative gas, then the post-state account by account and slot by slot. Equal state with
+//! different receipts is a divergence (known-bugs #18), which is why receipts come first.
+
+use alloy_primitives::{Address, U256};
+use lockstep_executors::{Account, BlockOutput, TxIndex, TxOutcome};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Which part of a transaction's outcome differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OutcomeField {
+    /// Executed on one side, rejected on the other.
+    Inclusion,
+    RejectKind,
+    Status,
+    GasUsed,
+    LogCount,
+    Log,
+    Output,
+    CreatedAddress,
+}
+
+/// Which part of an account differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AccountField {
+    Existence,
+    Balance,
+    Nonce,
+    Code,
+    Storage(U256),
+}
+
+/// How a candidate's run differs from the reference's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "level", rename_all = "camelCase")]
+pub enum Divergence {
+    /// The candidate gave an error where the reference gave a block.
+    ExecError { message: String },
+    /// The candidate panicked.
+    Panic { message: String },
+    /// The candidate was still running at its deadline.
+    Hang { after_ms: u64 },
+    TxCount { expected: usize, got: usize },
+    Outcome { tx: TxIndex, field: OutcomeField, expected: String, got: String },
+    CumulativeGas { tx: TxIndex, expected: u64, got: u64 },
+    Account { address: Address, field: AccountField, expected: String, got: String },
+}
+
+impl Divergence {
+    /// A short stable name for the kind of divergence, independent of values: what the
+    /// minimizer keeps constant while it shrinks.
+    pub fn kind(&self) -> String {
+        match self {
+            Divergence::ExecError { .. } => "exec-error".into(),
+            Divergence::Panic { .. } => "panic".into(),
+            Divergence::Hang { .. } => "hang".into(),
+            Divergence::TxCount { .. } => "tx-count".into(),
+            Divergence::Outcome { field, .. } => format!("outcome/{field:?}"),
+            Divergence::CumulativeGas { .. } => "cumulative-gas".into(),
+            Divergence::Account { field, .. } => match field {
+                AccountField::Storage(_) => "state/storage".into(),
+                f => format!("state/{f:?}"),
+            },
+        }
+    }
+
+    /// The transaction the divergence is pinned to, when there is one.
+    pub fn tx(&self) -> Option<TxIndex> {
+        match self {
+            Divergence::Outcome { tx, .. } | Divergence::CumulativeGas { tx, .. } => Some(*tx),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Divergence::ExecError { message } => write!(f, "candidate failed: {message}"),
+            Divergence::Panic { message } => write!(f, "candidate panicked: {message}"),
+            Divergence::Hang { after_ms } => write!(f, "candidate hung: no result after {after_ms} ms"),
+            Divergence::TxCount { expected, got } => write!(f, "{got} outcomes, expected {expected}"),
+            Divergence::Outcome { tx, field, expected, got } => {
+                write!(f, "{tx} {field:?}:\n  - expected {expected}\n  + got      {got}")
+            }
+            Divergence::CumulativeGas { tx, expected, got } => {
+                write!(f, "cumulative gas after {tx}: expected {expected}, got {got}")
+            }
+            Divergence::Account { address, field, expected, got } => {
+                let what = match field {
+                    AccountField::Storage(slot) => format!("storage[{slot:#x}]"),
+                    other => format!("{other:?}").to_lowercase(),
+                };
+                write!(f, "account {address} {what}:\n  - expected {expected}\n  + got      {got}")
+            }
+        }
+    }
+}
+
+/// The first difference between a reference output and a candidate's, or `None`.
+pub fn compare(expected: &BlockOutput, got: &BlockOutput) -> Option<Divergence> {
+    if expected.outcomes.len() != got.outcomes.len() {
+        return Some(Divergence::TxCount { expected: expected.outcomes.len(), got: got.outcomes.len() });
+    }
+    for (i, (e, g)) in expected.outcomes.iter().zip(&got.outcomes).enumerate() {
+        if let Some(d) = compare_outcome(TxIndex(i), e, g) {
+            return Some(d);
+        }
+    }
+    for (i, (e, g)) in expected.cumulative_gas().zip(got.cumulative_gas()).enumerate() {
+        if e != g {
+            return Some(Divergence::CumulativeGas { tx: TxIndex(i), expected: e, got: g });
+        }
+    }
+    compare_states(&expected.post_state, &got.post_state)
+}
+
+fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergence> {
+    let d = |field, expected: String, got: String| Some(Divergence::Outcome { tx, field, expected, got });
+    match (e, g) {
+        (TxOutcome::Rejected { kind: ek }, TxOutcome::Rejected { kind: gk }) => {
+            (ek != gk).then(|| Divergence::Outcome { tx, field: OutcomeField::RejectKind, expected: ek.to_string(), got: gk.to_string() })
+        }
+        (TxOutcome::Rejected { kind }, TxOutcome::Executed { status, .. }) => {
+            d(OutcomeField::Inclusion, format!("rejected ({kind})"), format!("executed ({status:?})"))
+        }
+        (TxOutcome::Executed { status, .. }, TxOutcome::Rejected { kind }) => {
+            d(OutcomeField::Inclusion, format!("executed ({status:?})"), format!("rejected ({kind})"))
+        }
+        (
+            TxOutcome::Executed { status: es, gas_used: eg, logs: el, output: eo, created_address: ec },
+            TxOutcome::Executed { status: gs, gas_used: gg, logs: gl, output: go, created_address: gc },
+        ) => {
+            if es != gs {
+                return d(OutcomeField::Status, format!("{es:?}"), format!("{gs:?}"));
+            }
+            if eg != gg {
+                return d(OutcomeField::GasUsed, eg.to_string(), gg.to_string());
+            }
+            if el.len() != gl.len() {
+                return d(OutcomeField::LogCount, el.len().to_string(), gl.len().to_string());
+            }
+            if let Some((i, (a, b))) = el.iter().zip(gl).enumerate().find(|(_, (a, b))| a != b) {
+                let show = |l: &alloy_primitives::Log| format!("log {i}: address {} topics {:?} data {}", l.address, l.data.topics(), l.data.data);
+                return d(OutcomeField::Log, show(a), show(b));
+            }
+            if eo != go {
+                return d(OutcomeField::Output, eo.to_string(), go.to_string());
+            }
+            if ec != gc {
+                return d(OutcomeField::CreatedAddress, format!("{ec:?}"), format!("{gc:?}"));
+            }
+            None
+        }
+    }
+}
+
+/// The first differing account (address order), field by field.
+pub fn compare_states(expected: &lockstep_executors::State, got: &lockstep_executors::State) -> Option<Divergence> {
+    let mut e_iter = expected.iter().peekable();
+    let mut g_iter = got.iter().peekable();
+    loop {
+        match (e_iter.peek(), g_iter.peek()) {
+            (None, None) => return None,
+            (Some((a, _)), None) => return Some(existence(**a, true)),
+            (None, Some((a, _))) => return Some(existence(**a, false)),
+            (Some((ea, e)), Some((ga, g))) => {
+                if ea < ga {
+                    return Some(existence(**ea, true));
+                }
+                if ga < ea {
+                    return Some(existence(**ga, false));
+                }
+                if let Some(d) = compare_account(**ea, e, g) {
+                    return Some(d);
+                }
+                e_iter.next();
+                g_iter.next();
+            }
+        }
+    }
+}
+
+fn existence(address: Address, expected_exists: bool) -> Divergence {
+    let say = |b: bool| if b { "exists".to_string() } else { "absent".to_string() };
+    Divergence::Account { address, field: AccountField::Existence, expected: say(expected_exists), got: say(!expected_exists) }
+}
+
+fn compare_account(address: Address, e: &Account, g: &Account) -> Option<Divergence> {
+    let d = |field, expected: String, got: String| Some(Divergence::Account { address, field, expected, got });
+    if e.balance != g.balance {
+        return d(AccountField::Balance, e.balance.to_string(), g.balance.to_string());
+    }
+    if e.nonce != g.nonce {
+        return d(AccountField::Nonce, e.nonce.to_string(), g.nonce.to_string());
+    }
+    if e.code != g.code {
+        return d(AccountField::Code, e.code.to_string(), g.code.to_string());
+    }
+    if e.storage != g.storage {
+        let slots: std::collections::BTreeSet<_> = e.storage.keys().chain(g.storage.keys()).collect();
+        for s in slots {
+            let (ev, gv) = (e.storage.get(s).copied().unwrap_or_default(), g.storage.get(s).copied().unwrap_or_default());
+            if ev != gv {
+                return d(AccountField::Storage(*s), format!("{ev:#x}"), format!("{gv:#x}"));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{Bytes, address};
+    use lockstep_executors::{ExecStats, RejectKind, State, TxStatus};
+
+    fn executed(gas: u64) -> TxOutcome {
+        TxOutcome::Executed { status: TxStatus::Success, gas_used: gas, logs: vec![], output: Bytes::new(), created_address: None }
+    }
+
+    fn out(outcomes: Vec<TxOutcome>, post_state: State) -> BlockOutput {
+        BlockOutput { outcomes, post_state, stats: ExecStats::default() }
+    }
+
+    #[test]
+    fn receipts_are_compared_before_state() {
+        let a = address!("0x00000000000000000000000000000000000000aa");
+        let mut s1 = State::new();
+        s1.insert(a, Account { balance: U256::from(1), ..Default::default() });
+        let mut s2 = s1.clone();
+        s2.get_mut(&a).unwrap().balance = U256::from(2);
+        let d = compare(&out(vec![executed(21000)], s1.clone()), &out(vec![executed(21001)], s2)).unwrap();
+        assert_eq!(d, Divergence::Outcome { tx: TxIndex(0), field: OutcomeField::GasUsed, expected: "21000".into(), got: "21001".into() });
+        assert_eq!(compare(&out(vec![executed(1)], s1.clone()), &out(vec![executed(1)], s1)), None);
+    }
+
+    #[test]
+    fn same_state_different_rejection_is_a_divergence() {
+        let e = out(vec![TxOutcome::Rejected { kind: RejectKind::NonceTooLow }], State::new());
+        let g = out(vec![TxOutcome::Rejected { kind: RejectKind::NonceTooHigh }], State::new());
+        assert_eq!(compare(&e, &g).unwrap().kind(), "outcome/RejectKind");
+    }
+
+    #[test]
+    fn names_the_first_differing_slot_and_missing_account() {
+        let a = address!("0x00000000000000000000000000000000000000aa");
+        let b = address!("0x00000000000000000000000000000000000000bb");
+        let mut s1 = State::new();
+        s1.insert(a, Account { storage: [(U256::from(1), U256::from(5)), (U256::from(2), U256::from(6))].into(), ..Default::default() });
+        let mut s2 = s1.clone();
+        s2.get_mut(&a).unwrap().storage.insert(U256::from(2), U256::from(7));
+        let d = compare_states(&s1, &s2).unwrap();
+        assert_eq!(d, Divergence::Account { address: a, field: AccountField::Storage(U256::from(2)), expected: "0x6".into(), got: "0x7".into() });
+        s2 = s1.clone();
+        s2.insert(b, Account::default());
+        assert_eq!(compare_states(&s1, &s2).unwrap(), Divergence::Account { address: b, field: AccountField::Existence, expected: "absent".into(), got: "exists".into() });
+    }
+}

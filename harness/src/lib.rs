@@ -1,0 +1,9 @@
+//! lockstep's harness: the differential engine, the state-test runner, and the pieces the
+//! `lockstep` binary is made of.
+
+pub mod diff;
+pub mod guard;
+pub mod progress;
+pub mod statetest;
+
+pub use diff::{Divergence, compare};

@@ -1,0 +1,34 @@
+//! A progress bar on a terminal, nothing elsewhere (CI logs stay clean).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+pub struct Progress(ProgressBar);
+
+impl Progress {
+    pub fn new(enabled: bool, len: u64, unit: &str) -> Progress {
+        let bar = ProgressBar::new(len);
+        if enabled && std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            let style = format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} {{msg}}");
+            if let Ok(s) = ProgressStyle::with_template(&style) {
+                bar.set_style(s.progress_chars("=> "));
+            }
+        } else {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        Progress(bar)
+    }
+
+    pub fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    pub fn set_message(&self, msg: String) {
+        self.0.set_message(msg);
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

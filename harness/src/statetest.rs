@@ -1,0 +1,200 @@
+//! `lockstep statetest`: official state tests on every chosen executor. Each executor is
+//! checked against the fixture's expectations; with several executors, each candidate's
+//! `BlockOutput` is also compared with the first one's, which catches differences the
+//! fixture's state root cannot see (stats aside, outputs must be identical).
+
+use crate::diff;
+use crate::guard;
+use crate::progress::Progress;
+use lockstep_conformance::{Case, CaseError, CaseInput, Verdict, check, load_file};
+use lockstep_executors::{BlockOutput, Executor, Fork, RunControl};
+use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError};
+use rayon::prelude::*;
+use regex::Regex;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub executors: Vec<Arc<dyn Executor>>,
+    pub fork: Option<Fork>,
+    /// Matched against `file::test`.
+    pub filter: Option<Regex>,
+    /// Threads given to each executor for one block (the files run in parallel already).
+    pub exec_threads: usize,
+    pub progress: bool,
+}
+
+/// Everything one file contributes to the report.
+#[derive(Default)]
+struct FileResult {
+    counts: Vec<(String, String, Counts)>,
+    failures: Vec<CaseFailure>,
+    divergences: Vec<CaseDivergence>,
+    errors: Vec<InputError>,
+    unknown_fields: Vec<String>,
+    kind_notes: u64,
+}
+
+impl FileResult {
+    fn count(&mut self, exec: &str, fork: &str, f: impl FnOnce(&mut Counts)) {
+        if let Some((_, _, c)) = self.counts.iter_mut().find(|(e, k, _)| e == exec && k == fork) {
+            f(c);
+        } else {
+            let mut c = Counts::default();
+            f(&mut c);
+            self.counts.push((exec.to_string(), fork.to_string(), c));
+        }
+    }
+}
+
+pub fn run(opts: &Options) -> ConformanceReport {
+    let start = Instant::now();
+    let (files, discover_errors) = lockstep_conformance::discover(&opts.paths);
+    let progress = Progress::new(opts.progress, files.len() as u64, "files");
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|path| {
+            let r = run_file(opts, path);
+            progress.inc(1);
+            r
+        })
+        .collect();
+    progress.finish();
+
+    let mut report = ConformanceReport {
+        executors: opts.executors.iter().map(|e| e.name().to_string()).collect(),
+        files: files.len() as u64,
+        ..Default::default()
+    };
+    for e in &report.executors {
+        report.counts.entry(e.clone()).or_default();
+    }
+    for e in discover_errors {
+        report.errors.push(input_error(&e));
+    }
+    for r in results {
+        for (exec, fork, c) in r.counts {
+            report.counts.entry(exec).or_default().entry(fork).or_default().add(&c);
+        }
+        report.failures.extend(r.failures);
+        report.divergences.extend(r.divergences);
+        report.errors.extend(r.errors);
+        for f in r.unknown_fields {
+            *report.unknown_fields.entry(f).or_default() += 1;
+        }
+        report.kind_notes += r.kind_notes;
+    }
+    report.wall_seconds = start.elapsed().as_secs_f64();
+    report
+}
+
+fn input_error(e: &CaseError) -> InputError {
+    InputError { file: e.file.to_string(), test: e.test.to_string(), message: e.message.clone() }
+}
+
+fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
+    let display = path.display().to_string();
+    let keep = |test: &str| opts.filter.as_ref().is_none_or(|re| re.is_match(&format!("{display}::{test}")));
+    let loaded = load_file(path, opts.fork, &keep);
+    let mut r = FileResult {
+        unknown_fields: loaded.unknown_fields.iter().map(|p| generic_field_path(p)).collect(),
+        ..Default::default()
+    };
+    r.unknown_fields.sort();
+    r.unknown_fields.dedup();
+    for e in &loaded.expanded.errors {
+        r.errors.push(input_error(e));
+        for exec in &opts.executors {
+            r.count(exec.name(), "-", |c| c.errors += 1);
+        }
+    }
+    for s in &loaded.expanded.skipped {
+        for exec in &opts.executors {
+            r.count(exec.name(), &s.id.fork, |c| c.skipped += 1);
+        }
+    }
+    let control = RunControl::with_threads(opts.exec_threads);
+    for case in &loaded.expanded.cases {
+        run_case(opts, case, &control, &mut r);
+    }
+    r
+}
+
+fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResult) {
+    let fork = case.id.fork.as_str();
+    let indexes = format!("d{} g{} v{}", case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value);
+    let block = match &case.input {
+        CaseInput::Block(b) => b,
+        CaseInput::Unbuildable(why) => {
+            // Nothing to execute: correct only if the fixture expects the transaction to fail.
+            for exec in &opts.executors {
+                if case.expect.exception.is_some() {
+                    r.count(exec.name(), fork, |c| c.passed += 1);
+                } else {
+                    r.count(exec.name(), fork, |c| c.errors += 1);
+                    r.errors.push(InputError {
+                        file: case.id.file.to_string(),
+                        test: case.id.test.to_string(),
+                        message: format!("{fork} {indexes}: {why}, and no exception is expected"),
+                    });
+                }
+            }
+            return;
+        }
+    };
+    let mut reference: Option<(String, BlockOutput)> = None;
+    for exec in &opts.executors {
+        let failure = |what: String| CaseFailure {
+            executor: exec.name().to_string(),
+            file: case.id.file.to_string(),
+            test: case.id.test.to_string(),
+            fork: fork.to_string(),
+            indexes: indexes.clone(),
+            what,
+        };
+        let out = match guard::run_caught(exec.as_ref(), block, control) {
+            Ok(out) => out,
+            Err(d) => {
+                r.count(exec.name(), fork, |c| c.failed += 1);
+                r.failures.push(failure(d.to_string()));
+                continue;
+            }
+        };
+        match check(&case.expect, &out) {
+            Verdict::Pass { kind_note } => {
+                r.count(exec.name(), fork, |c| c.passed += 1);
+                r.kind_notes += kind_note.is_some() as u64;
+            }
+            Verdict::Fail(f) => {
+                r.count(exec.name(), fork, |c| c.failed += 1);
+                r.failures.push(failure(f.to_string()));
+            }
+        }
+        match &reference {
+            None => reference = Some((exec.name().to_string(), out)),
+            Some((ref_name, ref_out)) => {
+                if let Some(d) = diff::compare(ref_out, &out) {
+                    r.divergences.push(CaseDivergence {
+                        reference: ref_name.clone(),
+                        candidate: exec.name().to_string(),
+                        file: case.id.file.to_string(),
+                        test: case.id.test.to_string(),
+                        fork: fork.to_string(),
+                        indexes: indexes.clone(),
+                        what: d.to_string(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// `someTest.env.foo` -> `env.foo`: the same unknown field in every test counts once.
+fn generic_field_path(path: &str) -> String {
+    match path.split_once('.') {
+        Some((_, rest)) => rest.to_string(),
+        None => path.to_string(),
+    }
+}

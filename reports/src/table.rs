@@ -1,0 +1,62 @@
+//! Plain-text tables with aligned columns: numbers right, text left.
+
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new<const N: usize>(header: [&str; N]) -> Table {
+        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+    }
+
+    pub fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
+        self.rows.push(cells.into_iter().collect());
+    }
+
+    pub fn render(&self) -> String {
+        let cols = self.header.len();
+        let mut width = vec![0; cols];
+        for r in std::iter::once(&self.header).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate().take(cols) {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".x%-".contains(c));
+        let line = |r: &Vec<String>| {
+            let mut out = String::new();
+            for (i, w) in width.iter().enumerate() {
+                let c = r.get(i).map(String::as_str).unwrap_or("");
+                if i > 0 {
+                    out.push_str("  ");
+                }
+                if i > 0 && numeric(c) {
+                    out.push_str(&format!("{c:>w$}"));
+                } else {
+                    out.push_str(&format!("{c:<w$}"));
+                }
+            }
+            out.trim_end().to_string() + "\n"
+        };
+        let mut s = line(&self.header);
+        s.push_str(&width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+        s.push('\n');
+        for r in &self.rows {
+            s.push_str(&line(r));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_numbers_right() {
+        let mut t = Table::new(["name", "n"]);
+        t.row(["a".to_string(), "5".to_string()]);
+        t.row(["bbb".to_string(), "123".to_string()]);
+        assert_eq!(t.render(), "name    n\n----  ---\na       5\nbbb   123\n");
+    }
+}
