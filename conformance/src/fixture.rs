@@ -51,7 +51,11 @@ pub struct Env {
     pub current_random: Option<B256>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_excess_blob_gas: Option<U256>,
-    #[serde(rename = "currentChainID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "currentChainID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub current_chain_id: Option<U256>,
     // Known, and not used by a state test's single transaction.
     #[serde(default, skip_serializing)]
@@ -89,7 +93,11 @@ pub struct TransactionParts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<Address>,
     /// Empty string: contract creation.
-    #[serde(default, deserialize_with = "address_or_empty", serialize_with = "ser_address_or_empty")]
+    #[serde(
+        default,
+        deserialize_with = "address_or_empty",
+        serialize_with = "ser_address_or_empty"
+    )]
     pub to: Option<Address>,
     pub value: Vec<U256>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,10 +165,17 @@ pub struct Indexes {
 
 fn address_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
     let s = String::deserialize(d)?;
-    if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(de::Error::custom) }
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        s.parse().map(Some).map_err(de::Error::custom)
+    }
 }
 
-fn ser_address_or_empty<S: serde::Serializer>(a: &Option<Address>, s: S) -> Result<S::Ok, S::Error> {
+fn ser_address_or_empty<S: serde::Serializer>(
+    a: &Option<Address>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match a {
         Some(a) => a.serialize(s),
         None => s.serialize_str(""),

@@ -34,7 +34,10 @@ pub fn file_reason(path: &str) -> Option<&'static str> {
         "ValueOverflow.json" | "ValueOverflowParis.json" => {
             "the transaction's value does not fit 256 bits: the fixture itself is not representable"
         }
-        "Call50000_sha256.json" | "static_Call50000_sha256.json" | "loopMul.json" | "CALLBlake2f_MaxRounds.json" => SLOW,
+        "Call50000_sha256.json"
+        | "static_Call50000_sha256.json"
+        | "loopMul.json"
+        | "CALLBlake2f_MaxRounds.json" => SLOW,
         _ => return None,
     })
 }

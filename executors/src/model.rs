@@ -74,7 +74,10 @@ impl Fork {
         Some(match name {
             "Frontier" => Fork::Frontier,
             "Homestead" | "FrontierToHomesteadAt5" => Fork::Homestead,
-            "Tangerine" | "TangerineWhistle" | "EIP150" | "HomesteadToEIP150At5"
+            "Tangerine"
+            | "TangerineWhistle"
+            | "EIP150"
+            | "HomesteadToEIP150At5"
             | "HomesteadToDaoAt5" => Fork::Tangerine,
             "SpuriousDragon" | "EIP158" => Fork::SpuriousDragon,
             "Byzantium" | "EIP158ToByzantiumAt5" => Fork::Byzantium,
@@ -236,7 +239,11 @@ impl Account {
     }
 
     pub fn code_hash(&self) -> B256 {
-        if self.code.is_empty() { crate::KECCAK_EMPTY } else { keccak256(&self.code) }
+        if self.code.is_empty() {
+            crate::KECCAK_EMPTY
+        } else {
+            keccak256(&self.code)
+        }
     }
 }
 

@@ -78,7 +78,10 @@ pub fn tx_env(tx: &Tx) -> TxEnv {
         access_list: AccessList(
             tx.access_list
                 .iter()
-                .map(|i| AccessListItem { address: i.address, storage_keys: i.storage_keys.clone() })
+                .map(|i| AccessListItem {
+                    address: i.address,
+                    storage_keys: i.storage_keys.clone(),
+                })
                 .collect(),
         ),
         gas_priority_fee: tx.max_priority_fee_per_gas,
@@ -89,7 +92,11 @@ pub fn tx_env(tx: &Tx) -> TxEnv {
             .iter()
             .map(|a| {
                 Either::Left(SignedAuthorization::new_unchecked(
-                    Authorization { chain_id: a.chain_id, address: a.address, nonce: a.nonce },
+                    Authorization {
+                        chain_id: a.chain_id,
+                        address: a.address,
+                        nonce: a.nonce,
+                    },
                     a.y_parity,
                     a.r,
                     a.s,
@@ -151,7 +158,9 @@ pub fn outcome<E: std::fmt::Display>(
 ) -> Result<TxOutcome, ExecError> {
     match result {
         Ok(r) => Ok(executed(r)),
-        Err(EVMError::Transaction(e)) => Ok(TxOutcome::Rejected { kind: reject_kind(&e) }),
+        Err(EVMError::Transaction(e)) => Ok(TxOutcome::Rejected {
+            kind: reject_kind(&e),
+        }),
         Err(EVMError::Header(e)) => Err(ExecError::InvalidBlock(e.to_string())),
         Err(e) => Err(ExecError::Internal(e.to_string())),
     }
@@ -165,7 +174,13 @@ fn executed(r: ExecutionResult) -> TxOutcome {
                 Output::Call(b) => (b, None),
                 Output::Create(b, addr) => (b, addr),
             };
-            TxOutcome::Executed { status: TxStatus::Success, gas_used, logs, output, created_address }
+            TxOutcome::Executed {
+                status: TxStatus::Success,
+                gas_used,
+                logs,
+                output,
+                created_address,
+            }
         }
         ExecutionResult::Revert { logs, output, .. } => TxOutcome::Executed {
             status: TxStatus::Revert,
@@ -188,7 +203,10 @@ fn executed(r: ExecutionResult) -> TxOutcome {
 /// untouched accounts are unchanged; self-destructed ones vanish with their storage; created
 /// ones start from empty storage; touched empty ones are cleared (EIP-161; revm's journal
 /// already spares them before Spurious Dragon).
-pub fn apply_diff(state: &mut model::State, diff: impl IntoIterator<Item = (alloy_primitives::Address, revm::state::Account)>) {
+pub fn apply_diff(
+    state: &mut model::State,
+    diff: impl IntoIterator<Item = (alloy_primitives::Address, revm::state::Account)>,
+) {
     for (address, account) in diff {
         if !account.is_touched() {
             continue;

@@ -22,7 +22,10 @@ impl Executor for Sequential {
     }
 
     fn version(&self) -> String {
-        format!("lockstep-executors {} on revm 43.0.3", env!("CARGO_PKG_VERSION"))
+        format!(
+            "lockstep-executors {} on revm 43.0.3",
+            env!("CARGO_PKG_VERSION")
+        )
     }
 
     fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
@@ -40,14 +43,22 @@ impl Executor for Sequential {
                 if run.past_deadline() {
                     return Err(ExecError::Deadline);
                 }
-                outcomes.push(revm_env::outcome(evm.transact_commit(revm_env::tx_env(tx)))?);
+                outcomes.push(revm_env::outcome(
+                    evm.transact_commit(revm_env::tx_env(tx)),
+                )?);
             }
         }
         let executions = outcomes.len() as u64;
         Ok(BlockOutput {
             outcomes,
             post_state: db.state,
-            stats: ExecStats { threads: 1, executions, aborts: 0, validations: 0, parallel: false },
+            stats: ExecStats {
+                threads: 1,
+                executions,
+                aborts: 0,
+                validations: 0,
+                parallel: false,
+            },
         })
     }
 }
@@ -62,23 +73,33 @@ struct WorkingState<'a> {
 
 impl<'a> WorkingState<'a> {
     fn new(block: &'a BlockInput) -> Self {
-        WorkingState { block, state: block.pre_state.clone(), code: HashMap::new() }
+        WorkingState {
+            block,
+            state: block.pre_state.clone(),
+            code: HashMap::new(),
+        }
     }
-
 }
 
 impl Database for WorkingState<'_> {
     type Error = Infallible;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
-        let Some(account) = self.state.get(&address) else { return Ok(None) };
+        let Some(account) = self.state.get(&address) else {
+            return Ok(None);
+        };
         let code_hash = account.code_hash();
         let code = self
             .code
             .entry(code_hash)
             .or_insert_with(|| revm_env::bytecode(&account.code))
             .clone();
-        Ok(Some(AccountInfo::new(account.balance, account.nonce, code_hash, code)))
+        Ok(Some(AccountInfo::new(
+            account.balance,
+            account.nonce,
+            code_hash,
+            code,
+        )))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Infallible> {
@@ -102,5 +123,172 @@ impl Database for WorkingState<'_> {
 impl DatabaseCommit for WorkingState<'_> {
     fn commit(&mut self, changes: AddressMap<revm::state::Account>) {
         revm_env::apply_diff(&mut self.state, changes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Account, BlockEnv, Fork, RejectKind, Tx, TxOutcome, TxStatus, TxType};
+    use alloy_primitives::{Bytes, address};
+
+    const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
+    const BOB: Address = address!("0x0000000000000000000000000000000000000b0b");
+    const COINBASE: Address = address!("0x00000000000000000000000000000000c014ba5e");
+    const CONTRACT: Address = address!("0x00000000000000000000000000000000000c0de0");
+    const ETH: u64 = 1_000_000_000_000_000_000;
+
+    fn block(fork: Fork, txs: Vec<Tx>) -> BlockInput {
+        let mut pre = State::new();
+        pre.insert(
+            ALICE,
+            Account {
+                balance: U256::from(ETH),
+                ..Default::default()
+            },
+        );
+        // SSTORE 42 at slot 0, LOG0 of nothing, stop.
+        let code = Bytes::from_static(&[
+            0x60, 0x2a, 0x60, 0x00, 0x55, 0x60, 0x00, 0x60, 0x00, 0xa0, 0x00,
+        ]);
+        pre.insert(
+            CONTRACT,
+            Account {
+                code,
+                ..Default::default()
+            },
+        );
+        BlockInput {
+            fork,
+            chain_id: 1,
+            env: BlockEnv {
+                number: U256::from(1),
+                timestamp: U256::from(1000),
+                coinbase: COINBASE,
+                gas_limit: 30_000_000,
+                base_fee: fork.at_least(Fork::London).then_some(7),
+                prevrandao: fork.at_least(Fork::Merge).then_some(B256::ZERO),
+                excess_blob_gas: fork.at_least(Fork::Cancun).then_some(0),
+                ..Default::default()
+            },
+            pre_state: pre,
+            txs,
+        }
+    }
+
+    fn call(to: Address, value: u64, nonce: u64) -> Tx {
+        Tx {
+            tx_type: TxType::Legacy,
+            sender: ALICE,
+            to: Some(to),
+            value: U256::from(value),
+            gas_limit: 100_000,
+            gas_price: 10,
+            nonce,
+            chain_id: Some(1),
+            ..Default::default()
+        }
+    }
+
+    fn run(b: &BlockInput) -> BlockOutput {
+        Sequential.execute(b, &RunControl::default()).unwrap()
+    }
+
+    #[test]
+    fn invalid_transaction_changes_nothing_and_the_block_goes_on() {
+        let b = block(
+            Fork::Cancun,
+            vec![call(BOB, 5, 0), call(BOB, 5, 7), call(BOB, 6, 1)],
+        );
+        let out = run(&b);
+        assert_eq!(
+            out.outcomes[1],
+            TxOutcome::Rejected {
+                kind: RejectKind::NonceTooHigh
+            }
+        );
+        assert!(matches!(
+            out.outcomes[2],
+            TxOutcome::Executed {
+                status: TxStatus::Success,
+                gas_used: 21_000,
+                ..
+            }
+        ));
+        let alice = &out.post_state[&ALICE];
+        assert_eq!(alice.nonce, 2);
+        assert_eq!(alice.balance, U256::from(ETH - 11 - 2 * 21_000 * 10));
+        assert_eq!(out.post_state[&BOB].balance, U256::from(11));
+        // London on: the base fee (7) is burnt, the tip (3) goes to the beneficiary.
+        assert_eq!(
+            out.post_state[&COINBASE].balance,
+            U256::from(2 * 21_000 * 3)
+        );
+        assert_eq!(
+            out.cumulative_gas().collect::<Vec<_>>(),
+            vec![21_000, 21_000, 42_000]
+        );
+    }
+
+    #[test]
+    fn contract_storage_and_logs_are_in_the_output() {
+        let out = run(&block(Fork::Cancun, vec![call(CONTRACT, 0, 0)]));
+        let TxOutcome::Executed { status, logs, .. } = &out.outcomes[0] else {
+            panic!()
+        };
+        assert_eq!(*status, TxStatus::Success);
+        assert_eq!(logs.len(), 1);
+        assert_eq!(logs[0].address, CONTRACT);
+        assert_eq!(
+            out.post_state[&CONTRACT].storage[&U256::ZERO],
+            U256::from(42)
+        );
+    }
+
+    #[test]
+    fn insufficient_funds_is_rejected() {
+        let mut tx = call(BOB, 0, 0);
+        tx.value = U256::from(ETH);
+        let b = block(Fork::Cancun, vec![tx]);
+        let out = run(&b);
+        assert_eq!(
+            out.outcomes[0],
+            TxOutcome::Rejected {
+                kind: RejectKind::InsufficientFunds
+            }
+        );
+        assert_eq!(out.post_state, b.pre_state);
+    }
+
+    #[test]
+    fn zero_value_transfer_to_an_empty_account_follows_eip_161() {
+        // Before Spurious Dragon the touched empty recipient comes into existence...
+        let out = run(&block(Fork::Homestead, vec![call(BOB, 0, 0)]));
+        assert_eq!(out.post_state.get(&BOB), Some(&Account::default()));
+        // ...from it on, it is cleared (and a zero-reward beneficiary is never created).
+        let out = run(&block(Fork::SpuriousDragon, vec![call(BOB, 0, 0)]));
+        assert_eq!(out.post_state.get(&BOB), None);
+        let mut zero_tip = call(BOB, 0, 0);
+        zero_tip.gas_price = 7;
+        let out = run(&block(Fork::Cancun, vec![zero_tip]));
+        assert_eq!(out.post_state.get(&COINBASE), None);
+        assert_eq!(out.post_state.get(&BOB), None);
+    }
+
+    #[test]
+    fn state_root_of_the_output_changes_with_state() {
+        let b = block(Fork::Cancun, vec![call(BOB, 1, 0)]);
+        let out = run(&b);
+        assert_ne!(out.state_root(), crate::trie::state_root(&b.pre_state));
+    }
+
+    #[test]
+    fn model_round_trips_through_json() {
+        let b = block(Fork::Prague, vec![call(BOB, 1, 0), call(CONTRACT, 0, 1)]);
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(serde_json::from_str::<BlockInput>(&json).unwrap(), b);
+        let out = run(&b);
+        let json = serde_json::to_string(&out).unwrap();
+        assert_eq!(serde_json::from_str::<BlockOutput>(&json).unwrap(), out);
     }
 }

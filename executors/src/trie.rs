@@ -64,11 +64,23 @@ mod tests {
     fn zero_slots_do_not_change_the_root() {
         let a = address!("0x1000000000000000000000000000000000000000");
         let mut s = State::new();
-        s.insert(a, Account { balance: U256::from(1), ..Default::default() });
+        s.insert(
+            a,
+            Account {
+                balance: U256::from(1),
+                ..Default::default()
+            },
+        );
         let before = state_root(&s);
-        s.get_mut(&a).unwrap().storage.insert(U256::from(7), U256::ZERO);
+        s.get_mut(&a)
+            .unwrap()
+            .storage
+            .insert(U256::from(7), U256::ZERO);
         assert_eq!(before, state_root(&s));
-        s.get_mut(&a).unwrap().storage.insert(U256::from(7), U256::from(1));
+        s.get_mut(&a)
+            .unwrap()
+            .storage
+            .insert(U256::from(7), U256::from(1));
         assert_ne!(before, state_root(&s));
     }
 }

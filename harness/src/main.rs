@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "lockstep", version, about = "Deterministic differential testing of parallel EVM executors")]
+#[command(
+    name = "lockstep",
+    version,
+    about = "Deterministic differential testing of parallel EVM executors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -58,10 +62,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Statetest(a)) => statetest(a),
-        None => {
-            eprintln!("usage: lockstep statetest [PATH...]; see lockstep --help");
-            ExitCode::from(EXIT_USAGE)
-        }
+        // The main job with built-in defaults.
+        None => match Cli::try_parse_from(["lockstep", "statetest"]) {
+            Ok(Cli {
+                command: Some(Command::Statetest(a)),
+            }) => statetest(a),
+            _ => unreachable!("the default command parses"),
+        },
     }
 }
 
@@ -75,7 +82,10 @@ fn executors(names: &[String]) -> Result<Vec<Arc<dyn Executor>>, String> {
         .iter()
         .map(|n| {
             lockstep_executors::bundled(n).ok_or_else(|| {
-                format!("unknown executor `{n}`; bundled: {}", lockstep_executors::BUNDLED.join(", "))
+                format!(
+                    "unknown executor `{n}`; bundled: {}",
+                    lockstep_executors::BUNDLED.join(", ")
+                )
             })
         })
         .collect()
@@ -101,18 +111,28 @@ fn statetest(a: StatetestArgs) -> ExitCode {
                 "no fixtures found: pass paths, --fixtures DIR, or set LOCKSTEP_FIXTURES (`just fixtures` downloads them)",
             );
         };
-        lockstep_conformance::STATE_TEST_DIRS.iter().map(|d| dir.join(d)).collect()
+        lockstep_conformance::STATE_TEST_DIRS
+            .iter()
+            .map(|d| dir.join(d))
+            .collect()
     } else {
         a.paths.clone()
     };
     if let Some(j) = a.jobs {
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global() {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(j.max(1))
+            .build_global()
+        {
             return usage_error(format!("cannot set --jobs: {e}"));
         }
     }
     eprintln!(
         "lockstep statetest: {} on {}",
-        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         a.executors.join(", ")
     );
     let report = lockstep_harness::statetest::run(&lockstep_harness::statetest::Options {
@@ -131,5 +151,9 @@ fn statetest(a: StatetestArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     }
-    if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FOUND) }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FOUND)
+    }
 }

@@ -39,7 +39,11 @@ struct FileResult {
 
 impl FileResult {
     fn count(&mut self, exec: &str, fork: &str, f: impl FnOnce(&mut Counts)) {
-        if let Some((_, _, c)) = self.counts.iter_mut().find(|(e, k, _)| e == exec && k == fork) {
+        if let Some((_, _, c)) = self
+            .counts
+            .iter_mut()
+            .find(|(e, k, _)| e == exec && k == fork)
+        {
             f(c);
         } else {
             let mut c = Counts::default();
@@ -64,7 +68,11 @@ pub fn run(opts: &Options) -> ConformanceReport {
     progress.finish();
 
     let mut report = ConformanceReport {
-        executors: opts.executors.iter().map(|e| e.name().to_string()).collect(),
+        executors: opts
+            .executors
+            .iter()
+            .map(|e| e.name().to_string())
+            .collect(),
         files: files.len() as u64,
         ..Default::default()
     };
@@ -76,7 +84,13 @@ pub fn run(opts: &Options) -> ConformanceReport {
     }
     for r in results {
         for (exec, fork, c) in r.counts {
-            report.counts.entry(exec).or_default().entry(fork).or_default().add(&c);
+            report
+                .counts
+                .entry(exec)
+                .or_default()
+                .entry(fork)
+                .or_default()
+                .add(&c);
         }
         report.failures.extend(r.failures);
         report.divergences.extend(r.divergences);
@@ -91,15 +105,27 @@ pub fn run(opts: &Options) -> ConformanceReport {
 }
 
 fn input_error(e: &CaseError) -> InputError {
-    InputError { file: e.file.to_string(), test: e.test.to_string(), message: e.message.clone() }
+    InputError {
+        file: e.file.to_string(),
+        test: e.test.to_string(),
+        message: e.message.clone(),
+    }
 }
 
 fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
     let display = path.display().to_string();
-    let keep = |test: &str| opts.filter.as_ref().is_none_or(|re| re.is_match(&format!("{display}::{test}")));
+    let keep = |test: &str| {
+        opts.filter
+            .as_ref()
+            .is_none_or(|re| re.is_match(&format!("{display}::{test}")))
+    };
     let loaded = load_file(path, opts.fork, &keep);
     let mut r = FileResult {
-        unknown_fields: loaded.unknown_fields.iter().map(|p| generic_field_path(p)).collect(),
+        unknown_fields: loaded
+            .unknown_fields
+            .iter()
+            .map(|p| generic_field_path(p))
+            .collect(),
         ..Default::default()
     };
     r.unknown_fields.sort();
@@ -124,7 +150,10 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
 
 fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResult) {
     let fork = case.id.fork.as_str();
-    let indexes = format!("d{} g{} v{}", case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value);
+    let indexes = format!(
+        "d{} g{} v{}",
+        case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value
+    );
     let block = match &case.input {
         CaseInput::Block(b) => b,
         CaseInput::Unbuildable(why) => {

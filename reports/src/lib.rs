@@ -78,7 +78,12 @@ pub struct ConformanceReport {
 impl ConformanceReport {
     pub fn total(&self, executor: &str) -> Counts {
         let mut c = Counts::default();
-        for f in self.counts.get(executor).into_iter().flat_map(|m| m.values()) {
+        for f in self
+            .counts
+            .get(executor)
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
             c.add(f);
         }
         c
@@ -99,38 +104,84 @@ impl ConformanceReport {
         for exec in &self.executors {
             let mut t = table::Table::new(["fork", "passed", "failed", "skipped", "errors"]);
             for (fork, c) in self.counts.get(exec).into_iter().flatten() {
-                t.row([fork.clone(), c.passed.to_string(), c.failed.to_string(), c.skipped.to_string(), c.errors.to_string()]);
+                t.row([
+                    fork.clone(),
+                    c.passed.to_string(),
+                    c.failed.to_string(),
+                    c.skipped.to_string(),
+                    c.errors.to_string(),
+                ]);
             }
             let c = self.total(exec);
-            t.row(["total".into(), c.passed.to_string(), c.failed.to_string(), c.skipped.to_string(), c.errors.to_string()]);
+            t.row([
+                "total".into(),
+                c.passed.to_string(),
+                c.failed.to_string(),
+                c.skipped.to_string(),
+                c.errors.to_string(),
+            ]);
             let _ = writeln!(s, "executor {exec}");
             s.push_str(&t.render());
             s.push('\n');
         }
         if !self.failures.is_empty() {
-            let _ = writeln!(s, "{} failures, first {}:", self.failures.len(), self.failures.len().min(max_listed));
+            let _ = writeln!(
+                s,
+                "{} failures, first {}:",
+                self.failures.len(),
+                self.failures.len().min(max_listed)
+            );
             for f in self.failures.iter().take(max_listed) {
-                let _ = writeln!(s, "  [{}] {} :: {} [{} {}]\n      {}", f.executor, f.file, f.test, f.fork, f.indexes, f.what);
+                let _ = writeln!(
+                    s,
+                    "  [{}] {} :: {} [{} {}]\n      {}",
+                    f.executor, f.file, f.test, f.fork, f.indexes, f.what
+                );
             }
         }
         if !self.divergences.is_empty() {
-            let _ = writeln!(s, "{} divergences, first {}:", self.divergences.len(), self.divergences.len().min(max_listed));
+            let _ = writeln!(
+                s,
+                "{} divergences, first {}:",
+                self.divergences.len(),
+                self.divergences.len().min(max_listed)
+            );
             for d in self.divergences.iter().take(max_listed) {
-                let _ = writeln!(s, "  {} vs {}: {} :: {} [{} {}]\n      {}", d.candidate, d.reference, d.file, d.test, d.fork, d.indexes, d.what);
+                let _ = writeln!(
+                    s,
+                    "  {} vs {}: {} :: {} [{} {}]\n      {}",
+                    d.candidate, d.reference, d.file, d.test, d.fork, d.indexes, d.what
+                );
             }
         }
         if !self.errors.is_empty() {
-            let _ = writeln!(s, "{} input errors, first {}:", self.errors.len(), self.errors.len().min(max_listed));
+            let _ = writeln!(
+                s,
+                "{} input errors, first {}:",
+                self.errors.len(),
+                self.errors.len().min(max_listed)
+            );
             for e in self.errors.iter().take(max_listed) {
                 let _ = writeln!(s, "  {} :: {}: {}", e.file, e.test, e.message);
             }
         }
         if !self.unknown_fields.is_empty() {
-            let _ = writeln!(s, "warning: unknown fixture fields (ignored): {}",
-                self.unknown_fields.iter().map(|(k, n)| format!("{k} ({n} files)")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                s,
+                "warning: unknown fixture fields (ignored): {}",
+                self.unknown_fields
+                    .iter()
+                    .map(|(k, n)| format!("{k} ({n} files)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         if self.kind_notes > 0 {
-            let _ = writeln!(s, "note: {} rejections had another kind than the fixture's exception name", self.kind_notes);
+            let _ = writeln!(
+                s,
+                "note: {} rejections had another kind than the fixture's exception name",
+                self.kind_notes
+            );
         }
         s
     }
@@ -142,10 +193,29 @@ mod tests {
 
     #[test]
     fn totals_add_up_and_text_lists_failures() {
-        let mut r = ConformanceReport { executors: vec!["sequential".into()], ..Default::default() };
+        let mut r = ConformanceReport {
+            executors: vec!["sequential".into()],
+            ..Default::default()
+        };
         let forks = r.counts.entry("sequential".into()).or_default();
-        forks.insert("Cancun".into(), Counts { passed: 3, failed: 1, skipped: 2, errors: 0 });
-        forks.insert("Prague".into(), Counts { passed: 4, failed: 0, skipped: 0, errors: 1 });
+        forks.insert(
+            "Cancun".into(),
+            Counts {
+                passed: 3,
+                failed: 1,
+                skipped: 2,
+                errors: 0,
+            },
+        );
+        forks.insert(
+            "Prague".into(),
+            Counts {
+                passed: 4,
+                failed: 0,
+                skipped: 0,
+                errors: 1,
+            },
+        );
         r.failures.push(CaseFailure {
             executor: "sequential".into(),
             file: "a.json".into(),
@@ -154,7 +224,15 @@ mod tests {
             indexes: "d0 g0 v0".into(),
             what: "state root".into(),
         });
-        assert_eq!(r.total("sequential"), Counts { passed: 7, failed: 1, skipped: 2, errors: 1 });
+        assert_eq!(
+            r.total("sequential"),
+            Counts {
+                passed: 7,
+                failed: 1,
+                skipped: 2,
+                errors: 1
+            }
+        );
         assert!(!r.ok());
         let text = r.to_text(10);
         assert!(text.contains("total"), "{text}");

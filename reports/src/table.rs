@@ -7,7 +7,10 @@ pub struct Table {
 
 impl Table {
     pub fn new<const N: usize>(header: [&str; N]) -> Table {
-        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
@@ -22,7 +25,8 @@ impl Table {
                 width[i] = width[i].max(c.chars().count());
             }
         }
-        let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".x%-".contains(c));
+        let numeric =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".x%-".contains(c));
         let line = |r: &Vec<String>| {
             let mut out = String::new();
             for (i, w) in width.iter().enumerate() {
@@ -39,7 +43,13 @@ impl Table {
             out.trim_end().to_string() + "\n"
         };
         let mut s = line(&self.header);
-        s.push_str(&width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+        s.push_str(
+            &width
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  "),
+        );
         s.push('\n');
         for r in &self.rows {
             s.push_str(&line(r));

@@ -1,0 +1,62 @@
+//! Every shared official state-test fixture through the reference executor, one test per
+//! fixture folder. Slow: select with `cargo test fixtures_`. Official fixtures are required;
+//! a missing folder fails (never a silent pass).
+
+use lockstep_executors::Executor;
+use lockstep_harness::statetest::{Options, run};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn fixtures() -> PathBuf {
+    std::env::var_os("LOCKSTEP_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
+}
+
+/// Runs a folder and asserts: no failure, no divergence, no error, at least `min_passed`.
+fn folder(rel: &str, min_passed: u64) {
+    let path = fixtures().join(rel);
+    assert!(
+        path.is_dir(),
+        "official fixtures needed at {} (set LOCKSTEP_FIXTURES or run `just fixtures`)",
+        path.display()
+    );
+    let executors: Vec<Arc<dyn Executor>> = lockstep_executors::BUNDLED
+        .iter()
+        .map(|n| lockstep_executors::bundled(n).unwrap())
+        .collect();
+    let report = run(&Options {
+        paths: vec![path],
+        executors,
+        fork: None,
+        filter: None,
+        exec_threads: 2,
+        progress: false,
+    });
+    let text = report.to_text(20);
+    assert!(report.ok(), "{text}");
+    for exec in &report.executors {
+        let total = report.total(exec);
+        assert!(
+            total.passed >= min_passed,
+            "{exec}: {} passed, expected at least {min_passed}\n{text}",
+            total.passed
+        );
+    }
+}
+
+#[test]
+fn fixtures_general_state_tests() {
+    // revm's own runner passes 21,389 of these.
+    folder("ethereum-tests/GeneralStateTests", 21_389);
+}
+
+#[test]
+fn fixtures_prague_pectra_devnet_5() {
+    folder("eest/pectra-devnet-5/state_tests", 971);
+}
+
+#[test]
+fn fixtures_osaka_fusaka_devnet_5() {
+    folder("eest/fusaka-devnet-5/state_tests", 1_230);
+}
