@@ -4,6 +4,7 @@
 //! A third-party executor depends on this crate with `default-features = false` and gets
 //! the model and the trait without our revm.
 
+pub mod block_stm;
 pub mod model;
 mod plug;
 pub mod schedule;
@@ -19,6 +20,8 @@ mod revm_env;
 pub mod sequential;
 
 #[cfg(feature = "revm")]
+pub use block_stm::BlockStm;
+#[cfg(feature = "revm")]
 pub use sequential::Sequential;
 
 /// The bundled executors by name.
@@ -26,9 +29,11 @@ pub use sequential::Sequential;
 pub fn bundled(name: &str) -> Option<std::sync::Arc<dyn Executor>> {
     match name {
         "sequential" => Some(std::sync::Arc::new(Sequential)),
+        "block-stm" => Some(std::sync::Arc::new(BlockStm::default())),
         _ => None,
     }
 }
 
+/// The bundled executors' names; the first is the reference.
 #[cfg(feature = "revm")]
-pub const BUNDLED: &[&str] = &["sequential"];
+pub const BUNDLED: &[&str] = &["sequential", "block-stm"];

@@ -1,0 +1,362 @@
+//! MVMemory: for every location, the values written by each transaction index, with the
+//! incarnation that wrote them, or an ESTIMATE marker where an aborted incarnation's write is
+//! expected again. A read by transaction `j` sees the highest write below `j`.
+//!
+//! Locations are compared by full equality; the hash only picks a shard (a hashed identity
+//! returns another location's value and still validates: known-bugs #1).
+
+use super::sync::{Mutex, RwLock, lock};
+use super::{Incarnation, TxIndex, Version};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hash};
+use std::ops::Bound;
+use std::sync::Arc as StdArc;
+
+const SHARDS: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Entry<V> {
+    Write { incarnation: Incarnation, value: V },
+    Estimate,
+}
+
+type Versions<V> = super::sync::Arc<Mutex<BTreeMap<TxIndex, Entry<V>>>>;
+
+/// What a read saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MvRead<V> {
+    /// Written by a lower transaction.
+    Value { version: Version, value: V },
+    /// No lower transaction wrote it: the value comes from the pre-state.
+    Storage,
+    /// The highest lower write is an ESTIMATE of this transaction: wait for it.
+    Estimate { blocking: TxIndex },
+}
+
+/// Where a read's value came from, as recorded in a read set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadOrigin {
+    Storage,
+    Version(Version),
+}
+
+/// One entry of a read set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Read<K> {
+    Point {
+        key: K,
+        origin: ReadOrigin,
+    },
+    /// Every write to `key` strictly between `after` and the reader (delta accumulations
+    /// such as beneficiary fees).
+    Range {
+        key: K,
+        after: Option<TxIndex>,
+        versions: Vec<Version>,
+    },
+}
+
+pub struct MvMemory<K, V> {
+    shards: Vec<RwLock<HashMap<K, Versions<V>, FxBuild>>>,
+    /// Per transaction: the locations its last incarnation wrote, and what it read.
+    last_written: Vec<Mutex<StdArc<Vec<K>>>>,
+    last_reads: Vec<Mutex<StdArc<Vec<Read<K>>>>>,
+}
+
+#[derive(Clone, Copy, Default)]
+pub struct FxBuild;
+
+impl BuildHasher for FxBuild {
+    type Hasher = rustc_hash::FxHasher;
+    fn build_hasher(&self) -> Self::Hasher {
+        rustc_hash::FxHasher::default()
+    }
+}
+
+impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
+    pub fn new(txs: usize) -> Self {
+        MvMemory {
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::with_hasher(FxBuild)))
+                .collect(),
+            last_written: (0..txs)
+                .map(|_| Mutex::new(StdArc::new(Vec::new())))
+                .collect(),
+            last_reads: (0..txs)
+                .map(|_| Mutex::new(StdArc::new(Vec::new())))
+                .collect(),
+        }
+    }
+
+    fn shard(&self, key: &K) -> &RwLock<HashMap<K, Versions<V>, FxBuild>> {
+        &self.shards[(FxBuild.hash_one(key) as usize) % SHARDS]
+    }
+
+    fn versions(&self, key: &K) -> Option<Versions<V>> {
+        let shard = self.shard(key).read().unwrap_or_else(|p| p.into_inner());
+        shard.get(key).cloned()
+    }
+
+    fn versions_or_insert(&self, key: &K) -> Versions<V> {
+        if let Some(v) = self.versions(key) {
+            return v;
+        }
+        let mut shard = self.shard(key).write().unwrap_or_else(|p| p.into_inner());
+        shard.entry(key.clone()).or_default().clone()
+    }
+
+    /// The highest write to `key` below `tx`.
+    pub fn read(&self, key: &K, tx: TxIndex) -> MvRead<V> {
+        let Some(versions) = self.versions(key) else {
+            return MvRead::Storage;
+        };
+        let map = lock(&versions);
+        match map.range(..tx).next_back() {
+            None => MvRead::Storage,
+            Some((idx, Entry::Estimate)) => MvRead::Estimate { blocking: *idx },
+            Some((idx, Entry::Write { incarnation, value })) => MvRead::Value {
+                version: Version {
+                    tx: *idx,
+                    incarnation: *incarnation,
+                },
+                value: value.clone(),
+            },
+        }
+    }
+
+    /// Every write to `key` strictly between `after` and `tx`, in index order.
+    pub fn read_range(
+        &self,
+        key: &K,
+        after: Option<TxIndex>,
+        tx: TxIndex,
+    ) -> Result<Vec<(Version, V)>, TxIndex> {
+        let Some(versions) = self.versions(key) else {
+            return Ok(Vec::new());
+        };
+        let map = lock(&versions);
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut out = Vec::new();
+        for (idx, e) in map.range((lower, Bound::Excluded(tx))) {
+            match e {
+                Entry::Estimate => return Err(*idx),
+                Entry::Write { incarnation, value } => out.push((
+                    Version {
+                        tx: *idx,
+                        incarnation: *incarnation,
+                    },
+                    value.clone(),
+                )),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records an incarnation's read and write sets. Locations the previous incarnation wrote
+    /// and this one did not are removed (known-bugs #10). Returns whether it wrote a location
+    /// the previous incarnation did not: then higher transactions must be validated again.
+    pub fn record(&self, version: Version, reads: Vec<Read<K>>, writes: Vec<(K, V)>) -> bool {
+        let tx = version.tx;
+        let previous = lock(&self.last_written[tx.0]).clone();
+        let mut new_keys = Vec::with_capacity(writes.len());
+        let mut wrote_new = false;
+        for (key, value) in writes {
+            let versions = self.versions_or_insert(&key);
+            lock(&versions).insert(
+                tx,
+                Entry::Write {
+                    incarnation: version.incarnation,
+                    value,
+                },
+            );
+            if !previous.contains(&key) {
+                wrote_new = true;
+            }
+            new_keys.push(key);
+        }
+        for key in previous.iter() {
+            if !new_keys.contains(key) {
+                if let Some(versions) = self.versions(key) {
+                    lock(&versions).remove(&tx);
+                }
+            }
+        }
+        *lock(&self.last_written[tx.0]) = StdArc::new(new_keys);
+        *lock(&self.last_reads[tx.0]) = StdArc::new(reads);
+        wrote_new
+    }
+
+    /// Marks every write of `tx`'s last incarnation as an ESTIMATE (it was aborted).
+    pub fn convert_writes_to_estimates(&self, tx: TxIndex) {
+        let written = lock(&self.last_written[tx.0]).clone();
+        for key in written.iter() {
+            if let Some(versions) = self.versions(key) {
+                lock(&versions).insert(tx, Entry::Estimate);
+            }
+        }
+    }
+
+    /// Whether every read of `tx`'s last incarnation would still see the same version.
+    pub fn validate_read_set(&self, tx: TxIndex) -> bool {
+        let reads = lock(&self.last_reads[tx.0]).clone();
+        reads.iter().all(|r| match r {
+            Read::Point { key, origin } => match (self.read(key, tx), origin) {
+                (MvRead::Storage, ReadOrigin::Storage) => true,
+                (MvRead::Value { version, .. }, ReadOrigin::Version(v)) => version == *v,
+                _ => false,
+            },
+            Read::Range {
+                key,
+                after,
+                versions,
+            } => match self.read_range(key, *after, tx) {
+                Ok(now) => {
+                    now.len() == versions.len()
+                        && now.iter().zip(versions).all(|((v, _), w)| v == w)
+                }
+                Err(_) => false,
+            },
+        })
+    }
+
+    /// The final writes of `tx` (after the block is done), in the order they were made.
+    pub fn writes_of(&self, tx: TxIndex) -> Vec<(K, V)> {
+        let written = lock(&self.last_written[tx.0]).clone();
+        written
+            .iter()
+            .filter_map(|key| {
+                let versions = self.versions(key)?;
+                let map = lock(&versions);
+                match map.get(&tx) {
+                    Some(Entry::Write { value, .. }) => Some((key.clone(), value.clone())),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn v(tx: usize, inc: u32) -> Version {
+        Version {
+            tx: TxIndex(tx),
+            incarnation: Incarnation(inc),
+        }
+    }
+
+    #[test]
+    fn reads_see_the_highest_lower_write() {
+        let mv = MvMemory::<u32, u64>::new(4);
+        assert_eq!(mv.read(&7, TxIndex(3)), MvRead::Storage);
+        mv.record(v(0, 0), vec![], vec![(7, 10)]);
+        mv.record(v(2, 0), vec![], vec![(7, 20)]);
+        assert_eq!(mv.read(&7, TxIndex(0)), MvRead::Storage);
+        assert_eq!(
+            mv.read(&7, TxIndex(1)),
+            MvRead::Value {
+                version: v(0, 0),
+                value: 10
+            }
+        );
+        assert_eq!(
+            mv.read(&7, TxIndex(2)),
+            MvRead::Value {
+                version: v(0, 0),
+                value: 10
+            }
+        );
+        assert_eq!(
+            mv.read(&7, TxIndex(3)),
+            MvRead::Value {
+                version: v(2, 0),
+                value: 20
+            }
+        );
+    }
+
+    #[test]
+    fn estimates_block_and_fail_validation() {
+        let mv = MvMemory::<u32, u64>::new(3);
+        mv.record(v(0, 0), vec![], vec![(1, 5)]);
+        mv.record(
+            v(1, 0),
+            vec![Read::Point {
+                key: 1,
+                origin: ReadOrigin::Version(v(0, 0)),
+            }],
+            vec![],
+        );
+        assert!(mv.validate_read_set(TxIndex(1)));
+        mv.convert_writes_to_estimates(TxIndex(0));
+        assert_eq!(
+            mv.read(&1, TxIndex(1)),
+            MvRead::Estimate {
+                blocking: TxIndex(0)
+            }
+        );
+        assert!(!mv.validate_read_set(TxIndex(1)));
+        // The re-execution writes again: the old read saw incarnation 0, now it is 1.
+        mv.record(v(0, 1), vec![], vec![(1, 5)]);
+        assert!(!mv.validate_read_set(TxIndex(1)));
+    }
+
+    #[test]
+    fn a_new_incarnation_removes_stale_writes() {
+        let mv = MvMemory::<u32, u64>::new(2);
+        assert!(mv.record(v(0, 0), vec![], vec![(1, 1), (2, 2)]));
+        assert!(!mv.record(v(0, 1), vec![], vec![(2, 3)]), "no new location");
+        assert_eq!(mv.read(&1, TxIndex(1)), MvRead::Storage);
+        assert_eq!(
+            mv.read(&2, TxIndex(1)),
+            MvRead::Value {
+                version: v(0, 1),
+                value: 3
+            }
+        );
+        assert!(mv.record(v(0, 2), vec![], vec![(9, 9)]), "a new location");
+        assert_eq!(mv.writes_of(TxIndex(0)), vec![(9, 9)]);
+    }
+
+    #[test]
+    fn storage_reads_validate_until_someone_writes_below() {
+        let mv = MvMemory::<u32, u64>::new(3);
+        mv.record(
+            v(2, 0),
+            vec![Read::Point {
+                key: 4,
+                origin: ReadOrigin::Storage,
+            }],
+            vec![],
+        );
+        assert!(mv.validate_read_set(TxIndex(2)));
+        mv.record(v(1, 0), vec![], vec![(4, 1)]);
+        assert!(!mv.validate_read_set(TxIndex(2)));
+    }
+
+    #[test]
+    fn range_reads_collect_every_delta_and_validate() {
+        let mv = MvMemory::<u32, u64>::new(5);
+        mv.record(v(0, 0), vec![], vec![(0, 1)]);
+        mv.record(v(1, 0), vec![], vec![(0, 2)]);
+        mv.record(v(3, 0), vec![], vec![(0, 4)]);
+        let got = mv.read_range(&0, Some(TxIndex(0)), TxIndex(4)).unwrap();
+        assert_eq!(got, vec![(v(1, 0), 2), (v(3, 0), 4)]);
+        mv.record(
+            v(4, 0),
+            vec![Read::Range {
+                key: 0,
+                after: Some(TxIndex(0)),
+                versions: vec![v(1, 0), v(3, 0)],
+            }],
+            vec![],
+        );
+        assert!(mv.validate_read_set(TxIndex(4)));
+        mv.record(v(2, 0), vec![], vec![(0, 3)]);
+        assert!(!mv.validate_read_set(TxIndex(4)));
+        mv.convert_writes_to_estimates(TxIndex(3));
+        assert_eq!(mv.read_range(&0, None, TxIndex(4)), Err(TxIndex(3)));
+    }
+}

@@ -1,0 +1,583 @@
+//! Block-STM's VM on revm: a `Database` view over MVMemory for transaction `i` that records
+//! every read, a write set taken from revm's state diff, and beneficiary fees as deltas.
+//!
+//! Locations: an account's info (existence, balance, nonce, code) is one location because
+//! revm loads the three fields together in one `basic` call, so separate locations would
+//! triple the reads without removing a dependency. Storage slots are locations of their own.
+//! Destroying or re-creating an account records the transaction index in the account value
+//! (`storage_reset`): slot writes below it read as zero (known-bugs #6, #7).
+//!
+//! Fees: a transaction that never loads the beneficiary does not credit it; it writes its
+//! fee to the `BeneficiaryFee` location instead, so fee-paying transactions do not conflict.
+//! A transaction that does load the beneficiary (BALANCE, a call, sending from it) sees the
+//! last explicit value plus every lower fee delta, read as a range and validated like any
+//! other read, and credits its own fee the ordinary way (known-bugs #2-#5).
+
+use super::mv_memory::{MvMemory, MvRead, Read, ReadOrigin};
+use super::vm::{Execution, Vm};
+use super::{TxIndex, Version};
+use crate::model::{BlockInput, State, TxOutcome};
+use crate::plug::ExecError;
+use crate::revm_env;
+use crate::schedule::{SchedEvent, ScheduleHook, WorkerId};
+use alloy_primitives::{Address, B256, U256};
+use revm::ExecuteEvm;
+use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, JournalTr, TxEnv};
+use revm::context_interface::{Block as _, Cfg as _, Transaction as _};
+use revm::database_interface::{DBErrorMarker, Database};
+use revm::handler::{
+    EvmTr, EvmTrError, FrameResult, FrameTr, Handler, MainBuilder, MainContext, MainnetContext,
+    MainnetEvm, post_execution,
+};
+use revm::interpreter::interpreter_action::FrameInit;
+use revm::primitives::hardfork::SpecId;
+use revm::state::{AccountInfo, Bytecode, EvmState};
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Location {
+    Account(Address),
+    Storage(Address, U256),
+    /// Fee deltas of transactions that did not load the beneficiary.
+    BeneficiaryFee,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountValue {
+    /// `None`: the account does not exist.
+    pub info: Option<AccountInfo>,
+    /// Storage written below this transaction index is gone (destruction or re-creation).
+    pub storage_reset: Option<TxIndex>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Account(AccountValue),
+    Storage(U256),
+    Fee(U256),
+}
+
+/// The error a view gives revm to stop an execution that read an ESTIMATE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Blocked(pub TxIndex);
+
+impl fmt::Display for Blocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "read an ESTIMATE of {}", self.0)
+    }
+}
+impl std::error::Error for Blocked {}
+impl DBErrorMarker for Blocked {}
+
+pub type TxOutput = Result<TxOutcome, ExecError>;
+
+/// One block prepared for revm.
+pub struct RevmVm {
+    block: Arc<BlockInput>,
+    cfg: CfgEnv,
+    block_env: BlockEnv,
+    txs: Vec<TxEnv>,
+    pre: HashMap<Address, AccountInfo>,
+    /// EIP-161 empty-account clearing applies.
+    clears_empty: bool,
+}
+
+impl RevmVm {
+    pub fn new(block: Arc<BlockInput>) -> Self {
+        let cfg = revm_env::cfg_env(&block);
+        let block_env = revm_env::block_env(&block, &cfg);
+        let pre = block
+            .pre_state
+            .iter()
+            .map(|(a, acc)| {
+                (
+                    *a,
+                    AccountInfo::new(
+                        acc.balance,
+                        acc.nonce,
+                        acc.code_hash(),
+                        revm_env::bytecode(&acc.code),
+                    ),
+                )
+            })
+            .collect();
+        RevmVm {
+            clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
+            cfg,
+            block_env,
+            txs: block.txs.iter().map(revm_env::tx_env).collect(),
+            pre,
+            block,
+        }
+    }
+
+    fn coinbase(&self) -> Address {
+        self.block.env.coinbase
+    }
+
+    /// The beneficiary after a lazily credited fee: balance up, touched, and so cleared when
+    /// empty (from Spurious Dragon) or brought into existence (before it), as revm's own
+    /// crediting does.
+    fn credit_fee(&self, account: &mut AccountValue, fee: U256, tx: TxIndex) {
+        match &mut account.info {
+            Some(info) => {
+                info.balance = info.balance.saturating_add(fee);
+                if self.clears_empty && info.is_empty() {
+                    account.info = None;
+                    account.storage_reset = Some(tx);
+                }
+            }
+            None => {
+                if !fee.is_zero() || !self.clears_empty {
+                    account.info = Some(AccountInfo {
+                        balance: fee,
+                        ..AccountInfo::default()
+                    });
+                    account.storage_reset = Some(tx);
+                }
+            }
+        }
+    }
+
+    /// The post-state: the pre-state with every transaction's final writes applied in order.
+    pub fn post_state(&self, writes: impl Fn(TxIndex) -> Vec<(Location, Value)>) -> State {
+        let mut state = self.block.pre_state.clone();
+        for i in 0..self.txs.len() {
+            let tx = TxIndex(i);
+            for (loc, value) in writes(tx) {
+                match (loc, value) {
+                    (Location::Account(a), Value::Account(v)) => {
+                        apply_account(&mut state, a, &v, tx)
+                    }
+                    (Location::Storage(a, slot), Value::Storage(v)) => {
+                        if let Some(acc) = state.get_mut(&a) {
+                            if v.is_zero() {
+                                acc.storage.remove(&slot);
+                            } else {
+                                acc.storage.insert(slot, v);
+                            }
+                        }
+                    }
+                    (Location::BeneficiaryFee, Value::Fee(fee)) => {
+                        let coinbase = self.coinbase();
+                        let mut v = AccountValue {
+                            info: state.get(&coinbase).map(|acc| {
+                                AccountInfo::new(
+                                    acc.balance,
+                                    acc.nonce,
+                                    acc.code_hash(),
+                                    revm_env::bytecode(&acc.code),
+                                )
+                            }),
+                            storage_reset: None,
+                        };
+                        self.credit_fee(&mut v, fee, tx);
+                        apply_account(&mut state, coinbase, &v, tx);
+                    }
+                    (loc, _) => debug_assert!(false, "mismatched value at {loc:?}"),
+                }
+            }
+        }
+        state
+    }
+}
+
+fn apply_account(state: &mut State, address: Address, v: &AccountValue, tx: TxIndex) {
+    match &v.info {
+        None => {
+            state.remove(&address);
+        }
+        Some(info) => {
+            let acc = state.entry(address).or_default();
+            if v.storage_reset == Some(tx) {
+                acc.storage.clear();
+            }
+            acc.balance = info.balance;
+            acc.nonce = info.nonce;
+            acc.code = info
+                .code
+                .as_ref()
+                .map(|c| c.original_bytes())
+                .unwrap_or_default();
+        }
+    }
+}
+
+/// What revm sees as its database while executing transaction `tx`.
+pub struct View<'a> {
+    vm: &'a RevmVm,
+    mv: &'a MvMemory<Location, Value>,
+    tx: TxIndex,
+    reads: Vec<Read<Location>>,
+    /// Accounts as this incarnation read them: storage resets and write-set diffing.
+    accounts: HashMap<Address, AccountValue>,
+    blocked: Option<TxIndex>,
+    beneficiary_loaded: bool,
+    lazy_fee: Option<U256>,
+    worker: WorkerId,
+    hook: Option<&'a dyn ScheduleHook>,
+}
+
+impl View<'_> {
+    fn reset(&mut self, tx: TxIndex) {
+        self.tx = tx;
+        self.reads.clear();
+        self.accounts.clear();
+        self.blocked = None;
+        self.beneficiary_loaded = false;
+        self.lazy_fee = None;
+    }
+
+    fn block_on(&mut self, blocking: TxIndex) -> Blocked {
+        self.blocked = Some(blocking);
+        Blocked(blocking)
+    }
+
+    fn announce(&self, location: &Location) {
+        if let Some(h) = self.hook {
+            h.on_event(
+                self.worker,
+                &SchedEvent::Read {
+                    tx: self.tx,
+                    location: format!("{location:?}"),
+                },
+            );
+        }
+    }
+
+    fn account(&mut self, address: Address) -> Result<AccountValue, Blocked> {
+        if let Some(a) = self.accounts.get(&address) {
+            return Ok(a.clone());
+        }
+        let key = Location::Account(address);
+        self.announce(&key);
+        let (mut value, after) = match self.mv.read(&key, self.tx) {
+            MvRead::Value {
+                version,
+                value: Value::Account(a),
+            } => {
+                self.reads.push(Read::Point {
+                    key,
+                    origin: ReadOrigin::Version(version),
+                });
+                (a, Some(version.tx))
+            }
+            MvRead::Storage => {
+                self.reads.push(Read::Point {
+                    key,
+                    origin: ReadOrigin::Storage,
+                });
+                (
+                    AccountValue {
+                        info: self.vm.pre.get(&address).cloned(),
+                        storage_reset: None,
+                    },
+                    None,
+                )
+            }
+            MvRead::Estimate { blocking } => return Err(self.block_on(blocking)),
+            MvRead::Value { .. } => unreachable!("account location holds an account value"),
+        };
+        if address == self.vm.coinbase() {
+            self.beneficiary_loaded = true;
+            self.announce(&Location::BeneficiaryFee);
+            let deltas = match self
+                .mv
+                .read_range(&Location::BeneficiaryFee, after, self.tx)
+            {
+                Ok(d) => d,
+                Err(blocking) => return Err(self.block_on(blocking)),
+            };
+            self.reads.push(Read::Range {
+                key: Location::BeneficiaryFee,
+                after,
+                versions: deltas.iter().map(|(v, _)| *v).collect(),
+            });
+            for (version, fee) in deltas {
+                let Value::Fee(fee) = fee else {
+                    unreachable!("fee location holds fees")
+                };
+                self.vm.credit_fee(&mut value, fee, version.tx);
+            }
+        }
+        self.accounts.insert(address, value.clone());
+        Ok(value)
+    }
+}
+
+impl Database for View<'_> {
+    type Error = Blocked;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
+        Ok(self.account(address)?.info)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Blocked> {
+        // `basic` always hands out the code with the account, so revm asks only for code it
+        // already has; look in what this incarnation loaded.
+        Ok(self
+            .accounts
+            .values()
+            .filter_map(|a| a.info.as_ref())
+            .find(|i| i.code_hash == code_hash)
+            .and_then(|i| i.code.clone())
+            .unwrap_or_default())
+    }
+
+    fn storage(&mut self, address: Address, slot: U256) -> Result<U256, Blocked> {
+        let reset = self.account(address)?.storage_reset;
+        let key = Location::Storage(address, slot);
+        self.announce(&key);
+        match self.mv.read(&key, self.tx) {
+            MvRead::Value {
+                version,
+                value: Value::Storage(v),
+            } => {
+                self.reads.push(Read::Point {
+                    key,
+                    origin: ReadOrigin::Version(version),
+                });
+                Ok(if reset.is_some_and(|r| version.tx < r) {
+                    U256::ZERO
+                } else {
+                    v
+                })
+            }
+            MvRead::Storage => {
+                self.reads.push(Read::Point {
+                    key,
+                    origin: ReadOrigin::Storage,
+                });
+                Ok(if reset.is_some() {
+                    U256::ZERO
+                } else {
+                    self.vm
+                        .block
+                        .pre_state
+                        .get(&address)
+                        .and_then(|a| a.storage.get(&slot))
+                        .copied()
+                        .unwrap_or_default()
+                })
+            }
+            MvRead::Estimate { blocking } => Err(self.block_on(blocking)),
+            MvRead::Value { .. } => unreachable!("storage location holds a storage value"),
+        }
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Blocked> {
+        Ok(self.vm.block.env.block_hash(number))
+    }
+}
+
+/// revm's mainnet handler, except that the beneficiary's fee is deferred when the
+/// transaction never loaded the beneficiary.
+struct LazyFeeHandler<EVM, ERROR, FRAME>(PhantomData<(EVM, ERROR, FRAME)>);
+
+/// What the lazy-fee handler needs of the database.
+trait FeeSink {
+    fn beneficiary_loaded(&self) -> bool;
+    fn defer_fee(&mut self, fee: U256);
+}
+
+impl FeeSink for View<'_> {
+    fn beneficiary_loaded(&self) -> bool {
+        self.beneficiary_loaded
+    }
+    fn defer_fee(&mut self, fee: U256) {
+        self.lazy_fee = Some(fee);
+    }
+}
+
+impl<EVM, ERROR, FRAME> Handler for LazyFeeHandler<EVM, ERROR, FRAME>
+where
+    EVM:
+        EvmTr<Context: ContextTr<Journal: JournalTr<State = EvmState>, Db: FeeSink>, Frame = FRAME>,
+    ERROR: EvmTrError<EVM>,
+    FRAME: FrameTr<FrameResult = FrameResult, FrameInit = FrameInit>,
+{
+    type Evm = EVM;
+    type Error = ERROR;
+    type HaltReason = HaltReason;
+
+    fn reward_beneficiary(
+        &self,
+        evm: &mut EVM,
+        exec_result: &mut FrameResult,
+    ) -> Result<(), ERROR> {
+        let ctx = evm.ctx();
+        if ctx.db_ref().beneficiary_loaded() {
+            return post_execution::reward_beneficiary(ctx, exec_result.gas()).map_err(From::from);
+        }
+        // The same amount revm's own crediting computes: the tip per gas from London on, the
+        // whole price before, times the gas the sender finally pays for.
+        let basefee = ctx.block().basefee() as u128;
+        let price = ctx.tx().effective_gas_price(basefee);
+        let london = ctx.cfg().spec().into().is_enabled_in(SpecId::LONDON);
+        let per_gas = if london {
+            price.saturating_sub(basefee)
+        } else {
+            price
+        };
+        let gas = exec_result.gas();
+        let used = gas.used().saturating_sub(gas.reservoir());
+        ctx.db_mut()
+            .defer_fee(U256::from(per_gas) * U256::from(used));
+        Ok(())
+    }
+}
+
+type Evm<'a> = MainnetEvm<MainnetContext<View<'a>>>;
+
+impl Vm for RevmVm {
+    type Key = Location;
+    type Value = Value;
+    type Output = TxOutput;
+    type Worker<'w>
+        = Evm<'w>
+    where
+        Self: 'w;
+
+    fn txs(&self) -> usize {
+        self.txs.len()
+    }
+
+    fn worker<'w>(
+        &'w self,
+        mv: &'w MvMemory<Location, Value>,
+        worker: WorkerId,
+        hook: Option<&'w dyn ScheduleHook>,
+    ) -> Evm<'w> {
+        let view = View {
+            vm: self,
+            mv,
+            tx: TxIndex(0),
+            reads: Vec::new(),
+            accounts: HashMap::new(),
+            blocked: None,
+            beneficiary_loaded: false,
+            lazy_fee: None,
+            worker,
+            hook,
+        };
+        Context::mainnet()
+            .with_cfg(self.cfg.clone())
+            .with_block(self.block_env.clone())
+            .with_db(view)
+            .build_mainnet()
+    }
+
+    fn execute(&self, evm: &mut Evm<'_>, version: Version) -> Execution<Location, Value, TxOutput> {
+        let tx = version.tx;
+        evm.ctx.journaled_state.database.reset(tx);
+        evm.ctx.set_tx(self.txs[tx.0].clone());
+        let result =
+            LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
+        let diff = evm.finalize();
+        let view = &mut evm.ctx.journaled_state.database;
+        if let Some(blocking) = view.blocked {
+            return Execution::Blocked { blocking };
+        }
+        let reads = std::mem::take(&mut view.reads);
+        let outcome = match revm_env::outcome(result) {
+            Ok(o) => o,
+            Err(e) => {
+                return Execution::Done {
+                    reads,
+                    writes: Vec::new(),
+                    output: Err(e),
+                };
+            }
+        };
+        let mut writes = Vec::new();
+        if matches!(outcome, TxOutcome::Executed { .. }) {
+            self.write_set(view, tx, diff, &mut writes);
+        }
+        Execution::Done {
+            reads,
+            writes,
+            output: Ok(outcome),
+        }
+    }
+}
+
+impl RevmVm {
+    /// Every changed field of every touched account (a nonce-only change included, known-bugs
+    /// #8), code on creation and delegation, storage, destruction; then the deferred fee.
+    fn write_set(
+        &self,
+        view: &View<'_>,
+        tx: TxIndex,
+        diff: EvmState,
+        writes: &mut Vec<(Location, Value)>,
+    ) {
+        let mut slots = Vec::new();
+        for (address, account) in diff {
+            if !account.is_touched() {
+                continue;
+            }
+            let Some(read) = view.accounts.get(&address) else {
+                debug_assert!(false, "revm changed {address} without loading it");
+                continue;
+            };
+            let created = account.is_created();
+            let new = if account.is_selfdestructed() || (!created && account.is_empty()) {
+                if read.info.is_none() {
+                    continue;
+                }
+                AccountValue {
+                    info: None,
+                    storage_reset: Some(tx),
+                }
+            } else {
+                let reset = if created {
+                    Some(tx)
+                } else {
+                    read.storage_reset
+                };
+                for (slot, v) in &account.storage {
+                    if created {
+                        if !v.present_value.is_zero() {
+                            slots.push((
+                                Location::Storage(address, *slot),
+                                Value::Storage(v.present_value),
+                            ));
+                        }
+                    } else if v.is_changed() {
+                        slots.push((
+                            Location::Storage(address, *slot),
+                            Value::Storage(v.present_value),
+                        ));
+                    }
+                }
+                AccountValue {
+                    info: Some(account.info),
+                    storage_reset: reset,
+                }
+            };
+            if !same_account(&new, read) {
+                writes.push((Location::Account(address), Value::Account(new)));
+            }
+        }
+        // Account writes come first: the post-state clears storage before slot writes.
+        writes.append(&mut slots);
+        if let Some(fee) = view.lazy_fee {
+            writes.push((Location::BeneficiaryFee, Value::Fee(fee)));
+        }
+    }
+}
+
+fn same_account(a: &AccountValue, b: &AccountValue) -> bool {
+    a.storage_reset == b.storage_reset
+        && match (&a.info, &b.info) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                x.balance == y.balance && x.nonce == y.nonce && x.code_hash == y.code_hash
+            }
+            _ => false,
+        }
+}

@@ -1,0 +1,325 @@
+//! The collaborative scheduler of Block-STM (Gelashvili et al., arXiv 2203.06871, Algorithms
+//! 4 and 5): two shared indices hand out execution and validation tasks in transaction
+//! order; statuses with incarnations make every abort, dependency suspension and resumption
+//! explicit; the termination check needs both indices past the block, no active task, and
+//! no index decrease in between.
+
+use super::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, lock};
+use super::{Incarnation, TxIndex, Version};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    ReadyToExecute,
+    Executing,
+    Executed,
+    Aborting,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    Execute(Version),
+    Validate(Version),
+}
+
+/// Test builds can plant concurrency bugs, to prove the loom models and controlled
+/// schedules catch them. Production builds cannot construct anything but `None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlantedBug {
+    #[default]
+    None,
+    /// Validation of this transaction always passes.
+    #[cfg(any(test, loom, feature = "planted-bugs"))]
+    SkipValidation(TxIndex),
+    /// An aborted incarnation's writes are not turned into ESTIMATEs.
+    #[cfg(any(test, loom, feature = "planted-bugs"))]
+    NoEstimates,
+    /// The termination check ignores active tasks.
+    #[cfg(any(test, loom, feature = "planted-bugs"))]
+    DoneIgnoresActiveTasks,
+}
+
+pub struct Scheduler {
+    txs: usize,
+    execution_idx: AtomicUsize,
+    validation_idx: AtomicUsize,
+    decrease_cnt: AtomicUsize,
+    num_active_tasks: AtomicUsize,
+    done_marker: AtomicBool,
+    status: Vec<Mutex<(Incarnation, Status)>>,
+    dependencies: Vec<Mutex<Vec<TxIndex>>>,
+    bug: PlantedBug,
+}
+
+impl Scheduler {
+    pub fn new(txs: usize, bug: PlantedBug) -> Scheduler {
+        Scheduler {
+            txs,
+            execution_idx: AtomicUsize::new(0),
+            validation_idx: AtomicUsize::new(0),
+            decrease_cnt: AtomicUsize::new(0),
+            num_active_tasks: AtomicUsize::new(0),
+            done_marker: AtomicBool::new(txs == 0),
+            status: (0..txs)
+                .map(|_| Mutex::new((Incarnation(0), Status::ReadyToExecute)))
+                .collect(),
+            dependencies: (0..txs).map(|_| Mutex::new(Vec::new())).collect(),
+            bug,
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.done_marker.load(Ordering::Acquire)
+    }
+
+    /// Stops every worker (a worker failed or the deadline passed).
+    pub fn halt(&self) {
+        self.done_marker.store(true, Ordering::Release);
+    }
+
+    pub fn status(&self, tx: TxIndex) -> (Incarnation, Status) {
+        *lock(&self.status[tx.0])
+    }
+
+    fn decrease_execution_idx(&self, target: usize) {
+        self.execution_idx.fetch_min(target, Ordering::AcqRel);
+        self.decrease_cnt.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn decrease_validation_idx(&self, target: usize) {
+        self.validation_idx.fetch_min(target, Ordering::AcqRel);
+        self.decrease_cnt.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn check_done(&self) {
+        let observed = self.decrease_cnt.load(Ordering::Acquire);
+        let exec = self.execution_idx.load(Ordering::Acquire);
+        let val = self.validation_idx.load(Ordering::Acquire);
+        let active = self.num_active_tasks.load(Ordering::Acquire);
+        #[cfg(any(test, loom, feature = "planted-bugs"))]
+        let active = if self.bug == PlantedBug::DoneIgnoresActiveTasks {
+            0
+        } else {
+            active
+        };
+        if exec.min(val) >= self.txs
+            && active == 0
+            && observed == self.decrease_cnt.load(Ordering::Acquire)
+        {
+            self.done_marker.store(true, Ordering::Release);
+        }
+    }
+
+    fn try_incarnate(&self, idx: usize) -> Option<Version> {
+        if idx < self.txs {
+            let mut s = lock(&self.status[idx]);
+            if s.1 == Status::ReadyToExecute {
+                s.1 = Status::Executing;
+                return Some(Version {
+                    tx: TxIndex(idx),
+                    incarnation: s.0,
+                });
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
+        None
+    }
+
+    fn next_version_to_execute(&self) -> Option<Version> {
+        if self.execution_idx.load(Ordering::Acquire) >= self.txs {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, Ordering::AcqRel);
+        let idx = self.execution_idx.fetch_add(1, Ordering::AcqRel);
+        self.try_incarnate(idx)
+    }
+
+    fn next_version_to_validate(&self) -> Option<Version> {
+        if self.validation_idx.load(Ordering::Acquire) >= self.txs {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, Ordering::AcqRel);
+        let idx = self.validation_idx.fetch_add(1, Ordering::AcqRel);
+        if idx < self.txs {
+            let (incarnation, status) = *lock(&self.status[idx]);
+            if status == Status::Executed {
+                return Some(Version {
+                    tx: TxIndex(idx),
+                    incarnation,
+                });
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
+        None
+    }
+
+    /// The next task, validation first when it lags behind execution.
+    pub fn next_task(&self) -> Option<Task> {
+        if self.validation_idx.load(Ordering::Acquire) < self.execution_idx.load(Ordering::Acquire)
+        {
+            self.next_version_to_validate().map(Task::Validate)
+        } else {
+            self.next_version_to_execute().map(Task::Execute)
+        }
+    }
+
+    /// `tx` read an ESTIMATE of `blocking`. Returns false when `blocking` has executed in
+    /// the meantime (re-execute at once); else `tx` waits, suspended, until it has.
+    pub fn add_dependency(&self, tx: TxIndex, blocking: TxIndex) -> bool {
+        let mut deps = lock(&self.dependencies[blocking.0]);
+        if lock(&self.status[blocking.0]).1 == Status::Executed {
+            return false;
+        }
+        lock(&self.status[tx.0]).1 = Status::Aborting;
+        deps.push(tx);
+        drop(deps);
+        self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
+        true
+    }
+
+    fn set_ready_status(&self, tx: TxIndex) {
+        let mut s = lock(&self.status[tx.0]);
+        *s = (Incarnation(s.0.0 + 1), Status::ReadyToExecute);
+    }
+
+    fn resume_dependencies(&self, deps: Vec<TxIndex>) {
+        let Some(min) = deps.iter().min().copied() else {
+            return;
+        };
+        for d in deps {
+            self.set_ready_status(d);
+        }
+        self.decrease_execution_idx(min.0);
+    }
+
+    /// An execution finished. Returns the validation task of the same version when it can
+    /// run right away.
+    pub fn finish_execution(&self, version: Version, wrote_new_location: bool) -> Option<Task> {
+        let tx = version.tx;
+        {
+            let mut s = lock(&self.status[tx.0]);
+            debug_assert_eq!(*s, (version.incarnation, Status::Executing));
+            s.1 = Status::Executed;
+        }
+        let deps = std::mem::take(&mut *lock(&self.dependencies[tx.0]));
+        self.resume_dependencies(deps);
+        if self.validation_idx.load(Ordering::Acquire) > tx.0 {
+            if wrote_new_location {
+                self.decrease_validation_idx(tx.0);
+            } else {
+                return Some(Task::Validate(version));
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
+        None
+    }
+
+    /// The first validation failure of an incarnation wins the right to abort it.
+    pub fn try_validation_abort(&self, version: Version) -> bool {
+        let mut s = lock(&self.status[version.tx.0]);
+        if *s == (version.incarnation, Status::Executed) {
+            s.1 = Status::Aborting;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn finish_validation(&self, tx: TxIndex, aborted: bool) -> Option<Task> {
+        if aborted {
+            self.set_ready_status(tx);
+            self.decrease_validation_idx(tx.0 + 1);
+            if self.execution_idx.load(Ordering::Acquire) > tx.0 {
+                if let Some(v) = self.try_incarnate(tx.0) {
+                    return Some(Task::Execute(v));
+                }
+                // try_incarnate already gave up the task.
+                return None;
+            }
+        }
+        self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
+        None
+    }
+
+    pub fn planted(&self) -> PlantedBug {
+        self.bug
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn v(tx: usize, inc: u32) -> Version {
+        Version {
+            tx: TxIndex(tx),
+            incarnation: Incarnation(inc),
+        }
+    }
+
+    #[test]
+    fn hands_out_executions_then_validations_and_terminates() {
+        let s = Scheduler::new(2, PlantedBug::None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.finish_execution(v(0, 0), true), None);
+        assert_eq!(s.finish_execution(v(1, 0), true), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(TxIndex(0), false), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert!(!s.done());
+        assert_eq!(s.finish_validation(TxIndex(1), false), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn a_failed_validation_re_executes_with_the_next_incarnation() {
+        let s = Scheduler::new(2, PlantedBug::None);
+        s.next_task();
+        s.next_task();
+        s.finish_execution(v(0, 0), true);
+        s.finish_execution(v(1, 0), true);
+        s.next_task();
+        s.finish_validation(TxIndex(0), false);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert!(s.try_validation_abort(v(1, 0)));
+        assert!(
+            !s.try_validation_abort(v(1, 0)),
+            "only one abort per incarnation"
+        );
+        assert_eq!(
+            s.finish_validation(TxIndex(1), true),
+            Some(Task::Execute(v(1, 1)))
+        );
+        assert_eq!(
+            s.finish_execution(v(1, 1), false),
+            Some(Task::Validate(v(1, 1)))
+        );
+        assert_eq!(s.finish_validation(TxIndex(1), false), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn a_dependency_suspends_and_resumes() {
+        let s = Scheduler::new(2, PlantedBug::None);
+        s.next_task();
+        s.next_task();
+        // tx 1 read an ESTIMATE of tx 0, which has not finished.
+        assert!(s.add_dependency(TxIndex(1), TxIndex(0)));
+        assert_eq!(s.status(TxIndex(1)).1, Status::Aborting);
+        s.finish_execution(v(0, 0), true);
+        assert_eq!(
+            s.status(TxIndex(1)),
+            (Incarnation(1), Status::ReadyToExecute)
+        );
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        // Execution index went back to 1.
+        s.finish_validation(TxIndex(0), false);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 1))));
+        // Once tx 0 is executed, a dependency on it resolves at once.
+        assert!(!s.add_dependency(TxIndex(1), TxIndex(0)));
+    }
+}
