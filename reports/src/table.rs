@@ -34,7 +34,7 @@ impl Table {
                 if i > 0 {
                     out.push_str("  ");
                 }
-                if i > 0 && numeric(c) {
+                if right[i] {
                     out.push_str(&format!("{c:>w$}"));
                 } else {
                     out.push_str(&format!("{c:<w$}"));
