@@ -27,6 +27,17 @@ impl Table {
         }
         let numeric =
             |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".x%-".contains(c));
+        // A column of numbers is right-aligned, its header with it.
+        let right: Vec<bool> = (0..cols)
+            .map(|i| {
+                i > 0
+                    && !self.rows.is_empty()
+                    && self
+                        .rows
+                        .iter()
+                        .all(|r| r.get(i).is_some_and(|c| numeric(c)))
+            })
+            .collect();
         let line = |r: &Vec<String>| {
             let mut out = String::new();
             for (i, w) in width.iter().enumerate() {
