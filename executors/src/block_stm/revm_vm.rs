@@ -474,6 +474,10 @@ impl Vm for RevmVm {
     fn execute(&self, evm: &mut Evm<'_>, version: Version) -> Execution<Location, Value, TxOutput> {
         let tx = version.tx;
         evm.ctx.journaled_state.database.reset(tx);
+        // revm parks a database error raised inside an opcode in the context and does not
+        // always take it on the error path: a stale ESTIMATE error must not leak into the
+        // next execution.
+        evm.ctx.error = Ok(());
         evm.ctx.set_tx(self.txs[tx.0].clone());
         let result =
             LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
