@@ -6,9 +6,10 @@ fixtures_dir := env_var_or_default("LOCKSTEP_FIXTURES", "../shared/fixtures")
 test:
     cargo test --workspace
 
-# All official state tests on every bundled executor.
+# All official state tests on every bundled executor, then packed into multi-transaction blocks.
 conformance:
-    cargo run --release -- statetest --executor sequential
+    cargo run --release -- statetest --executor sequential --executor block-stm --exec-threads 2
+    cargo run --release -- statetest --packed --executor sequential --executor block-stm --exec-threads 2
 
 # Download the pinned official fixtures into DIR (needs internet).
 fixtures dir=fixtures_dir:

@@ -6,6 +6,7 @@ pub mod case;
 pub mod check;
 pub mod fixture;
 pub mod load;
+pub mod pack;
 pub mod skip;
 
 pub use case::{Case, CaseError, CaseId, CaseInput, Expectation};

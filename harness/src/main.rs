@@ -49,6 +49,10 @@ struct StatetestArgs {
     /// Fixtures directory (else LOCKSTEP_FIXTURES, else ../shared/fixtures).
     #[arg(long)]
     fixtures: Option<PathBuf>,
+    /// Packed mode: each test's vectors as one multi-transaction block (nonces chained, filler
+    /// transfers between them); every executor is compared with the first.
+    #[arg(long)]
+    packed: bool,
     /// How many failures, divergences and errors to list.
     #[arg(long, default_value_t = 20)]
     show: usize,
@@ -142,6 +146,7 @@ fn statetest(a: StatetestArgs) -> ExitCode {
         filter,
         exec_threads: a.exec_threads,
         progress: true,
+        packed: a.packed,
     });
     print!("{}", report.to_text(a.show));
     println!("{} files in {:.2} s", report.files, report.wall_seconds);

@@ -8,7 +8,9 @@ use crate::guard;
 use crate::progress::Progress;
 use lockstep_conformance::{Case, CaseError, CaseInput, Verdict, check, load_file};
 use lockstep_executors::{BlockOutput, Executor, Fork, RunControl};
-use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError};
+use lockstep_reports::{
+    CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError, PackedStats,
+};
 use rayon::prelude::*;
 use regex::Regex;
 use std::path::PathBuf;
@@ -24,6 +26,8 @@ pub struct Options {
     /// Threads given to each executor for one block (the files run in parallel already).
     pub exec_threads: usize,
     pub progress: bool,
+    /// Packed mode: each test's vectors as one block, executors compared with the first.
+    pub packed: bool,
 }
 
 /// Everything one file contributes to the report.
@@ -35,6 +39,7 @@ struct FileResult {
     errors: Vec<InputError>,
     unknown_fields: Vec<String>,
     kind_notes: u64,
+    packed: Vec<(String, PackedStats)>,
 }
 
 impl FileResult {
@@ -99,6 +104,9 @@ pub fn run(opts: &Options) -> ConformanceReport {
             *report.unknown_fields.entry(f).or_default() += 1;
         }
         report.kind_notes += r.kind_notes;
+        for (e, p) in r.packed {
+            report.packed.entry(e).or_default().add(&p);
+        }
     }
     report.wall_seconds = start.elapsed().as_secs_f64();
     report
@@ -142,6 +150,12 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
         }
     }
     let control = RunControl::with_threads(opts.exec_threads);
+    if opts.packed {
+        for (name, block) in lockstep_conformance::pack::pack(&loaded.expanded.cases) {
+            run_packed(opts, &name, &block, &control, &mut r);
+        }
+        return r;
+    }
     for case in &loaded.expanded.cases {
         run_case(opts, case, &control, &mut r);
     }
@@ -215,6 +229,65 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                         what: d.to_string(),
                     });
                 }
+            }
+        }
+    }
+}
+
+fn run_packed(
+    opts: &Options,
+    name: &str,
+    block: &lockstep_executors::BlockInput,
+    control: &RunControl,
+    r: &mut FileResult,
+) {
+    let fork = block.fork.to_string();
+    let (file, test) = name.split_once(" :: ").unwrap_or((name, ""));
+    let mut reference: Option<(String, BlockOutput)> = None;
+    for exec in &opts.executors {
+        let result = guard::run_caught(exec.as_ref(), block, control);
+        let what = match (&result, &reference) {
+            (Err(d), None) => Some(("failed", d.to_string())),
+            (Ok(_), None) => None,
+            (Err(d), Some(_)) => Some(("diverged", d.to_string())),
+            (Ok(out), Some((_, ref_out))) => {
+                diff::compare(ref_out, out).map(|d| ("diverged", d.to_string()))
+            }
+        };
+        match what {
+            None => r.count(exec.name(), &fork, |c| c.passed += 1),
+            Some((kind, what)) => {
+                r.count(exec.name(), &fork, |c| c.failed += 1);
+                let record = CaseDivergence {
+                    reference: reference
+                        .as_ref()
+                        .map(|(n, _)| n.clone())
+                        .unwrap_or_default(),
+                    candidate: exec.name().to_string(),
+                    file: file.to_string(),
+                    test: test.to_string(),
+                    fork: fork.clone(),
+                    indexes: format!("packed {} txs", block.txs.len()),
+                    what: format!("{kind}: {what}"),
+                };
+                r.divergences.push(record);
+            }
+        }
+        if let Ok(out) = result {
+            let s = &out.stats;
+            r.packed.push((
+                exec.name().to_string(),
+                PackedStats {
+                    blocks: 1,
+                    txs: block.txs.len() as u64,
+                    executions: s.executions,
+                    aborts: s.aborts,
+                    validations: s.validations,
+                    parallel_blocks: s.parallel as u64,
+                },
+            ));
+            if reference.is_none() {
+                reference = Some((exec.name().to_string(), out));
             }
         }
     }

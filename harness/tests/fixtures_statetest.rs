@@ -60,3 +60,35 @@ fn fixtures_prague_pectra_devnet_5() {
 fn fixtures_osaka_fusaka_devnet_5() {
     folder("eest/fusaka-devnet-5/state_tests", 1_230);
 }
+
+/// Every shared fixture packed into multi-transaction blocks: Block-STM must equal the
+/// sequential reference on each, really in parallel and with re-executions.
+#[test]
+fn fixtures_packed_block_stm_equals_sequential() {
+    let executors: Vec<Arc<dyn Executor>> = lockstep_executors::BUNDLED
+        .iter()
+        .map(|n| lockstep_executors::bundled(n).unwrap())
+        .collect();
+    let paths = lockstep_conformance::STATE_TEST_DIRS
+        .iter()
+        .map(|d| fixtures().join(d))
+        .collect();
+    let report = run(&Options {
+        paths,
+        executors,
+        fork: None,
+        filter: None,
+        exec_threads: 2,
+        progress: false,
+        packed: true,
+    });
+    let text = report.to_text(20);
+    assert!(report.ok(), "{text}");
+    let stm = report.packed["block-stm"];
+    assert!(stm.blocks > 6_000, "{text}");
+    assert_eq!(stm.parallel_blocks, stm.blocks, "{text}");
+    assert!(
+        stm.executions > stm.txs && stm.aborts > 0,
+        "no re-execution at all: {text}"
+    );
+}

@@ -57,6 +57,38 @@ pub struct CaseDivergence {
     pub what: String,
 }
 
+/// What an executor did over packed blocks (from its `ExecStats`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackedStats {
+    pub blocks: u64,
+    pub txs: u64,
+    pub executions: u64,
+    pub aborts: u64,
+    pub validations: u64,
+    /// Blocks that ran on more than one thread.
+    pub parallel_blocks: u64,
+}
+
+impl PackedStats {
+    pub fn add(&mut self, o: &PackedStats) {
+        self.blocks += o.blocks;
+        self.txs += o.txs;
+        self.executions += o.executions;
+        self.aborts += o.aborts;
+        self.validations += o.validations;
+        self.parallel_blocks += o.parallel_blocks;
+    }
+
+    /// Executions beyond the first of each transaction, per transaction.
+    pub fn reexecution_ratio(&self) -> f64 {
+        if self.txs == 0 {
+            0.0
+        } else {
+            self.executions.saturating_sub(self.txs) as f64 / self.txs as f64
+        }
+    }
+}
+
 /// The result of `lockstep statetest`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConformanceReport {
@@ -71,6 +103,9 @@ pub struct ConformanceReport {
     pub unknown_fields: BTreeMap<String, u64>,
     /// Rejections whose kind differs from the fixture's exception name (not failures).
     pub kind_notes: u64,
+    /// Packed mode: executor -> what it did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packed: BTreeMap<String, PackedStats>,
     /// Wall time in seconds; the one field that varies between identical runs.
     pub wall_seconds: f64,
 }
@@ -121,6 +156,31 @@ impl ConformanceReport {
                 c.errors.to_string(),
             ]);
             let _ = writeln!(s, "executor {exec}");
+            s.push_str(&t.render());
+            s.push('\n');
+        }
+        if !self.packed.is_empty() {
+            let mut t = table::Table::new([
+                "executor",
+                "blocks",
+                "txs",
+                "executions",
+                "aborts",
+                "re-exec ratio",
+                "parallel blocks",
+            ]);
+            for (e, p) in &self.packed {
+                t.row([
+                    e.clone(),
+                    p.blocks.to_string(),
+                    p.txs.to_string(),
+                    p.executions.to_string(),
+                    p.aborts.to_string(),
+                    format!("{:.3}", p.reexecution_ratio()),
+                    p.parallel_blocks.to_string(),
+                ]);
+            }
+            let _ = writeln!(s, "packed blocks");
             s.push_str(&t.render());
             s.push('\n');
         }
