@@ -32,6 +32,7 @@ fn folder(rel: &str, min_passed: u64) {
         filter: None,
         exec_threads: 2,
         progress: false,
+        packed: false,
     });
     let text = report.to_text(20);
     assert!(report.ok(), "{text}");
