@@ -5,5 +5,6 @@ pub mod diff;
 pub mod guard;
 pub mod progress;
 pub mod statetest;
+pub mod workload;
 
 pub use diff::{Divergence, compare};

@@ -1,0 +1,506 @@
+//! One generator per family. Each fills `Gen` with pre-state and transactions.
+
+use super::contracts::{call, creation, mapping_slot, word};
+use super::keys::{address_of, authority_key};
+use super::{COINBASE, Family, Gen, USER_BALANCE};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use lockstep_executors::{Account, Authorization, TxType};
+use rand::Rng;
+
+pub(crate) fn generate(g: &mut Gen) {
+    match g.w.family {
+        Family::RawTransfers => raw_transfers(g, g.w.txs),
+        Family::Erc20 => erc20(g, g.w.txs),
+        Family::Amm => amm(g, g.w.txs),
+        Family::NftMint => nft(g, g.w.txs),
+        Family::Beneficiary => beneficiary(g, g.w.txs),
+        Family::Phoenix => phoenix(g, g.w.txs),
+        Family::NonceFactory => nonce_factory(g, g.w.txs),
+        Family::NonceGaps => nonce_gaps(g, g.w.txs),
+        Family::SpeculativeFunding => speculative_funding(g, g.w.txs),
+        Family::EmptyAccounts => empty_accounts(g, g.w.txs),
+        Family::Eip7702 => eip7702(g, g.w.txs),
+        Family::Branchy => branchy(g, g.w.txs),
+        Family::HotKey => hot_key(g, g.w.txs),
+        Family::Mix => mix(g),
+    }
+}
+
+const TRANSFER_GAS: u64 = 21_000;
+const CALL_GAS: u64 = 200_000;
+
+/// A recipient: one of the hot set (Zipf) with probability `hot_ratio`, else a fresh one.
+fn recipient(g: &mut Gen, i: usize) -> Address {
+    if g.is_hot() {
+        let h = g.hot_index(g.w.hot_set);
+        g.fresh("hot", h)
+    } else {
+        g.fresh("cold", i)
+    }
+}
+
+fn raw_transfers(g: &mut Gen, n: usize) {
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let to = recipient(g, i);
+        let value = U256::from(g.rng.random_range(1..1_000_000u64));
+        g.tx(from, Some(to), value, Bytes::new(), TRANSFER_GAS);
+    }
+}
+
+/// Token balances live at `mapping_slot(holder, 0)`; total supply at slot 1.
+pub const TOKEN_BALANCE: u128 = 1_000_000_000_000_000_000_000_000;
+
+fn erc20(g: &mut Gen, n: usize) {
+    let token = g.contract("Token", "erc20");
+    let holders = g.w.accounts.min(n.max(1));
+    for i in 0..holders {
+        let h = g.sender(i);
+        g.pre
+            .get_mut(&token)
+            .expect("token")
+            .storage
+            .insert(mapping_slot(word(h), 0), U256::from(TOKEN_BALANCE));
+    }
+    g.pre.get_mut(&token).expect("token").storage.insert(
+        U256::from(1),
+        U256::from(TOKEN_BALANCE) * U256::from(holders),
+    );
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let to = recipient(g, i);
+        let amount = U256::from(g.rng.random_range(1..1_000_000_000u64));
+        let data = call("Token", "transfer(address,uint256)", &[word(to), amount]);
+        g.tx(from, Some(token), U256::ZERO, data, CALL_GAS);
+    }
+}
+
+pub const POOL_RESERVE: u128 = 1_000_000_000_000_000_000_000_000;
+pub const POOL_USER_BALANCE: u128 = 1_000_000_000_000_000_000_000;
+
+/// Pools: slot 0, 1 reserves; slot 2, 3 user ledgers. Hot transactions share few pools.
+fn amm(g: &mut Gen, n: usize) {
+    let pools: Vec<Address> = (0..g.w.hot_set.max(1))
+        .map(|p| g.contract("Pool", &format!("amm{p}")))
+        .collect();
+    // A cold transaction gets its own pool; hot ones crowd into the hot set.
+    let mut cold_pools = Vec::new();
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let pool = if g.is_hot() || g.w.hot_ratio >= 1.0 {
+            pools[g.hot_index(pools.len())]
+        } else {
+            let p = g.contract("Pool", &format!("cold{i}"));
+            cold_pools.push(p);
+            p
+        };
+        let s = &mut g.pre.get_mut(&pool).expect("pool").storage;
+        s.entry(U256::ZERO).or_insert(U256::from(POOL_RESERVE));
+        s.entry(U256::from(1)).or_insert(U256::from(POOL_RESERVE));
+        s.insert(mapping_slot(word(from), 2), U256::from(POOL_USER_BALANCE));
+        s.insert(mapping_slot(word(from), 3), U256::from(POOL_USER_BALANCE));
+        let zero_for_one = g.rng.random_bool(0.5);
+        let amount = U256::from(g.rng.random_range(1_000..1_000_000_000_000u64));
+        let data = call(
+            "Pool",
+            "swap(bool,uint256)",
+            &[U256::from(zero_for_one as u8), amount],
+        );
+        g.tx(from, Some(pool), U256::ZERO, data, CALL_GAS);
+    }
+}
+
+/// NFT collections: slot 0 the shared counter. All mints of one collection conflict.
+fn nft(g: &mut Gen, n: usize) {
+    let collections: Vec<Address> = (0..g.w.hot_set.max(1))
+        .map(|c| g.contract("Nft", &format!("nft{c}")))
+        .collect();
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let c = if g.is_hot() || g.w.hot_ratio >= 1.0 {
+            collections[g.hot_index(collections.len())]
+        } else {
+            g.contract("Nft", &format!("cold{i}"))
+        };
+        let data = call("Nft", "mint()", &[]);
+        g.tx(from, Some(c), U256::ZERO, data, CALL_GAS);
+    }
+}
+
+fn beneficiary(g: &mut Gen, n: usize) {
+    let reader = g.contract("CoinbaseReader", "beneficiary");
+    // The beneficiary can send: fund it.
+    g.pre.insert(
+        COINBASE,
+        Account {
+            balance: U256::from(USER_BALANCE),
+            ..Default::default()
+        },
+    );
+    let d = g.w.dependency_distance.max(1);
+    for i in 0..n {
+        let from = g.sender_for(i);
+        match i % (d + 3) {
+            0 => {
+                let data = call("CoinbaseReader", "read()", &[]);
+                g.tx(from, Some(reader), U256::ZERO, data, CALL_GAS);
+            }
+            1 => {
+                let to = g.fresh("from-coinbase", i);
+                g.tx(
+                    COINBASE,
+                    Some(to),
+                    U256::from(1000 + i),
+                    Bytes::new(),
+                    TRANSFER_GAS,
+                );
+            }
+            2 => {
+                g.tx(
+                    from,
+                    Some(COINBASE),
+                    U256::from(i + 1),
+                    Bytes::new(),
+                    TRANSFER_GAS,
+                );
+            }
+            _ => {
+                let to = recipient(g, i);
+                let t = g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
+                // Zero tip: the beneficiary is touched with a zero reward.
+                if t.tx_type == TxType::Eip1559 && i % 2 == 0 {
+                    t.gas_price = super::BASE_FEE as u128;
+                    t.max_priority_fee_per_gas = Some(0);
+                }
+            }
+        }
+    }
+}
+
+/// Phoenix at its CREATE2 address of Factory: kill, rebirth, read, put, in rounds.
+fn phoenix(g: &mut Gen, n: usize) {
+    let factory = g.contract("Factory", "phoenix");
+    let init = creation("Phoenix");
+    let at = factory.create2(B256::ZERO, keccak256(&init));
+    g.pre.insert(
+        at,
+        Account {
+            balance: U256::from(1_000),
+            nonce: 1,
+            code: super::contracts::runtime("Phoenix"),
+            storage: [(U256::ZERO, U256::from(7)), (U256::from(1), U256::from(99))].into(),
+        },
+    );
+    let d = g.w.dependency_distance.max(1);
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let (to, data, gas) = match (i / d) % 5 {
+            0 => (
+                at,
+                call("Phoenix", "put(uint256)", &[U256::from(i + 1)]),
+                CALL_GAS,
+            ),
+            1 => (at, call("Phoenix", "kill()", &[]), CALL_GAS),
+            2 => (factory, call("Factory", "rebirth()", &[]), 600_000),
+            3 => (at, call("Phoenix", "read()", &[]), CALL_GAS),
+            _ => {
+                let to = recipient(g, i);
+                g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
+                continue;
+            }
+        };
+        g.tx(from, Some(to), U256::ZERO, data, gas);
+    }
+}
+
+fn nonce_factory(g: &mut Gen, n: usize) {
+    let factories: Vec<Address> = (0..g.w.hot_set.max(1))
+        .map(|f| g.contract("Factory", &format!("f{f}")))
+        .collect();
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let f = factories[g.hot_index(factories.len())];
+        let data = call("Factory", "spawn()", &[]);
+        g.tx(from, Some(f), U256::ZERO, data, CALL_GAS);
+    }
+}
+
+/// Chains of a few senders with designed gaps: too-high nonces (never valid), repeats (too
+/// low), and out-of-order pairs, mixed with independent senders.
+fn nonce_gaps(g: &mut Gen, n: usize) {
+    let chains = g.w.hot_set.max(1);
+    for i in 0..n {
+        if i % 2 == 1 {
+            let from = g.sender(1_000 + i);
+            let to = recipient(g, i);
+            g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
+            continue;
+        }
+        let chain = g.rng.random_range(0..chains);
+        let from = g.sender(chain);
+        let to = g.fresh("gap", i);
+        let roll = g.rng.random_range(0..10u8);
+        let next = g.next_nonce(from);
+        let t = g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
+        match roll {
+            0 => {
+                t.nonce = next + 1 + (i as u64 % 3); // a gap: too high
+                g.unplanned();
+            }
+            1 if next > 0 => {
+                t.nonce = next - 1; // a repeat: too low
+                g.unplanned();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Poor accounts funded by lower transactions, then spending; some spend too early.
+fn speculative_funding(g: &mut Gen, n: usize) {
+    let d = g.w.dependency_distance.max(1);
+    let mut i = 0;
+    let mut k = 0;
+    while i < n {
+        let poor = g.fresh("poor", k);
+        let funder = g.sender(k);
+        let early = g.rng.random_range(0..4u8) == 0;
+        if early && i + 1 < n {
+            g.tx(
+                poor,
+                Some(funder),
+                U256::from(1),
+                Bytes::new(),
+                TRANSFER_GAS,
+            );
+            g.unplanned();
+            i += 1;
+        }
+        g.tx(
+            funder,
+            Some(poor),
+            U256::from(USER_BALANCE / 1_000),
+            Bytes::new(),
+            TRANSFER_GAS,
+        );
+        i += 1;
+        for j in 0..d.saturating_sub(1) {
+            if i >= n {
+                break;
+            }
+            let from = g.sender(10_000 + k * d + j);
+            let to = recipient(g, i);
+            g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
+            i += 1;
+        }
+        if i < n {
+            let to = g.fresh("poor-dest", k);
+            g.tx(
+                poor,
+                Some(to),
+                U256::from(12345),
+                Bytes::new(),
+                TRANSFER_GAS,
+            );
+            i += 1;
+        }
+        k += 1;
+    }
+}
+
+/// Zero-value transfers to empty accounts (existing and not) and precompiles.
+fn empty_accounts(g: &mut Gen, n: usize) {
+    let existing_empty: Vec<Address> = (0..g.w.hot_set.max(1))
+        .map(|e| g.fresh("empty", e))
+        .collect();
+    for a in &existing_empty {
+        g.pre.insert(*a, Account::default());
+    }
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let to = match i % 3 {
+            0 => g.fresh("never", i),
+            1 => existing_empty[g.hot_index(existing_empty.len())],
+            _ => Address::with_last_byte(1 + (i % 9) as u8),
+        };
+        g.tx(
+            from,
+            Some(to),
+            U256::ZERO,
+            Bytes::from(vec![i as u8; i % 4]),
+            60_000,
+        );
+    }
+}
+
+/// The EIP-7702 signing hash: keccak256(0x05 || rlp([chain_id, address, nonce])).
+fn authorization_hash(chain_id: u64, delegate: Address, nonce: u64) -> B256 {
+    use alloy_rlp::Encodable;
+    let mut payload = Vec::new();
+    U256::from(chain_id).encode(&mut payload);
+    delegate.encode(&mut payload);
+    nonce.encode(&mut payload);
+    let mut out = vec![0x05];
+    alloy_rlp::Header {
+        list: true,
+        payload_length: payload.len(),
+    }
+    .encode(&mut out);
+    out.extend_from_slice(&payload);
+    keccak256(&out)
+}
+
+pub fn authorize(key: &k256::ecdsa::SigningKey, delegate: Address, nonce: u64) -> Authorization {
+    let hash = authorization_hash(1, delegate, nonce);
+    let (sig, recid) = key
+        .sign_prehash_recoverable(hash.as_slice())
+        .expect("signing a 32-byte hash");
+    Authorization {
+        chain_id: U256::from(1),
+        address: delegate,
+        nonce,
+        y_parity: recid.to_byte(),
+        r: U256::from_be_slice(&sig.r().to_bytes()),
+        s: U256::from_be_slice(&sig.s().to_bytes()),
+    }
+}
+
+/// Authorities delegating to Counter or Branchy: self-authorizations (nonce + 1),
+/// re-delegations by other senders, and calls into the delegated accounts.
+fn eip7702(g: &mut Gen, n: usize) {
+    let targets = [g.contract("Counter", "7702"), g.contract("Branchy", "7702")];
+    let authorities: Vec<_> = (0..g.w.hot_set.max(1))
+        .map(|i| authority_key(g.space, i as u64))
+        .collect();
+    for k in &authorities {
+        g.pre.insert(
+            address_of(k),
+            Account {
+                balance: U256::from(USER_BALANCE),
+                ..Default::default()
+            },
+        );
+    }
+    for i in 0..n {
+        let which = g.hot_index(authorities.len());
+        let key = authorities[which].clone();
+        let authority = address_of(&key);
+        let delegate = targets[g.rng.random_range(0..2)];
+        match g.rng.random_range(0..4u8) {
+            0 => {
+                // Self-authorization: the transaction bumps the nonce before the list runs.
+                let next = g.next_nonce(authority);
+                let to = g.fresh("self-auth", i);
+                let t = g.tx(authority, Some(to), U256::ZERO, Bytes::new(), 100_000);
+                t.tx_type = TxType::Eip7702;
+                t.max_priority_fee_per_gas.get_or_insert(1);
+                t.authorization_list = vec![authorize(&key, delegate, next + 1)];
+                // The authorization bumps the nonce once more.
+                let n2 = g.next_nonce(authority);
+                g_bump(g, authority, n2 + 1);
+            }
+            1 => {
+                let from = g.sender_for(i);
+                let next = g.next_nonce(authority);
+                let to = g.fresh("redelegate", i);
+                let t = g.tx(from, Some(to), U256::ZERO, Bytes::new(), 100_000);
+                t.tx_type = TxType::Eip7702;
+                t.max_priority_fee_per_gas.get_or_insert(1);
+                t.authorization_list = vec![authorize(&key, delegate, next)];
+                g_bump(g, authority, next + 1);
+            }
+            _ => {
+                let from = g.sender_for(i);
+                let data = if g.rng.random_bool(0.5) {
+                    call("Counter", "inc()", &[])
+                } else {
+                    call("Branchy", "poke()", &[])
+                };
+                g.tx(from, Some(authority), U256::ZERO, data, CALL_GAS);
+            }
+        }
+    }
+}
+
+fn g_bump(g: &mut Gen, a: Address, to: u64) {
+    g.set_next_nonce(a, to);
+}
+
+fn branchy(g: &mut Gen, n: usize) {
+    let contracts: Vec<Address> = (0..g.w.hot_set.max(1))
+        .map(|c| g.contract("Branchy", &format!("b{c}")))
+        .collect();
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let c = contracts[g.hot_index(contracts.len())];
+        let data = if g.rng.random_range(0..3u8) == 0 {
+            call(
+                "Branchy",
+                "set(uint256)",
+                &[U256::from(g.rng.random_range(0..2u8))],
+            )
+        } else {
+            call("Branchy", "poke()", &[])
+        };
+        g.tx(from, Some(c), U256::ZERO, data, CALL_GAS);
+    }
+}
+
+/// A share `hot_ratio` (all by default) of transactions increment one counter.
+fn hot_key(g: &mut Gen, n: usize) {
+    let counter = g.contract("Counter", "hot");
+    let all = g.w.hot_ratio <= 0.0;
+    for i in 0..n {
+        let from = g.sender_for(i);
+        if all || g.is_hot() {
+            g.tx(
+                from,
+                Some(counter),
+                U256::ZERO,
+                call("Counter", "inc()", &[]),
+                CALL_GAS,
+            );
+        } else {
+            let to = recipient(g, i);
+            g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
+        }
+    }
+}
+
+/// Every other family in its own address space, interleaved at random.
+fn mix(g: &mut Gen) {
+    let families: Vec<Family> = Family::ALL
+        .iter()
+        .copied()
+        .filter(|f| *f != Family::Mix)
+        .collect();
+    let per = (g.w.txs / families.len()).max(1);
+    let mut streams = Vec::new();
+    for (k, f) in families.iter().enumerate() {
+        let mut w = g.w.clone();
+        w.family = *f;
+        w.txs = per;
+        w.accounts = per.min(g.w.accounts);
+        let seed = g.rng.random();
+        let mut sub = Gen::new(&w, seed);
+        sub.space = k as u64 + 1;
+        generate(&mut sub);
+        g.expected_rejections += sub.expected_rejections;
+        for (a, acc) in std::mem::take(&mut sub.pre) {
+            g.pre.entry(a).or_insert(acc);
+        }
+        streams.push(std::mem::take(&mut sub.txs).into_iter());
+    }
+    // Interleave: pick a random non-empty stream each time (keeps each stream's order).
+    let mut live: Vec<_> = streams.into_iter().map(|s| s.peekable()).collect();
+    loop {
+        live.retain_mut(|s| s.peek().is_some());
+        if live.is_empty() {
+            break;
+        }
+        let k = g.rng.random_range(0..live.len());
+        if let Some(t) = live[k].next() {
+            g.txs.push(t);
+        }
+    }
+}
