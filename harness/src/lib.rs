@@ -1,6 +1,7 @@
 //! lockstep's harness: the differential engine, the state-test runner, and the pieces the
 //! `lockstep` binary is made of.
 
+pub mod bench;
 pub mod diff;
 pub mod guard;
 pub mod progress;

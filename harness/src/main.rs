@@ -21,6 +21,34 @@ struct Cli {
 enum Command {
     /// Run official state tests on each executor and check them against the fixtures.
     Statetest(StatetestArgs),
+    /// Measure executors on generated workloads (median of interleaved rounds).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Transactions per block.
+    #[arg(long, default_value_t = 10_000)]
+    txs: usize,
+    /// Rounds per executor (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Thread counts for the candidates.
+    #[arg(long = "threads", default_values_t = [2])]
+    threads: Vec<usize>,
+    /// Candidate executors.
+    #[arg(long = "executor", short = 'e', default_value = "block-stm")]
+    executors: Vec<String>,
+    #[arg(long, default_value = "sequential")]
+    reference: String,
+    /// Only these suite entries (e.g. erc20-independent).
+    #[arg(long)]
+    only: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write the rows as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -66,6 +94,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Statetest(a)) => statetest(a),
+        Some(Command::Bench(a)) => bench(a),
         // The main job with built-in defaults.
         None => match Cli::try_parse_from(["lockstep", "statetest"]) {
             Ok(Cli {
@@ -161,4 +190,46 @@ fn statetest(a: StatetestArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_FOUND)
     }
+}
+
+fn bench(a: BenchArgs) -> ExitCode {
+    let reference = match executors(std::slice::from_ref(&a.reference)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let candidates = match executors(&a.executors) {
+        Ok(e) => e,
+        Err(e) => return usage_error(e),
+    };
+    let mut suite = lockstep_harness::bench::default_suite(a.txs);
+    if !a.only.is_empty() {
+        suite.retain(|(n, _)| a.only.contains(n));
+    }
+    eprintln!(
+        "lockstep bench: seed {}, {} txs per block, {} rounds",
+        a.seed, a.txs, a.rounds
+    );
+    let rows = match lockstep_harness::bench::run(&lockstep_harness::bench::BenchOptions {
+        suite,
+        reference,
+        candidates,
+        threads: a.threads,
+        rounds: a.rounds.max(1),
+        seed: a.seed,
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FOUND);
+        }
+    };
+    print!("{}", lockstep_harness::bench::table(&rows));
+    if let Some(p) = a.json {
+        if let Err(e) = std::fs::write(&p, serde_json::to_string_pretty(&rows).unwrap_or_default())
+        {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -3,7 +3,7 @@
 
 use super::mv_memory::MvMemory;
 use super::scheduler::{PlantedBug, Scheduler, Task};
-use super::sync::{AtomicU64, Mutex, Ordering, lock, yield_now};
+use super::sync::{AtomicU64, Mutex, Ordering, Padded, backoff, lock};
 use super::vm::{Execution, Vm};
 use super::{TxIndex, Version};
 use crate::schedule::{SchedEvent, ScheduleHook, WorkerId};
@@ -15,7 +15,7 @@ pub struct BlockRun<V: Vm> {
     pub vm: V,
     pub mv: MvMemory<V::Key, V::Value>,
     pub scheduler: Scheduler,
-    outputs: Vec<Mutex<Option<V::Output>>>,
+    outputs: Vec<Padded<Mutex<Option<V::Output>>>>,
     pub hook: Option<Arc<dyn ScheduleHook>>,
     deadline: Option<Instant>,
     deadline_hit: super::sync::AtomicBool,
@@ -24,9 +24,9 @@ pub struct BlockRun<V: Vm> {
 
 #[derive(Default)]
 pub struct Counters {
-    pub executions: AtomicU64,
-    pub aborts: AtomicU64,
-    pub validations: AtomicU64,
+    pub executions: Padded<AtomicU64>,
+    pub aborts: Padded<AtomicU64>,
+    pub validations: Padded<AtomicU64>,
 }
 
 impl<V: Vm> BlockRun<V> {
@@ -41,7 +41,7 @@ impl<V: Vm> BlockRun<V> {
             mv: MvMemory::new(n),
             vm,
             scheduler: Scheduler::new(n, bug),
-            outputs: (0..n).map(|_| Mutex::new(None)).collect(),
+            outputs: (0..n).map(|_| Padded(Mutex::new(None))).collect(),
             hook,
             deadline,
             deadline_hit: super::sync::AtomicBool::new(false),
@@ -73,7 +73,9 @@ impl<V: Vm> BlockRun<V> {
                         if idle_rounds % 64 == 0 && self.past_deadline() {
                             break;
                         }
-                        yield_now();
+                        backoff(idle_rounds);
+                    } else {
+                        idle_rounds = 0;
                     }
                     t
                 }
@@ -192,7 +194,7 @@ impl<V: Vm> BlockRun<V> {
         self.outputs.iter().map(|o| lock(o).take()).collect()
     }
 
-    pub fn writes_of(&self, tx: TxIndex) -> Vec<(V::Key, V::Value)> {
+    pub fn writes_of(&self, tx: TxIndex) -> std::sync::Arc<Vec<(V::Key, V::Value)>> {
         self.mv.writes_of(tx)
     }
 }

@@ -89,7 +89,7 @@ mod executor_impl {
                 0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
                 n => n,
             };
-            let vm = RevmVm::new(Arc::new(block.clone()));
+            let vm = RevmVm::new(block);
             let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
             // A panicking worker halts the others and is re-raised here, so the caller sees
             // the executor panic instead of a hang.
@@ -128,7 +128,9 @@ mod executor_impl {
                     None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
                 }
             }
-            let post_state = blk.vm.post_state(|tx: TxIndex| blk.writes_of(tx));
+            let post_state = blk
+                .vm
+                .post_state(&block.pre_state, |tx: TxIndex| blk.writes_of(tx));
             let c = &blk.counters;
             Ok(BlockOutput {
                 outcomes,

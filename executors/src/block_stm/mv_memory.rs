@@ -5,14 +5,13 @@
 //! Locations are compared by full equality; the hash only picks a shard (a hashed identity
 //! returns another location's value and still validates: known-bugs #1).
 
-use super::sync::{Mutex, RwLock, lock};
+use super::sync::{Mutex, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
-use std::ops::Bound;
 use std::sync::Arc as StdArc;
 
-const SHARDS: usize = 64;
+const SHARDS: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Entry<V> {
@@ -20,7 +19,9 @@ enum Entry<V> {
     Estimate,
 }
 
-type Versions<V> = super::sync::Arc<Mutex<BTreeMap<TxIndex, Entry<V>>>>;
+/// The versions of one location, sorted by transaction index. Most locations have one or two
+/// writers, so a sorted vector beats a tree.
+type Versions<V> = Vec<(TxIndex, Entry<V>)>;
 
 /// What a read saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,10 +58,13 @@ pub enum Read<K> {
 }
 
 pub struct MvMemory<K, V> {
-    shards: Vec<RwLock<HashMap<K, Versions<V>, FxBuild>>>,
-    /// Per transaction: the locations its last incarnation wrote, and what it read.
-    last_written: Vec<Mutex<StdArc<Vec<K>>>>,
-    last_reads: Vec<Mutex<StdArc<Vec<Read<K>>>>>,
+    /// Locations hashed into shards, each behind its own lock; the location itself is the
+    /// key, compared in full.
+    shards: Vec<Padded<Mutex<HashMap<K, Versions<V>, FxBuild>>>>,
+    /// Per transaction: the locations its last incarnation wrote (with the values, kept for
+    /// the post-state), and what it read.
+    last_written: Vec<Padded<Mutex<StdArc<Vec<(K, V)>>>>>,
+    last_reads: Vec<Padded<Mutex<StdArc<Vec<Read<K>>>>>>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -73,45 +77,37 @@ impl BuildHasher for FxBuild {
     }
 }
 
+/// Index of the highest entry below `tx`, if any.
+fn below<V>(versions: &Versions<V>, tx: TxIndex) -> Option<usize> {
+    versions.partition_point(|(i, _)| *i < tx).checked_sub(1)
+}
+
 impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     pub fn new(txs: usize) -> Self {
         MvMemory {
             shards: (0..SHARDS)
-                .map(|_| RwLock::new(HashMap::with_hasher(FxBuild)))
+                .map(|_| Padded(Mutex::new(HashMap::with_hasher(FxBuild))))
                 .collect(),
             last_written: (0..txs)
-                .map(|_| Mutex::new(StdArc::new(Vec::new())))
+                .map(|_| Padded(Mutex::new(StdArc::new(Vec::new()))))
                 .collect(),
             last_reads: (0..txs)
-                .map(|_| Mutex::new(StdArc::new(Vec::new())))
+                .map(|_| Padded(Mutex::new(StdArc::new(Vec::new()))))
                 .collect(),
         }
     }
 
-    fn shard(&self, key: &K) -> &RwLock<HashMap<K, Versions<V>, FxBuild>> {
+    fn shard(&self, key: &K) -> &Mutex<HashMap<K, Versions<V>, FxBuild>> {
         &self.shards[(FxBuild.hash_one(key) as usize) % SHARDS]
-    }
-
-    fn versions(&self, key: &K) -> Option<Versions<V>> {
-        let shard = self.shard(key).read().unwrap_or_else(|p| p.into_inner());
-        shard.get(key).cloned()
-    }
-
-    fn versions_or_insert(&self, key: &K) -> Versions<V> {
-        if let Some(v) = self.versions(key) {
-            return v;
-        }
-        let mut shard = self.shard(key).write().unwrap_or_else(|p| p.into_inner());
-        shard.entry(key.clone()).or_default().clone()
     }
 
     /// The highest write to `key` below `tx`.
     pub fn read(&self, key: &K, tx: TxIndex) -> MvRead<V> {
-        let Some(versions) = self.versions(key) else {
+        let shard = lock(self.shard(key));
+        let Some(versions) = shard.get(key) else {
             return MvRead::Storage;
         };
-        let map = lock(&versions);
-        match map.range(..tx).next_back() {
+        match below(versions, tx).map(|i| &versions[i]) {
             None => MvRead::Storage,
             Some((idx, Entry::Estimate)) => MvRead::Estimate { blocking: *idx },
             Some((idx, Entry::Write { incarnation, value })) => MvRead::Value {
@@ -131,13 +127,14 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         after: Option<TxIndex>,
         tx: TxIndex,
     ) -> Result<Vec<(Version, V)>, TxIndex> {
-        let Some(versions) = self.versions(key) else {
+        let shard = lock(self.shard(key));
+        let Some(versions) = shard.get(key) else {
             return Ok(Vec::new());
         };
-        let map = lock(&versions);
-        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let mut out = Vec::new();
-        for (idx, e) in map.range((lower, Bound::Excluded(tx))) {
+        let start = after.map_or(0, |a| versions.partition_point(|(i, _)| *i <= a));
+        let end = versions.partition_point(|(i, _)| *i < tx);
+        let mut out = Vec::with_capacity(end.saturating_sub(start));
+        for (idx, e) in &versions[start..end.max(start)] {
             match e {
                 Entry::Estimate => return Err(*idx),
                 Entry::Write { incarnation, value } => out.push((
@@ -152,36 +149,50 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         Ok(out)
     }
 
+    fn put(&self, key: &K, tx: TxIndex, entry: Entry<V>) {
+        let mut shard = lock(self.shard(key));
+        let versions = shard.entry(key.clone()).or_default();
+        match versions.binary_search_by_key(&tx, |(i, _)| *i) {
+            Ok(i) => versions[i].1 = entry,
+            Err(i) => versions.insert(i, (tx, entry)),
+        }
+    }
+
+    fn remove(&self, key: &K, tx: TxIndex) {
+        let mut shard = lock(self.shard(key));
+        if let Some(versions) = shard.get_mut(key) {
+            if let Ok(i) = versions.binary_search_by_key(&tx, |(i, _)| *i) {
+                versions.remove(i);
+            }
+        }
+    }
+
     /// Records an incarnation's read and write sets. Locations the previous incarnation wrote
     /// and this one did not are removed (known-bugs #10). Returns whether it wrote a location
     /// the previous incarnation did not: then higher transactions must be validated again.
     pub fn record(&self, version: Version, reads: Vec<Read<K>>, writes: Vec<(K, V)>) -> bool {
         let tx = version.tx;
         let previous = lock(&self.last_written[tx.0]).clone();
-        let mut new_keys = Vec::with_capacity(writes.len());
         let mut wrote_new = false;
-        for (key, value) in writes {
-            let versions = self.versions_or_insert(&key);
-            lock(&versions).insert(
+        for (key, value) in &writes {
+            self.put(
+                key,
                 tx,
                 Entry::Write {
                     incarnation: version.incarnation,
-                    value,
+                    value: value.clone(),
                 },
             );
-            if !previous.contains(&key) {
+            if !previous.iter().any(|(k, _)| k == key) {
                 wrote_new = true;
             }
-            new_keys.push(key);
         }
-        for key in previous.iter() {
-            if !new_keys.contains(key) {
-                if let Some(versions) = self.versions(key) {
-                    lock(&versions).remove(&tx);
-                }
+        for (key, _) in previous.iter() {
+            if !writes.iter().any(|(k, _)| k == key) {
+                self.remove(key, tx);
             }
         }
-        *lock(&self.last_written[tx.0]) = StdArc::new(new_keys);
+        *lock(&self.last_written[tx.0]) = StdArc::new(writes);
         *lock(&self.last_reads[tx.0]) = StdArc::new(reads);
         wrote_new
     }
@@ -189,10 +200,8 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     /// Marks every write of `tx`'s last incarnation as an ESTIMATE (it was aborted).
     pub fn convert_writes_to_estimates(&self, tx: TxIndex) {
         let written = lock(&self.last_written[tx.0]).clone();
-        for key in written.iter() {
-            if let Some(versions) = self.versions(key) {
-                lock(&versions).insert(tx, Entry::Estimate);
-            }
+        for (key, _) in written.iter() {
+            self.put(key, tx, Entry::Estimate);
         }
     }
 
@@ -219,20 +228,9 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         })
     }
 
-    /// The final writes of `tx` (after the block is done), in the order they were made.
-    pub fn writes_of(&self, tx: TxIndex) -> Vec<(K, V)> {
-        let written = lock(&self.last_written[tx.0]).clone();
-        written
-            .iter()
-            .filter_map(|key| {
-                let versions = self.versions(key)?;
-                let map = lock(&versions);
-                match map.get(&tx) {
-                    Some(Entry::Write { value, .. }) => Some((key.clone(), value.clone())),
-                    _ => None,
-                }
-            })
-            .collect()
+    /// The final writes of `tx`, once the block is done, in the order they were made.
+    pub fn writes_of(&self, tx: TxIndex) -> StdArc<Vec<(K, V)>> {
+        lock(&self.last_written[tx.0]).clone()
     }
 }
 
@@ -317,7 +315,7 @@ mod tests {
             }
         );
         assert!(mv.record(v(0, 2), vec![], vec![(9, 9)]), "a new location");
-        assert_eq!(mv.writes_of(TxIndex(0)), vec![(9, 9)]);
+        assert_eq!(*mv.writes_of(TxIndex(0)), vec![(9, 9)]);
     }
 
     #[test]

@@ -77,7 +77,9 @@ pub type TxOutput = Result<TxOutcome, ExecError>;
 
 /// One block prepared for revm.
 pub struct RevmVm {
-    block: Arc<BlockInput>,
+    env: crate::model::BlockEnv,
+    /// Pre-state storage of the accounts that have any.
+    pre_storage: HashMap<Address, std::collections::BTreeMap<U256, U256>>,
     cfg: CfgEnv,
     block_env: BlockEnv,
     txs: Vec<TxEnv>,
@@ -87,9 +89,9 @@ pub struct RevmVm {
 }
 
 impl RevmVm {
-    pub fn new(block: Arc<BlockInput>) -> Self {
-        let cfg = revm_env::cfg_env(&block);
-        let block_env = revm_env::block_env(&block, &cfg);
+    pub fn new(block: &BlockInput) -> Self {
+        let cfg = revm_env::cfg_env(block);
+        let block_env = revm_env::block_env(block, &cfg);
         let pre = block
             .pre_state
             .iter()
@@ -111,12 +113,18 @@ impl RevmVm {
             block_env,
             txs: block.txs.iter().map(revm_env::tx_env).collect(),
             pre,
-            block,
+            pre_storage: block
+                .pre_state
+                .iter()
+                .filter(|(_, a)| !a.storage.is_empty())
+                .map(|(addr, a)| (*addr, a.storage.clone()))
+                .collect(),
+            env: block.env.clone(),
         }
     }
 
     fn coinbase(&self) -> Address {
-        self.block.env.coinbase
+        self.env.coinbase
     }
 
     /// The beneficiary after a lazily credited fee: balance up, touched, and so cleared when
@@ -144,21 +152,25 @@ impl RevmVm {
     }
 
     /// The post-state: the pre-state with every transaction's final writes applied in order.
-    pub fn post_state(&self, writes: impl Fn(TxIndex) -> Vec<(Location, Value)>) -> State {
-        let mut state = self.block.pre_state.clone();
+    pub fn post_state(
+        &self,
+        pre: &State,
+        writes: impl Fn(TxIndex) -> Arc<Vec<(Location, Value)>>,
+    ) -> State {
+        let mut state = pre.clone();
         for i in 0..self.txs.len() {
             let tx = TxIndex(i);
-            for (loc, value) in writes(tx) {
+            for (loc, value) in writes(tx).iter() {
                 match (loc, value) {
                     (Location::Account(a), Value::Account(v)) => {
-                        apply_account(&mut state, a, &v, tx)
+                        apply_account(&mut state, *a, v, tx)
                     }
                     (Location::Storage(a, slot), Value::Storage(v)) => {
-                        if let Some(acc) = state.get_mut(&a) {
+                        if let Some(acc) = state.get_mut(a) {
                             if v.is_zero() {
-                                acc.storage.remove(&slot);
+                                acc.storage.remove(slot);
                             } else {
-                                acc.storage.insert(slot, v);
+                                acc.storage.insert(*slot, *v);
                             }
                         }
                     }
@@ -175,7 +187,7 @@ impl RevmVm {
                             }),
                             storage_reset: None,
                         };
-                        self.credit_fee(&mut v, fee, tx);
+                        self.credit_fee(&mut v, *fee, tx);
                         apply_account(&mut state, coinbase, &v, tx);
                     }
                     (loc, _) => debug_assert!(false, "mismatched value at {loc:?}"),
@@ -356,10 +368,9 @@ impl Database for View<'_> {
                     U256::ZERO
                 } else {
                     self.vm
-                        .block
-                        .pre_state
+                        .pre_storage
                         .get(&address)
-                        .and_then(|a| a.storage.get(&slot))
+                        .and_then(|s| s.get(&slot))
                         .copied()
                         .unwrap_or_default()
                 })
@@ -370,7 +381,7 @@ impl Database for View<'_> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Blocked> {
-        Ok(self.vm.block.env.block_hash(number))
+        Ok(self.vm.env.block_hash(number))
     }
 }
 

@@ -4,7 +4,7 @@
 //! explicit; the termination check needs both indices past the block, no active task, and
 //! no index decrease in between.
 
-use super::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, lock};
+use super::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,13 +40,13 @@ pub enum PlantedBug {
 
 pub struct Scheduler {
     txs: usize,
-    execution_idx: AtomicUsize,
-    validation_idx: AtomicUsize,
-    decrease_cnt: AtomicUsize,
-    num_active_tasks: AtomicUsize,
-    done_marker: AtomicBool,
-    status: Vec<Mutex<(Incarnation, Status)>>,
-    dependencies: Vec<Mutex<Vec<TxIndex>>>,
+    execution_idx: Padded<AtomicUsize>,
+    validation_idx: Padded<AtomicUsize>,
+    decrease_cnt: Padded<AtomicUsize>,
+    num_active_tasks: Padded<AtomicUsize>,
+    done_marker: Padded<AtomicBool>,
+    status: Vec<Padded<Mutex<(Incarnation, Status)>>>,
+    dependencies: Vec<Padded<Mutex<Vec<TxIndex>>>>,
     bug: PlantedBug,
 }
 
@@ -54,15 +54,15 @@ impl Scheduler {
     pub fn new(txs: usize, bug: PlantedBug) -> Scheduler {
         Scheduler {
             txs,
-            execution_idx: AtomicUsize::new(0),
-            validation_idx: AtomicUsize::new(0),
-            decrease_cnt: AtomicUsize::new(0),
-            num_active_tasks: AtomicUsize::new(0),
-            done_marker: AtomicBool::new(txs == 0),
+            execution_idx: Padded(AtomicUsize::new(0)),
+            validation_idx: Padded(AtomicUsize::new(0)),
+            decrease_cnt: Padded(AtomicUsize::new(0)),
+            num_active_tasks: Padded(AtomicUsize::new(0)),
+            done_marker: Padded(AtomicBool::new(txs == 0)),
             status: (0..txs)
-                .map(|_| Mutex::new((Incarnation(0), Status::ReadyToExecute)))
+                .map(|_| Padded(Mutex::new((Incarnation(0), Status::ReadyToExecute))))
                 .collect(),
-            dependencies: (0..txs).map(|_| Mutex::new(Vec::new())).collect(),
+            dependencies: (0..txs).map(|_| Padded(Mutex::new(Vec::new()))).collect(),
             bug,
         }
     }

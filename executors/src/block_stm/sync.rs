@@ -24,3 +24,28 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         Err(p) => p.into_inner(),
     }
 }
+
+/// Keeps a value on its own cache line: per-transaction slots and shared counters that
+/// different workers touch must not share a line (false sharing serializes workers).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Padded<T>(pub T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Backs off when a worker finds nothing to do: a few spins first (the next task is usually
+/// microseconds away), then the OS. Under loom every back-off is a yield.
+pub fn backoff(round: u32) {
+    #[cfg(not(loom))]
+    if round % 32 != 31 {
+        std::hint::spin_loop();
+        return;
+    }
+    let _ = round;
+    yield_now();
+}
