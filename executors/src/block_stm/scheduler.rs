@@ -262,11 +262,11 @@ mod tests {
     fn hands_out_executions_then_validations_and_terminates() {
         let s = Scheduler::new(2, PlantedBug::None);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         assert_eq!(s.finish_execution(v(0, 0), true), None);
-        assert_eq!(s.finish_execution(v(1, 0), true), None);
         assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
         assert_eq!(s.finish_validation(TxIndex(0), false), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.finish_execution(v(1, 0), true), None);
         assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
         assert!(!s.done());
         assert_eq!(s.finish_validation(TxIndex(1), false), None);
@@ -275,14 +275,28 @@ mod tests {
     }
 
     #[test]
+    fn validation_of_an_unexecuted_transaction_is_skipped_not_lost() {
+        let s = Scheduler::new(2, PlantedBug::None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index passes tx 0 while it executes...
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        // ...so its execution hands back its own validation.
+        assert_eq!(
+            s.finish_execution(v(0, 0), false),
+            Some(Task::Validate(v(0, 0)))
+        );
+    }
+
+    #[test]
     fn a_failed_validation_re_executes_with_the_next_incarnation() {
         let s = Scheduler::new(2, PlantedBug::None);
         s.next_task();
-        s.next_task();
         s.finish_execution(v(0, 0), true);
-        s.finish_execution(v(1, 0), true);
         s.next_task();
         s.finish_validation(TxIndex(0), false);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        s.finish_execution(v(1, 0), true);
         assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
         assert!(s.try_validation_abort(v(1, 0)));
         assert!(
@@ -305,19 +319,20 @@ mod tests {
     #[test]
     fn a_dependency_suspends_and_resumes() {
         let s = Scheduler::new(2, PlantedBug::None);
-        s.next_task();
-        s.next_task();
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         // tx 1 read an ESTIMATE of tx 0, which has not finished.
         assert!(s.add_dependency(TxIndex(1), TxIndex(0)));
         assert_eq!(s.status(TxIndex(1)).1, Status::Aborting);
-        s.finish_execution(v(0, 0), true);
+        assert_eq!(s.finish_execution(v(0, 0), true), None);
         assert_eq!(
             s.status(TxIndex(1)),
             (Incarnation(1), Status::ReadyToExecute)
         );
         assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
-        // Execution index went back to 1.
         s.finish_validation(TxIndex(0), false);
+        // The execution index went back to 1.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 1))));
         // Once tx 0 is executed, a dependency on it resolves at once.
         assert!(!s.add_dependency(TxIndex(1), TxIndex(0)));
