@@ -151,7 +151,9 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
 
     fn put(&self, key: &K, tx: TxIndex, entry: Entry<V>) {
         let mut shard = lock(self.shard(key));
-        let versions = shard.entry(key.clone()).or_default();
+        let versions = shard
+            .entry(key.clone())
+            .or_insert_with(|| Vec::with_capacity(2));
         match versions.binary_search_by_key(&tx, |(i, _)| *i) {
             Ok(i) => versions[i].1 = entry,
             Err(i) => versions.insert(i, (tx, entry)),

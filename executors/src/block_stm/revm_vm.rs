@@ -56,7 +56,8 @@ pub struct AccountValue {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    Account(AccountValue),
+    /// Shared: reads clone the pointer, not the account.
+    Account(Arc<AccountValue>),
     Storage(U256),
     Fee(U256),
 }
@@ -157,15 +158,31 @@ impl RevmVm {
         pre: &State,
         writes: impl Fn(TxIndex) -> Arc<Vec<(Location, Value)>>,
     ) -> State {
+        let coinbase = self.coinbase();
         let mut state = pre.clone();
+        // The beneficiary as lazily credited fees leave it, written back before anything else
+        // touches it and at the end (thousands of fees, one write).
+        let mut pending: Option<AccountValue> = None;
+        let flush = |state: &mut State, pending: &mut Option<AccountValue>| {
+            if let Some(v) = pending.take() {
+                let reset_at = v.storage_reset.unwrap_or(TxIndex(usize::MAX));
+                apply_account(state, coinbase, &v, reset_at);
+            }
+        };
         for i in 0..self.txs.len() {
             let tx = TxIndex(i);
             for (loc, value) in writes(tx).iter() {
                 match (loc, value) {
                     (Location::Account(a), Value::Account(v)) => {
+                        if *a == coinbase {
+                            flush(&mut state, &mut pending);
+                        }
                         apply_account(&mut state, *a, v, tx)
                     }
                     (Location::Storage(a, slot), Value::Storage(v)) => {
+                        if *a == coinbase {
+                            flush(&mut state, &mut pending);
+                        }
                         if let Some(acc) = state.get_mut(a) {
                             if v.is_zero() {
                                 acc.storage.remove(slot);
@@ -175,8 +192,7 @@ impl RevmVm {
                         }
                     }
                     (Location::BeneficiaryFee, Value::Fee(fee)) => {
-                        let coinbase = self.coinbase();
-                        let mut v = AccountValue {
+                        let v = pending.get_or_insert_with(|| AccountValue {
                             info: state.get(&coinbase).map(|acc| {
                                 AccountInfo::new(
                                     acc.balance,
@@ -186,14 +202,14 @@ impl RevmVm {
                                 )
                             }),
                             storage_reset: None,
-                        };
-                        self.credit_fee(&mut v, *fee, tx);
-                        apply_account(&mut state, coinbase, &v, tx);
+                        });
+                        self.credit_fee(v, *fee, tx);
                     }
                     (loc, _) => debug_assert!(false, "mismatched value at {loc:?}"),
                 }
             }
         }
+        flush(&mut state, &mut pending);
         state
     }
 }
@@ -276,7 +292,7 @@ impl View<'_> {
                     key,
                     origin: ReadOrigin::Version(version),
                 });
-                (a, Some(version.tx))
+                (AccountValue::clone(&a), Some(version.tx))
             }
             MvRead::Storage => {
                 self.reads.push(Read::Point {
@@ -575,7 +591,7 @@ impl RevmVm {
                 }
             };
             if !same_account(&new, read) {
-                writes.push((Location::Account(address), Value::Account(new)));
+                writes.push((Location::Account(address), Value::Account(Arc::new(new))));
             }
         }
         // Account writes come first: the post-state clears storage before slot writes.
