@@ -139,11 +139,6 @@ mod executor_impl {
                 validations: c.validations.load(Ordering::Relaxed),
                 parallel: threads > 1,
             };
-            // Freeing MVMemory is a large share of a big block's time; a worker does it
-            // while the caller goes on.
-            if threads > 1 {
-                let _ = POOL.run(vec![Box::new(move || drop(blk))]);
-            }
             Ok(BlockOutput {
                 outcomes,
                 post_state,

@@ -86,7 +86,12 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     pub fn new(txs: usize) -> Self {
         MvMemory {
             shards: (0..SHARDS)
-                .map(|_| Padded(Mutex::new(HashMap::with_hasher(FxBuild))))
+                .map(|_| {
+                    Padded(Mutex::new(HashMap::with_capacity_and_hasher(
+                        2 * txs / SHARDS + 4,
+                        FxBuild,
+                    )))
+                })
                 .collect(),
             last_written: (0..txs)
                 .map(|_| Padded(Mutex::new(StdArc::new(Vec::new()))))

@@ -93,21 +93,20 @@ impl RevmVm {
     pub fn new(block: &BlockInput) -> Self {
         let cfg = revm_env::cfg_env(block);
         let block_env = revm_env::block_env(block, &cfg);
-        let pre = block
-            .pre_state
-            .iter()
-            .map(|(a, acc)| {
-                (
-                    *a,
-                    AccountInfo::new(
-                        acc.balance,
-                        acc.nonce,
-                        acc.code_hash(),
-                        revm_env::bytecode(&acc.code),
-                    ),
-                )
-            })
-            .collect();
+        // Accounts without code share one empty bytecode instead of allocating their own.
+        let no_code = Bytecode::default();
+        let mut pre = HashMap::with_capacity(block.pre_state.len());
+        for (a, acc) in &block.pre_state {
+            let code = if acc.code.is_empty() {
+                no_code.clone()
+            } else {
+                revm_env::bytecode(&acc.code)
+            };
+            pre.insert(
+                *a,
+                AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code),
+            );
+        }
         RevmVm {
             clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
             cfg,
