@@ -5,8 +5,7 @@ use crate::fixture::{FixtureAccount, Indexes, PostEntry, StateTest};
 use crate::skip;
 use alloy_primitives::{Address, B256, U256};
 use lockstep_executors::{
-    AccessListItem, Account, Authorization, BlockEnv, BlockInput, Fork, RejectKind, State, Tx,
-    TxType,
+    AccessListItem, Account, Authorization, BlockEnv, BlockInput, Fork, RejectKind, State, Tx, TxType,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -26,12 +25,7 @@ impl fmt::Display for CaseId {
         write!(
             f,
             "{} :: {} [{} d{} g{} v{}]",
-            self.file,
-            self.test,
-            self.fork,
-            self.indexes.data,
-            self.indexes.gas,
-            self.indexes.value
+            self.file, self.test, self.fork, self.indexes.data, self.indexes.gas, self.indexes.value
         )
     }
 }
@@ -49,10 +43,7 @@ impl Expectation {
     /// The reject kinds the expected exception allows; empty when the name is not one we map
     /// (then any rejection satisfies it, as in revm's runner).
     pub fn allowed_kinds(&self) -> Vec<RejectKind> {
-        self.exception
-            .as_deref()
-            .map(exception_kinds)
-            .unwrap_or_default()
+        self.exception.as_deref().map(exception_kinds).unwrap_or_default()
     }
 }
 
@@ -97,22 +88,11 @@ pub struct Expanded {
 }
 
 /// Expands one test. `fork_filter` keeps only the named fork.
-pub fn expand(
-    file: &Arc<str>,
-    name: &str,
-    test: &StateTest,
-    fork_filter: Option<Fork>,
-    out: &mut Expanded,
-) {
+pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option<Fork>, out: &mut Expanded) {
     let test_name: Arc<str> = Arc::from(name);
-    let err = |message: String| CaseError {
-        file: file.clone(),
-        test: test_name.clone(),
-        message,
-    };
+    let err = |message: String| CaseError { file: file.clone(), test: test_name.clone(), message };
     if test.post.is_empty() {
-        out.errors
-            .push(err("no post entries: nothing to check".into()));
+        out.errors.push(err("no post entries: nothing to check".into()));
         return;
     }
     let pre = match pre_state(&test.pre) {
@@ -131,15 +111,11 @@ pub fn expand(
             indexes: e.indexes,
         };
         if let Some(reason) = skip::fork_reason(fork_name) {
-            out.skipped
-                .extend(entries.iter().map(|e| Skipped { id: id(e), reason }));
+            out.skipped.extend(entries.iter().map(|e| Skipped { id: id(e), reason }));
             continue;
         }
         let Some(fork) = Fork::from_name(fork_name) else {
-            out.errors.push(err(format!(
-                "unknown fork `{fork_name}` ({} post entries)",
-                entries.len()
-            )));
+            out.errors.push(err(format!("unknown fork `{fork_name}` ({} post entries)", entries.len())));
             continue;
         };
         if fork_filter.is_some_and(|f| f != fork) {
@@ -158,9 +134,7 @@ pub fn expand(
                         post_state: entry.state.as_ref().and_then(|s| pre_state(s).ok()),
                     },
                 }),
-                Err(m) => out
-                    .errors
-                    .push(err(format!("{fork_name} {:?}: {m}", entry.indexes))),
+                Err(m) => out.errors.push(err(format!("{fork_name} {:?}: {m}", entry.indexes))),
             }
         }
     }
@@ -169,23 +143,9 @@ pub fn expand(
 fn pre_state(pre: &std::collections::BTreeMap<Address, FixtureAccount>) -> Result<State, String> {
     pre.iter()
         .map(|(a, acc)| {
-            let nonce =
-                u64::try_from(acc.nonce).map_err(|_| format!("account {a}: nonce above 2^64-1"))?;
-            let storage = acc
-                .storage
-                .iter()
-                .filter(|(_, v)| !v.is_zero())
-                .map(|(k, v)| (*k, *v))
-                .collect();
-            Ok((
-                *a,
-                Account {
-                    balance: acc.balance,
-                    nonce,
-                    code: acc.code.clone(),
-                    storage,
-                },
-            ))
+            let nonce = u64::try_from(acc.nonce).map_err(|_| format!("account {a}: nonce above 2^64-1"))?;
+            let storage = acc.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect();
+            Ok((*a, Account { balance: acc.balance, nonce, code: acc.code.clone(), storage }))
         })
         .collect()
 }
@@ -194,12 +154,8 @@ fn sender(test: &StateTest) -> Result<Address, String> {
     if let Some(s) = test.transaction.sender {
         return Ok(s);
     }
-    let key = test
-        .transaction
-        .secret_key
-        .ok_or("transaction has neither `sender` nor `secretKey`")?;
-    let key = k256::ecdsa::SigningKey::from_slice(key.as_slice())
-        .map_err(|e| format!("bad secretKey: {e}"))?;
+    let key = test.transaction.secret_key.ok_or("transaction has neither `sender` nor `secretKey`")?;
+    let key = k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(|e| format!("bad secretKey: {e}"))?;
     let point = key.verifying_key().to_encoded_point(false);
     Ok(Address::from_raw_public_key(&point.as_bytes()[1..]))
 }
@@ -208,38 +164,19 @@ fn u128_sat(v: U256) -> u128 {
     v.try_into().unwrap_or(u128::MAX)
 }
 
-fn build(
-    test: &StateTest,
-    pre: &State,
-    sender: Address,
-    fork: Fork,
-    entry: &PostEntry,
-) -> Result<CaseInput, String> {
+fn build(test: &StateTest, pre: &State, sender: Address, fork: Fork, entry: &PostEntry) -> Result<CaseInput, String> {
     let t = &test.transaction;
     let ix = entry.indexes;
-    let input = t
-        .data
-        .get(ix.data)
-        .ok_or_else(|| format!("data index {} out of range", ix.data))?;
-    let gas_limit = t
-        .gas_limit
-        .get(ix.gas)
-        .ok_or_else(|| format!("gas index {} out of range", ix.gas))?;
-    let value = t
-        .value
-        .get(ix.value)
-        .ok_or_else(|| format!("value index {} out of range", ix.value))?;
-    let access_list = t
-        .access_lists
-        .as_ref()
-        .and_then(|l| l.get(ix.data).cloned().flatten());
+    let input = t.data.get(ix.data).ok_or_else(|| format!("data index {} out of range", ix.data))?;
+    let gas_limit = t.gas_limit.get(ix.gas).ok_or_else(|| format!("gas index {} out of range", ix.gas))?;
+    let value = t.value.get(ix.value).ok_or_else(|| format!("value index {} out of range", ix.value))?;
+    let access_list = t.access_lists.as_ref().and_then(|l| l.get(ix.data).cloned().flatten());
 
     // The type is explicit in newer fixtures and implied by the fields present in older ones.
     let tx_type = match t.tx_type {
-        Some(ty) => u8::try_from(ty)
-            .ok()
-            .and_then(TxType::from_id)
-            .ok_or_else(|| format!("unknown transaction type {ty}"))?,
+        Some(ty) => {
+            u8::try_from(ty).ok().and_then(TxType::from_id).ok_or_else(|| format!("unknown transaction type {ty}"))?
+        }
         None if t.authorization_list.is_some() => TxType::Eip7702,
         None if t.max_fee_per_blob_gas.is_some() => TxType::Eip4844,
         None if t.max_fee_per_gas.is_some() => TxType::Eip1559,
@@ -247,14 +184,10 @@ fn build(
         None => TxType::Legacy,
     };
     if matches!(tx_type, TxType::Eip4844 | TxType::Eip7702) && t.to.is_none() {
-        return Ok(CaseInput::Unbuildable(format!(
-            "{tx_type:?} transaction without a recipient"
-        )));
+        return Ok(CaseInput::Unbuildable(format!("{tx_type:?} transaction without a recipient")));
     }
     let Ok(nonce) = u64::try_from(t.nonce) else {
-        return Ok(CaseInput::Unbuildable(
-            "transaction nonce above 2^64-1".into(),
-        ));
+        return Ok(CaseInput::Unbuildable("transaction nonce above 2^64-1".into()));
     };
     let env = &test.env;
     let chain_id = test
@@ -272,11 +205,7 @@ fn build(
                 chain_id: a.chain_id,
                 address: a.address,
                 nonce: a.nonce.try_into().unwrap_or(u64::MAX),
-                y_parity: a
-                    .y_parity
-                    .or(a.v)
-                    .map(|v| v.try_into().unwrap_or(u8::MAX))
-                    .unwrap_or_default(),
+                y_parity: a.y_parity.or(a.v).map(|v| v.try_into().unwrap_or(u8::MAX)).unwrap_or_default(),
                 r: a.r,
                 s: a.s,
             })
@@ -292,18 +221,11 @@ fn build(
         gas_price: u128_sat(t.gas_price.or(t.max_fee_per_gas).unwrap_or_default()),
         max_priority_fee_per_gas: t.max_priority_fee_per_gas.map(u128_sat),
         nonce,
-        chain_id: Some(
-            t.chain_id
-                .map(|c| c.try_into().unwrap_or(u64::MAX))
-                .unwrap_or(chain_id),
-        ),
+        chain_id: Some(t.chain_id.map(|c| c.try_into().unwrap_or(u64::MAX)).unwrap_or(chain_id)),
         access_list: access_list
             .unwrap_or_default()
             .into_iter()
-            .map(|i| AccessListItem {
-                address: i.address,
-                storage_keys: i.storage_keys,
-            })
+            .map(|i| AccessListItem { address: i.address, storage_keys: i.storage_keys })
             .collect(),
         blob_hashes: t.blob_versioned_hashes.clone().unwrap_or_default(),
         max_fee_per_blob_gas: t.max_fee_per_blob_gas.map(u128_sat),
@@ -317,19 +239,11 @@ fn build(
         base_fee: env.current_base_fee.map(|b| b.saturating_to()),
         difficulty: env.current_difficulty,
         // Post-merge fixtures without a random value run with zero, as revm's runner does.
-        prevrandao: env
-            .current_random
-            .or((fork >= Fork::Merge).then_some(B256::ZERO)),
+        prevrandao: env.current_random.or((fork >= Fork::Merge).then_some(B256::ZERO)),
         excess_blob_gas: env.current_excess_blob_gas.map(|e| e.saturating_to()),
         block_hashes: Default::default(),
     };
-    Ok(CaseInput::Block(Box::new(BlockInput {
-        fork,
-        chain_id,
-        env: block_env,
-        pre_state: pre.clone(),
-        txs: vec![tx],
-    })))
+    Ok(CaseInput::Block(Box::new(BlockInput { fork, chain_id, env: block_env, pre_state: pre.clone(), txs: vec![tx] })))
 }
 
 /// The reject kinds an official exception name stands for. Names we do not know map to
@@ -339,13 +253,9 @@ pub fn exception_kinds(names: &str) -> Vec<RejectKind> {
     for name in names.split('|') {
         let name = name.trim().trim_start_matches("TransactionException.");
         let k: &[RejectKind] = match name {
-            "INTRINSIC_GAS_TOO_LOW" | "INTRINSIC_GAS_BELOW_FLOOR_GAS_COST" => {
-                &[RejectKind::IntrinsicGas]
-            }
+            "INTRINSIC_GAS_TOO_LOW" | "INTRINSIC_GAS_BELOW_FLOOR_GAS_COST" => &[RejectKind::IntrinsicGas],
             "INSUFFICIENT_ACCOUNT_FUNDS" => &[RejectKind::InsufficientFunds],
-            "GASLIMIT_PRICE_PRODUCT_OVERFLOW" => {
-                &[RejectKind::Overflow, RejectKind::InsufficientFunds]
-            }
+            "GASLIMIT_PRICE_PRODUCT_OVERFLOW" => &[RejectKind::Overflow, RejectKind::InsufficientFunds],
             "SENDER_NOT_EOA" => &[RejectKind::SenderHasCode],
             "GAS_LIMIT_EXCEEDS_MAXIMUM" => &[RejectKind::GasLimitAboveCap],
             "GAS_ALLOWANCE_EXCEEDED" => &[RejectKind::GasLimitAboveBlock],
@@ -362,9 +272,7 @@ pub fn exception_kinds(names: &str) -> Vec<RejectKind> {
             | "TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH"
             | "TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED"
             | "TYPE_3_TX_CONTRACT_CREATION" => &[RejectKind::Blob],
-            "TYPE_4_EMPTY_AUTHORIZATION_LIST" | "TYPE_4_TX_CONTRACT_CREATION" => {
-                &[RejectKind::Authorization]
-            }
+            "TYPE_4_EMPTY_AUTHORIZATION_LIST" | "TYPE_4_TX_CONTRACT_CREATION" => &[RejectKind::Authorization],
             _ => return Vec::new(),
         };
         kinds.extend_from_slice(k);

@@ -42,18 +42,13 @@ impl fmt::Display for Failure {
             Failure::ExpectedRejection { expected } => {
                 write!(f, "expected exception {expected}, transaction executed")
             }
-            Failure::UnexpectedRejection { got } => write!(
-                f,
-                "transaction rejected ({got}), fixture expects it to execute"
-            ),
+            Failure::UnexpectedRejection { got } => {
+                write!(f, "transaction rejected ({got}), fixture expects it to execute")
+            }
             Failure::LogsHash { expected, got } => {
                 write!(f, "logs hash {got}, expected {expected}")
             }
-            Failure::StateRoot {
-                expected,
-                got,
-                first_difference,
-            } => {
+            Failure::StateRoot { expected, got, first_difference } => {
                 write!(f, "state root {got}, expected {expected}")?;
                 if let Some(d) = first_difference {
                     write!(f, "; {d}")?;
@@ -78,9 +73,7 @@ pub fn check(expect: &Expectation, out: &BlockOutput) -> Verdict {
     let mut kind_note = None;
     match (&expect.exception, outcome) {
         (Some(expected), Some(TxOutcome::Executed { .. })) | (Some(expected), None) => {
-            return Verdict::Fail(Failure::ExpectedRejection {
-                expected: expected.clone(),
-            });
+            return Verdict::Fail(Failure::ExpectedRejection { expected: expected.clone() });
         }
         (Some(expected), Some(TxOutcome::Rejected { kind })) => {
             let allowed = expect.allowed_kinds();
@@ -106,10 +99,7 @@ pub fn check(expect: &Expectation, out: &BlockOutput) -> Verdict {
         return Verdict::Fail(Failure::StateRoot {
             expected: expect.state_root.to_string(),
             got: root.to_string(),
-            first_difference: expect
-                .post_state
-                .as_ref()
-                .and_then(|s| first_state_difference(s, &out.post_state)),
+            first_difference: expect.post_state.as_ref().and_then(|s| first_state_difference(s, &out.post_state)),
         });
     }
     Verdict::Pass { kind_note }
@@ -124,31 +114,20 @@ pub fn first_state_difference(expected: &State, got: &State) -> Option<String> {
             (None, Some(_)) => return Some(format!("account {a} should not exist")),
             (Some(e), Some(g)) if e != g => {
                 if e.balance != g.balance {
-                    return Some(format!(
-                        "account {a} balance {} expected {}",
-                        g.balance, e.balance
-                    ));
+                    return Some(format!("account {a} balance {} expected {}", g.balance, e.balance));
                 }
                 if e.nonce != g.nonce {
-                    return Some(format!(
-                        "account {a} nonce {} expected {}",
-                        g.nonce, e.nonce
-                    ));
+                    return Some(format!("account {a} nonce {} expected {}", g.nonce, e.nonce));
                 }
                 if e.code != g.code {
                     return Some(format!("account {a} code differs"));
                 }
-                let slots: std::collections::BTreeSet<_> =
-                    e.storage.keys().chain(g.storage.keys()).collect();
+                let slots: std::collections::BTreeSet<_> = e.storage.keys().chain(g.storage.keys()).collect();
                 for s in slots {
-                    let (ev, gv) = (
-                        e.storage.get(s).copied().unwrap_or_default(),
-                        g.storage.get(s).copied().unwrap_or_default(),
-                    );
+                    let (ev, gv) =
+                        (e.storage.get(s).copied().unwrap_or_default(), g.storage.get(s).copied().unwrap_or_default());
                     if ev != gv {
-                        return Some(format!(
-                            "account {a} slot {s:#x} = {gv:#x}, expected {ev:#x}"
-                        ));
+                        return Some(format!("account {a} slot {s:#x} = {gv:#x}, expected {ev:#x}"));
                     }
                 }
             }

@@ -51,11 +51,7 @@ pub struct Env {
     pub current_random: Option<B256>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_excess_blob_gas: Option<U256>,
-    #[serde(
-        rename = "currentChainID",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "currentChainID", default, skip_serializing_if = "Option::is_none")]
     pub current_chain_id: Option<U256>,
     // Known, and not used by a state test's single transaction.
     #[serde(default, skip_serializing)]
@@ -93,11 +89,7 @@ pub struct TransactionParts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<Address>,
     /// Empty string: contract creation.
-    #[serde(
-        default,
-        deserialize_with = "address_or_empty",
-        serialize_with = "ser_address_or_empty"
-    )]
+    #[serde(default, deserialize_with = "address_or_empty", serialize_with = "ser_address_or_empty")]
     pub to: Option<Address>,
     pub value: Vec<U256>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,17 +157,10 @@ pub struct Indexes {
 
 fn address_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
     let s = String::deserialize(d)?;
-    if s.is_empty() {
-        Ok(None)
-    } else {
-        s.parse().map(Some).map_err(de::Error::custom)
-    }
+    if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(de::Error::custom) }
 }
 
-fn ser_address_or_empty<S: serde::Serializer>(
-    a: &Option<Address>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn ser_address_or_empty<S: serde::Serializer>(a: &Option<Address>, s: S) -> Result<S::Ok, S::Error> {
     match a {
         Some(a) => a.serialize(s),
         None => s.serialize_str(""),
@@ -244,8 +229,7 @@ impl<'de> Visitor<'de> for SkipVisitor {
 pub fn parse(text: &str) -> Result<(StateTestFile, Vec<String>), serde_json::Error> {
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
-    let file: StateTestFile =
-        serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))?;
+    let file: StateTestFile = serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))?;
     de.end()?;
     Ok((file, unknown))
 }

@@ -54,31 +54,18 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<CaseError>) {
 }
 
 fn path_error(p: &Path, message: &str) -> CaseError {
-    CaseError {
-        file: Arc::from(p.display().to_string()),
-        test: Arc::from("-"),
-        message: message.to_string(),
-    }
+    CaseError { file: Arc::from(p.display().to_string()), test: Arc::from("-"), message: message.to_string() }
 }
 
 /// Loads one file and expands its tests. `keep(test_name)` selects tests.
 pub fn load_file(path: &Path, fork: Option<Fork>, keep: &dyn Fn(&str) -> bool) -> LoadedFile {
     let name: Arc<str> = Arc::from(path.display().to_string());
-    let mut out = LoadedFile {
-        path: name.clone(),
-        ..Default::default()
-    };
-    let file_error = |message: String| CaseError {
-        file: name.clone(),
-        test: Arc::from("-"),
-        message,
-    };
+    let mut out = LoadedFile { path: name.clone(), ..Default::default() };
+    let file_error = |message: String| CaseError { file: name.clone(), test: Arc::from("-"), message };
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            out.expanded
-                .errors
-                .push(file_error(format!("cannot read: {e}")));
+            out.expanded.errors.push(file_error(format!("cannot read: {e}")));
             return out;
         }
     };
@@ -104,14 +91,9 @@ pub fn load_file(path: &Path, fork: Option<Fork>, keep: &dyn Fn(&str) -> bool) -
             });
             return out;
         }
-        Err(whole) => match serde_json::from_str::<
-            std::collections::BTreeMap<String, serde_json::Value>,
-        >(&text)
-        {
+        Err(whole) => match serde_json::from_str::<std::collections::BTreeMap<String, serde_json::Value>>(&text) {
             Err(_) => {
-                out.expanded
-                    .errors
-                    .push(file_error(format!("malformed JSON: {whole}")));
+                out.expanded.errors.push(file_error(format!("malformed JSON: {whole}")));
                 return out;
             }
             Ok(values) => {
@@ -133,9 +115,7 @@ pub fn load_file(path: &Path, fork: Option<Fork>, keep: &dyn Fn(&str) -> bool) -
         },
     };
     if tests.is_empty() && out.expanded.errors.is_empty() {
-        out.expanded
-            .errors
-            .push(file_error("the file holds no tests".into()));
+        out.expanded.errors.push(file_error("the file holds no tests".into()));
     }
     let skip_reason = crate::skip::file_reason(&name);
     for (test_name, test) in &tests {
@@ -145,13 +125,9 @@ pub fn load_file(path: &Path, fork: Option<Fork>, keep: &dyn Fn(&str) -> bool) -
         if let Some(reason) = skip_reason {
             let mut expanded = Expanded::default();
             case::expand(&name, test_name, test, fork, &mut expanded);
-            out.expanded.skipped.extend(
-                expanded
-                    .cases
-                    .into_iter()
-                    .map(|c| Skipped { id: c.id, reason })
-                    .chain(expanded.skipped),
-            );
+            out.expanded
+                .skipped
+                .extend(expanded.cases.into_iter().map(|c| Skipped { id: c.id, reason }).chain(expanded.skipped));
             continue;
         }
         case::expand(&name, test_name, test, fork, &mut out.expanded);

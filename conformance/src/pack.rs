@@ -28,10 +28,7 @@ pub fn pack(cases: &[Case]) -> Vec<(String, BlockInput)> {
             filler = 0;
             let mut b = (**block).clone();
             b.txs.clear();
-            blocks.push((
-                format!("{} :: {} [{}]", case.id.file, case.id.test, case.id.fork),
-                b,
-            ));
+            blocks.push((format!("{} :: {} [{}]", case.id.file, case.id.test, case.id.fork), b));
         }
         let (_, b) = blocks.last_mut().expect("a block was just pushed");
         let mut tx = block.txs[0].clone();
@@ -56,20 +53,10 @@ fn filler_tx(b: &mut BlockInput, n: u64) -> Tx {
     let seed = keccak256([b"lockstep-filler".as_slice(), &n.to_be_bytes()].concat());
     let sender = Address::from_slice(&seed[12..]);
     let to = Address::from_slice(&keccak256(seed)[12..]);
-    b.pre_state.insert(
-        sender,
-        Account {
-            balance: U256::from(10u128.pow(30)),
-            ..Default::default()
-        },
-    );
+    b.pre_state.insert(sender, Account { balance: U256::from(10u128.pow(30)), ..Default::default() });
     let price = b.env.base_fee.unwrap_or(0) as u128 + 1;
     Tx {
-        tx_type: if b.fork >= Fork::London {
-            TxType::Eip1559
-        } else {
-            TxType::Legacy
-        },
+        tx_type: if b.fork >= Fork::London { TxType::Eip1559 } else { TxType::Legacy },
         sender,
         to: Some(to),
         value: U256::from(n + 1),

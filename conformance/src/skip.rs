@@ -4,9 +4,9 @@
 /// A fork name whose cases are skipped.
 pub fn fork_reason(fork: &str) -> Option<&'static str> {
     match fork {
-        "Constantinople" | "ByzantiumToConstantinopleAt5" => Some(
-            "Constantinople with EIP-1283 was withdrawn before mainnet; revm implements only Petersburg",
-        ),
+        "Constantinople" | "ByzantiumToConstantinopleAt5" => {
+            Some("Constantinople with EIP-1283 was withdrawn before mainnet; revm implements only Petersburg")
+        }
         _ => None,
     }
 }
@@ -34,10 +34,9 @@ pub fn file_reason(path: &str) -> Option<&'static str> {
         "ValueOverflow.json" | "ValueOverflowParis.json" => {
             "the transaction's value does not fit 256 bits: the fixture itself is not representable"
         }
-        "Call50000_sha256.json"
-        | "static_Call50000_sha256.json"
-        | "loopMul.json"
-        | "CALLBlake2f_MaxRounds.json" => SLOW,
+        "Call50000_sha256.json" | "static_Call50000_sha256.json" | "loopMul.json" | "CALLBlake2f_MaxRounds.json" => {
+            SLOW
+        }
         _ => return None,
     })
 }

@@ -15,12 +15,8 @@ fn fixtures() -> PathBuf {
 
 fn add11() -> Value {
     let path = fixtures().join("ethereum-tests/GeneralStateTests/stExample/add11.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "official fixtures needed at {} ({e}); set LOCKSTEP_FIXTURES",
-            path.display()
-        )
-    });
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("official fixtures needed at {} ({e}); set LOCKSTEP_FIXTURES", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
@@ -50,11 +46,7 @@ fn the_intact_fixture_passes() {
     let path = dir.path().join("add11.json");
     std::fs::write(&path, add11().to_string()).unwrap();
     let loaded = load_file(&path, None, &|_| true);
-    assert!(
-        loaded.expanded.errors.is_empty(),
-        "{:?}",
-        loaded.expanded.errors
-    );
+    assert!(loaded.expanded.errors.is_empty(), "{:?}", loaded.expanded.errors);
     assert_eq!(loaded.expanded.cases.len(), 1);
     assert!(passes(&loaded.expanded.cases[0]));
 }
@@ -84,11 +76,7 @@ fn unknown_fork_names_the_test_and_the_fork() {
     assert_eq!(loaded.expanded.errors.len(), 1);
     let e = &loaded.expanded.errors[0];
     assert_eq!(&*e.test, "bad");
-    assert!(
-        e.message.contains("unknown fork `Cancoon`"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("unknown fork `Cancoon`"), "{}", e.message);
     assert!(e.to_string().contains("damaged.json :: bad"), "{e}");
     assert_eq!(loaded.expanded.cases.len(), 1, "the good test still runs");
     assert!(passes(&loaded.expanded.cases[0]));
@@ -96,8 +84,7 @@ fn unknown_fork_names_the_test_and_the_fork() {
 
 #[test]
 fn wrong_field_type_names_the_test() {
-    let (_dir, path) =
-        with_damaged_copy(|t| t["transaction"]["gasLimit"] = serde_json::json!("0x061a80"));
+    let (_dir, path) = with_damaged_copy(|t| t["transaction"]["gasLimit"] = serde_json::json!("0x061a80"));
     let loaded = load_file(&path, None, &|_| true);
     assert_eq!(loaded.expanded.errors.len(), 1);
     let e = &loaded.expanded.errors[0];
@@ -115,11 +102,7 @@ fn missing_post_section_names_the_test() {
     let loaded = load_file(&path, None, &|_| true);
     assert_eq!(loaded.expanded.errors.len(), 1);
     assert_eq!(&*loaded.expanded.errors[0].test, "bad");
-    assert!(
-        loaded.expanded.errors[0].message.contains("post"),
-        "{}",
-        loaded.expanded.errors[0].message
-    );
+    assert!(loaded.expanded.errors[0].message.contains("post"), "{}", loaded.expanded.errors[0].message);
     assert_eq!(loaded.expanded.cases.len(), 1);
 }
 
@@ -128,11 +111,7 @@ fn empty_post_section_is_an_error_too() {
     let (_dir, path) = with_damaged_copy(|t| t["post"] = serde_json::json!({}));
     let loaded = load_file(&path, None, &|_| true);
     assert_eq!(loaded.expanded.errors.len(), 1);
-    assert!(
-        loaded.expanded.errors[0]
-            .message
-            .contains("no post entries")
-    );
+    assert!(loaded.expanded.errors[0].message.contains("no post entries"));
 }
 
 #[test]
@@ -142,18 +121,8 @@ fn unknown_fields_warn_and_the_test_still_runs() {
         t["novelSection"] = serde_json::json!({"a": [1, 2]});
     });
     let loaded = load_file(&path, None, &|_| true);
-    assert!(
-        loaded.expanded.errors.is_empty(),
-        "{:?}",
-        loaded.expanded.errors
-    );
-    assert_eq!(
-        loaded.unknown_fields,
-        vec![
-            "bad.env.currentSomethingNew".to_string(),
-            "bad.novelSection".to_string()
-        ]
-    );
+    assert!(loaded.expanded.errors.is_empty(), "{:?}", loaded.expanded.errors);
+    assert_eq!(loaded.unknown_fields, vec!["bad.env.currentSomethingNew".to_string(), "bad.novelSection".to_string()]);
     assert_eq!(loaded.expanded.cases.len(), 2);
     assert!(loaded.expanded.cases.iter().all(passes));
 }
@@ -165,16 +134,8 @@ fn empty_directory_and_missing_path_are_errors() {
     let (files, errors) = lockstep_conformance::discover(&[dir.path().to_path_buf(), missing]);
     assert!(files.is_empty());
     assert_eq!(errors.len(), 2);
-    assert!(
-        errors[0].message.contains("no JSON fixture files"),
-        "{}",
-        errors[0].message
-    );
-    assert!(
-        errors[1].message.contains("no such file"),
-        "{}",
-        errors[1].message
-    );
+    assert!(errors[0].message.contains("no JSON fixture files"), "{}", errors[0].message);
+    assert!(errors[1].message.contains("no such file"), "{}", errors[1].message);
 }
 
 #[test]
@@ -183,15 +144,8 @@ fn a_wrong_expectation_fails_with_the_state_root() {
         t["post"]["Cancun"][0]["hash"] = serde_json::json!(format!("0x{}", "11".repeat(32)));
     });
     let loaded = load_file(&path, None, &|_| true);
-    let bad = loaded
-        .expanded
-        .cases
-        .iter()
-        .find(|c| &*c.id.test == "bad")
-        .unwrap();
-    let CaseInput::Block(block) = &bad.input else {
-        panic!()
-    };
+    let bad = loaded.expanded.cases.iter().find(|c| &*c.id.test == "bad").unwrap();
+    let CaseInput::Block(block) = &bad.input else { panic!() };
     let out = Sequential.execute(block, &RunControl::default()).unwrap();
     match check(&bad.expect, &out) {
         Verdict::Fail(lockstep_conformance::Failure::StateRoot { expected, .. }) => {

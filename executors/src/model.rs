@@ -74,16 +74,12 @@ impl Fork {
         Some(match name {
             "Frontier" => Fork::Frontier,
             "Homestead" | "FrontierToHomesteadAt5" => Fork::Homestead,
-            "Tangerine"
-            | "TangerineWhistle"
-            | "EIP150"
-            | "HomesteadToEIP150At5"
-            | "HomesteadToDaoAt5" => Fork::Tangerine,
+            "Tangerine" | "TangerineWhistle" | "EIP150" | "HomesteadToEIP150At5" | "HomesteadToDaoAt5" => {
+                Fork::Tangerine
+            }
             "SpuriousDragon" | "EIP158" => Fork::SpuriousDragon,
             "Byzantium" | "EIP158ToByzantiumAt5" => Fork::Byzantium,
-            "Petersburg" | "ConstantinopleFix" | "ByzantiumToConstantinopleFixAt5" => {
-                Fork::Petersburg
-            }
+            "Petersburg" | "ConstantinopleFix" | "ByzantiumToConstantinopleFixAt5" => Fork::Petersburg,
             "Istanbul" => Fork::Istanbul,
             "Berlin" => Fork::Berlin,
             "London" | "BerlinToLondonAt5" => Fork::London,
@@ -128,10 +124,7 @@ pub struct BlockEnv {
 
 impl BlockEnv {
     pub fn block_hash(&self, number: u64) -> B256 {
-        self.block_hashes
-            .get(&number)
-            .copied()
-            .unwrap_or_else(|| keccak256(number.to_string().as_bytes()))
+        self.block_hashes.get(&number).copied().unwrap_or_else(|| keccak256(number.to_string().as_bytes()))
     }
 }
 
@@ -239,11 +232,7 @@ impl Account {
     }
 
     pub fn code_hash(&self) -> B256 {
-        if self.code.is_empty() {
-            crate::KECCAK_EMPTY
-        } else {
-            keccak256(&self.code)
-        }
+        if self.code.is_empty() { crate::KECCAK_EMPTY } else { keccak256(&self.code) }
     }
 }
 

@@ -36,10 +36,7 @@ pub struct RunControl {
 
 impl RunControl {
     pub fn with_threads(threads: usize) -> Self {
-        RunControl {
-            threads,
-            ..Default::default()
-        }
+        RunControl { threads, ..Default::default() }
     }
 
     pub fn past_deadline(&self) -> bool {

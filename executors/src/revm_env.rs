@@ -8,9 +8,7 @@ use alloy_primitives::{Bytes, TxKind};
 use revm::context::either::Either;
 use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction, Output};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
-use revm::context_interface::transaction::{
-    AccessList, AccessListItem, Authorization, SignedAuthorization,
-};
+use revm::context_interface::transaction::{AccessList, AccessListItem, Authorization, SignedAuthorization};
 use revm::primitives::hardfork::SpecId;
 use revm::state::Bytecode;
 
@@ -78,10 +76,7 @@ pub fn tx_env(tx: &Tx) -> TxEnv {
         access_list: AccessList(
             tx.access_list
                 .iter()
-                .map(|i| AccessListItem {
-                    address: i.address,
-                    storage_keys: i.storage_keys.clone(),
-                })
+                .map(|i| AccessListItem { address: i.address, storage_keys: i.storage_keys.clone() })
                 .collect(),
         ),
         gas_priority_fee: tx.max_priority_fee_per_gas,
@@ -92,11 +87,7 @@ pub fn tx_env(tx: &Tx) -> TxEnv {
             .iter()
             .map(|a| {
                 Either::Left(SignedAuthorization::new_unchecked(
-                    Authorization {
-                        chain_id: a.chain_id,
-                        address: a.address,
-                        nonce: a.nonce,
-                    },
+                    Authorization { chain_id: a.chain_id, address: a.address, nonce: a.nonce },
                     a.y_parity,
                     a.r,
                     a.s,
@@ -121,9 +112,7 @@ pub fn reject_kind(e: &InvalidTransaction) -> RejectKind {
         I::NonceTooHigh { .. } => RejectKind::NonceTooHigh,
         I::NonceOverflowInTransaction => RejectKind::NonceOverflow,
         I::LackOfFundForMaxFee { .. } => RejectKind::InsufficientFunds,
-        I::CallGasCostMoreThanGasLimit { .. } | I::GasFloorMoreThanGasLimit { .. } => {
-            RejectKind::IntrinsicGas
-        }
+        I::CallGasCostMoreThanGasLimit { .. } | I::GasFloorMoreThanGasLimit { .. } => RejectKind::IntrinsicGas,
         I::CallerGasLimitMoreThanBlock => RejectKind::GasLimitAboveBlock,
         I::TxGasLimitGreaterThanCap { .. } => RejectKind::GasLimitAboveCap,
         I::GasPriceLessThanBasefee => RejectKind::FeeCapBelowBaseFee,
@@ -158,9 +147,7 @@ pub fn outcome<E: std::fmt::Display>(
 ) -> Result<TxOutcome, ExecError> {
     match result {
         Ok(r) => Ok(executed(r)),
-        Err(EVMError::Transaction(e)) => Ok(TxOutcome::Rejected {
-            kind: reject_kind(&e),
-        }),
+        Err(EVMError::Transaction(e)) => Ok(TxOutcome::Rejected { kind: reject_kind(&e) }),
         Err(EVMError::Header(e)) => Err(ExecError::InvalidBlock(e.to_string())),
         Err(e) => Err(ExecError::Internal(e.to_string())),
     }
@@ -174,28 +161,14 @@ fn executed(r: ExecutionResult) -> TxOutcome {
                 Output::Call(b) => (b, None),
                 Output::Create(b, addr) => (b, addr),
             };
-            TxOutcome::Executed {
-                status: TxStatus::Success,
-                gas_used,
-                logs,
-                output,
-                created_address,
-            }
+            TxOutcome::Executed { status: TxStatus::Success, gas_used, logs, output, created_address }
         }
-        ExecutionResult::Revert { logs, output, .. } => TxOutcome::Executed {
-            status: TxStatus::Revert,
-            gas_used,
-            logs,
-            output,
-            created_address: None,
-        },
-        ExecutionResult::Halt { logs, .. } => TxOutcome::Executed {
-            status: TxStatus::Halt,
-            gas_used,
-            logs,
-            output: Bytes::new(),
-            created_address: None,
-        },
+        ExecutionResult::Revert { logs, output, .. } => {
+            TxOutcome::Executed { status: TxStatus::Revert, gas_used, logs, output, created_address: None }
+        }
+        ExecutionResult::Halt { logs, .. } => {
+            TxOutcome::Executed { status: TxStatus::Halt, gas_used, logs, output: Bytes::new(), created_address: None }
+        }
     }
 }
 

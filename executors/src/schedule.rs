@@ -18,29 +18,15 @@ pub enum SchedEvent {
     /// A worker is done with the block.
     WorkerExit,
     /// An execution task was claimed.
-    ExecuteClaimed {
-        tx: TxIndex,
-        incarnation: Incarnation,
-    },
+    ExecuteClaimed { tx: TxIndex, incarnation: Incarnation },
     /// A validation task was claimed.
-    ValidateClaimed {
-        tx: TxIndex,
-        incarnation: Incarnation,
-    },
+    ValidateClaimed { tx: TxIndex, incarnation: Incarnation },
     /// A multi-version read (location described for humans).
     Read { tx: TxIndex, location: String },
     /// A write set was recorded.
-    Recorded {
-        tx: TxIndex,
-        incarnation: Incarnation,
-        writes: usize,
-    },
+    Recorded { tx: TxIndex, incarnation: Incarnation, writes: usize },
     /// Validation finished.
-    Validated {
-        tx: TxIndex,
-        incarnation: Incarnation,
-        valid: bool,
-    },
+    Validated { tx: TxIndex, incarnation: Incarnation, valid: bool },
     /// The worker waits on a dependency.
     Suspended { tx: TxIndex, blocked_on: TxIndex },
     /// Nothing to do right now; the worker will look again.

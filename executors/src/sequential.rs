@@ -22,10 +22,7 @@ impl Executor for Sequential {
     }
 
     fn version(&self) -> String {
-        format!(
-            "lockstep-executors {} on revm 43.0.3",
-            env!("CARGO_PKG_VERSION")
-        )
+        format!("lockstep-executors {} on revm 43.0.3", env!("CARGO_PKG_VERSION"))
     }
 
     fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
@@ -34,31 +31,19 @@ impl Executor for Sequential {
         let mut db = WorkingState::new(block);
         let mut outcomes = Vec::with_capacity(block.txs.len());
         {
-            let mut evm = Context::mainnet()
-                .with_cfg(cfg)
-                .with_block(block_env)
-                .with_db(&mut db)
-                .build_mainnet();
+            let mut evm = Context::mainnet().with_cfg(cfg).with_block(block_env).with_db(&mut db).build_mainnet();
             for tx in &block.txs {
                 if run.past_deadline() {
                     return Err(ExecError::Deadline);
                 }
-                outcomes.push(revm_env::outcome(
-                    evm.transact_commit(revm_env::tx_env(tx)),
-                )?);
+                outcomes.push(revm_env::outcome(evm.transact_commit(revm_env::tx_env(tx)))?);
             }
         }
         let executions = outcomes.len() as u64;
         Ok(BlockOutput {
             outcomes,
             post_state: db.state,
-            stats: ExecStats {
-                threads: 1,
-                executions,
-                aborts: 0,
-                validations: 0,
-                parallel: false,
-            },
+            stats: ExecStats { threads: 1, executions, aborts: 0, validations: 0, parallel: false },
         })
     }
 }
@@ -73,11 +58,7 @@ struct WorkingState<'a> {
 
 impl<'a> WorkingState<'a> {
     fn new(block: &'a BlockInput) -> Self {
-        WorkingState {
-            block,
-            state: block.pre_state.clone(),
-            code: HashMap::new(),
-        }
+        WorkingState { block, state: block.pre_state.clone(), code: HashMap::new() }
     }
 }
 
@@ -89,17 +70,8 @@ impl Database for WorkingState<'_> {
             return Ok(None);
         };
         let code_hash = account.code_hash();
-        let code = self
-            .code
-            .entry(code_hash)
-            .or_insert_with(|| revm_env::bytecode(&account.code))
-            .clone();
-        Ok(Some(AccountInfo::new(
-            account.balance,
-            account.nonce,
-            code_hash,
-            code,
-        )))
+        let code = self.code.entry(code_hash).or_insert_with(|| revm_env::bytecode(&account.code)).clone();
+        Ok(Some(AccountInfo::new(account.balance, account.nonce, code_hash, code)))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Infallible> {
@@ -107,12 +79,7 @@ impl Database for WorkingState<'_> {
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, Infallible> {
-        Ok(self
-            .state
-            .get(&address)
-            .and_then(|a| a.storage.get(&index))
-            .copied()
-            .unwrap_or_default())
+        Ok(self.state.get(&address).and_then(|a| a.storage.get(&index)).copied().unwrap_or_default())
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Infallible> {
@@ -140,24 +107,10 @@ mod tests {
 
     fn block(fork: Fork, txs: Vec<Tx>) -> BlockInput {
         let mut pre = State::new();
-        pre.insert(
-            ALICE,
-            Account {
-                balance: U256::from(ETH),
-                ..Default::default()
-            },
-        );
+        pre.insert(ALICE, Account { balance: U256::from(ETH), ..Default::default() });
         // SSTORE 42 at slot 0, LOG0 of nothing, stop.
-        let code = Bytes::from_static(&[
-            0x60, 0x2a, 0x60, 0x00, 0x55, 0x60, 0x00, 0x60, 0x00, 0xa0, 0x00,
-        ]);
-        pre.insert(
-            CONTRACT,
-            Account {
-                code,
-                ..Default::default()
-            },
-        );
+        let code = Bytes::from_static(&[0x60, 0x2a, 0x60, 0x00, 0x55, 0x60, 0x00, 0x60, 0x00, 0xa0, 0x00]);
+        pre.insert(CONTRACT, Account { code, ..Default::default() });
         BlockInput {
             fork,
             chain_id: 1,
@@ -196,53 +149,27 @@ mod tests {
 
     #[test]
     fn invalid_transaction_changes_nothing_and_the_block_goes_on() {
-        let b = block(
-            Fork::Cancun,
-            vec![call(BOB, 5, 0), call(BOB, 5, 7), call(BOB, 6, 1)],
-        );
+        let b = block(Fork::Cancun, vec![call(BOB, 5, 0), call(BOB, 5, 7), call(BOB, 6, 1)]);
         let out = run(&b);
-        assert_eq!(
-            out.outcomes[1],
-            TxOutcome::Rejected {
-                kind: RejectKind::NonceTooHigh
-            }
-        );
-        assert!(matches!(
-            out.outcomes[2],
-            TxOutcome::Executed {
-                status: TxStatus::Success,
-                gas_used: 21_000,
-                ..
-            }
-        ));
+        assert_eq!(out.outcomes[1], TxOutcome::Rejected { kind: RejectKind::NonceTooHigh });
+        assert!(matches!(out.outcomes[2], TxOutcome::Executed { status: TxStatus::Success, gas_used: 21_000, .. }));
         let alice = &out.post_state[&ALICE];
         assert_eq!(alice.nonce, 2);
         assert_eq!(alice.balance, U256::from(ETH - 11 - 2 * 21_000 * 10));
         assert_eq!(out.post_state[&BOB].balance, U256::from(11));
         // London on: the base fee (7) is burnt, the tip (3) goes to the beneficiary.
-        assert_eq!(
-            out.post_state[&COINBASE].balance,
-            U256::from(2 * 21_000 * 3)
-        );
-        assert_eq!(
-            out.cumulative_gas().collect::<Vec<_>>(),
-            vec![21_000, 21_000, 42_000]
-        );
+        assert_eq!(out.post_state[&COINBASE].balance, U256::from(2 * 21_000 * 3));
+        assert_eq!(out.cumulative_gas().collect::<Vec<_>>(), vec![21_000, 21_000, 42_000]);
     }
 
     #[test]
     fn contract_storage_and_logs_are_in_the_output() {
         let out = run(&block(Fork::Cancun, vec![call(CONTRACT, 0, 0)]));
-        let TxOutcome::Executed { status, logs, .. } = &out.outcomes[0] else {
-            panic!()
-        };
+        let TxOutcome::Executed { status, logs, .. } = &out.outcomes[0] else { panic!() };
         assert_eq!(*status, TxStatus::Success);
         assert_eq!(logs.len(), 1);
         assert_eq!(logs[0].address, CONTRACT);
-        assert_eq!(
-            out.post_state[&CONTRACT].storage[&U256::ZERO],
-            U256::from(42)
-        );
+        assert_eq!(out.post_state[&CONTRACT].storage[&U256::ZERO], U256::from(42));
     }
 
     #[test]
@@ -251,12 +178,7 @@ mod tests {
         tx.value = U256::from(ETH);
         let b = block(Fork::Cancun, vec![tx]);
         let out = run(&b);
-        assert_eq!(
-            out.outcomes[0],
-            TxOutcome::Rejected {
-                kind: RejectKind::InsufficientFunds
-            }
-        );
+        assert_eq!(out.outcomes[0], TxOutcome::Rejected { kind: RejectKind::InsufficientFunds });
         assert_eq!(out.post_state, b.pre_state);
     }
 

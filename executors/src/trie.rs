@@ -10,13 +10,7 @@ use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
 pub const KECCAK_EMPTY: B256 = alloy_trie::KECCAK_EMPTY;
 
 pub fn storage_root(account: &Account) -> B256 {
-    storage_root_unhashed(
-        account
-            .storage
-            .iter()
-            .filter(|(_, v)| !v.is_zero())
-            .map(|(k, v)| (B256::from(*k), *v)),
-    )
+    storage_root_unhashed(account.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (B256::from(*k), *v)))
 }
 
 pub fn trie_account(account: &Account) -> TrieAccount {
@@ -54,33 +48,18 @@ mod tests {
 
     #[test]
     fn no_logs_hash_is_keccak_of_empty_list() {
-        assert_eq!(
-            logs_hash(&[]),
-            b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347")
-        );
+        assert_eq!(logs_hash(&[]), b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"));
     }
 
     #[test]
     fn zero_slots_do_not_change_the_root() {
         let a = address!("0x1000000000000000000000000000000000000000");
         let mut s = State::new();
-        s.insert(
-            a,
-            Account {
-                balance: U256::from(1),
-                ..Default::default()
-            },
-        );
+        s.insert(a, Account { balance: U256::from(1), ..Default::default() });
         let before = state_root(&s);
-        s.get_mut(&a)
-            .unwrap()
-            .storage
-            .insert(U256::from(7), U256::ZERO);
+        s.get_mut(&a).unwrap().storage.insert(U256::from(7), U256::ZERO);
         assert_eq!(before, state_root(&s));
-        s.get_mut(&a)
-            .unwrap()
-            .storage
-            .insert(U256::from(7), U256::from(1));
+        s.get_mut(&a).unwrap().storage.insert(U256::from(7), U256::from(1));
         assert_ne!(before, state_root(&s));
     }
 }

@@ -5,8 +5,8 @@
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use k256::ecdsa::SigningKey;
 use lockstep_executors::{
-    Account, Authorization, BlockEnv, BlockInput, BlockOutput, BlockStm, Executor, Fork,
-    RejectKind, RunControl, Sequential, State, Tx, TxOutcome, TxType,
+    Account, Authorization, BlockEnv, BlockInput, BlockOutput, BlockStm, Executor, Fork, RejectKind, RunControl,
+    Sequential, State, Tx, TxOutcome, TxType,
 };
 
 const ETH: u128 = 1_000_000_000_000_000_000;
@@ -39,41 +39,21 @@ impl Block {
     fn new(fork: Fork, users: u64) -> Block {
         let mut pre = State::new();
         for i in 0..users {
-            pre.insert(
-                user(i),
-                Account {
-                    balance: U256::from(ETH),
-                    ..Default::default()
-                },
-            );
+            pre.insert(user(i), Account { balance: U256::from(ETH), ..Default::default() });
         }
-        Block {
-            fork,
-            pre,
-            txs: Vec::new(),
-        }
+        Block { fork, pre, txs: Vec::new() }
     }
 
     fn contract(&mut self, at: Address, code: &[u8]) -> &mut Self {
-        self.pre.insert(
-            at,
-            Account {
-                code: Bytes::copy_from_slice(code),
-                ..Default::default()
-            },
-        );
+        self.pre.insert(at, Account { code: Bytes::copy_from_slice(code), ..Default::default() });
         self
     }
 
     fn tx(&mut self, from: Address, to: Option<Address>, value: u128, input: &[u8]) -> &mut Tx {
-        let nonce = self.txs.iter().filter(|t| t.sender == from).count() as u64
-            + self.pre.get(&from).map_or(0, |a| a.nonce);
+        let nonce =
+            self.txs.iter().filter(|t| t.sender == from).count() as u64 + self.pre.get(&from).map_or(0, |a| a.nonce);
         self.txs.push(Tx {
-            tx_type: if self.fork >= Fork::London {
-                TxType::Eip1559
-            } else {
-                TxType::Legacy
-            },
+            tx_type: if self.fork >= Fork::London { TxType::Eip1559 } else { TxType::Legacy },
             sender: from,
             to,
             value: U256::from(value),
@@ -91,12 +71,7 @@ impl Block {
     /// Independent transfers from fresh senders, so the parallel path really runs.
     fn fillers(&mut self, first_user: u64, n: u64) -> &mut Self {
         for i in first_user..first_user + n {
-            self.tx(
-                user(i),
-                Some(address!("0x00000000000000000000000000000000000f111e")),
-                1,
-                &[],
-            );
+            self.tx(user(i), Some(address!("0x00000000000000000000000000000000000f111e")), 1, &[]);
         }
         self
     }
@@ -128,17 +103,9 @@ fn assert_agrees(block: &BlockInput) -> BlockOutput {
     let stm = BlockStm::default();
     for threads in [1, 2, 4, 8] {
         for round in 0..REPEAT {
-            let got = stm
-                .execute(block, &RunControl::with_threads(threads))
-                .unwrap();
-            assert_eq!(
-                got.outcomes, expected.outcomes,
-                "outcomes differ at {threads} threads, round {round}"
-            );
-            assert_eq!(
-                got.post_state, expected.post_state,
-                "post-state differs at {threads} threads, round {round}"
-            );
+            let got = stm.execute(block, &RunControl::with_threads(threads)).unwrap();
+            assert_eq!(got.outcomes, expected.outcomes, "outcomes differ at {threads} threads, round {round}");
+            assert_eq!(got.post_state, expected.post_state, "post-state differs at {threads} threads, round {round}");
         }
     }
     expected
@@ -149,9 +116,7 @@ fn executed(o: &TxOutcome) -> bool {
 }
 
 /// Stores the beneficiary's balance at slot 0 and returns it.
-const READ_COINBASE: &[u8] = &[
-    0x41, 0x31, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
-];
+const READ_COINBASE: &[u8] = &[0x41, 0x31, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
 
 #[test]
 fn beneficiary_balance_read_after_fee_paying_transfers() {
@@ -172,13 +137,7 @@ fn beneficiary_balance_read_after_fee_paying_transfers() {
 #[test]
 fn beneficiary_sends_in_the_middle_of_the_block() {
     let mut b = Block::new(Fork::Cancun, 30);
-    b.pre.insert(
-        COINBASE,
-        Account {
-            balance: U256::from(ETH),
-            ..Default::default()
-        },
-    );
+    b.pre.insert(COINBASE, Account { balance: U256::from(ETH), ..Default::default() });
     b.fillers(0, 10);
     b.tx(COINBASE, Some(user(5)), 12345, &[]);
     b.fillers(10, 10);
@@ -237,8 +196,7 @@ fn beneficiary_absent_with_zero_tip_and_before_spurious_dragon() {
 /// Runtime of X: with calldata, returns (slot 0, slot 1); without, self-destructs to the caller.
 const X_RUNTIME: &[u8] = &[
     0x36, 0x60, 0x0c, 0x57, 0x33, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // 0x00..0x0b
-    0x5b, 0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x01, 0x54, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60,
-    0x00, 0xf3,
+    0x5b, 0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x01, 0x54, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0x00, 0xf3,
 ];
 
 /// Initcode of X: SSTORE(1, 7), then return X_RUNTIME.
@@ -246,30 +204,15 @@ fn x_initcode() -> Vec<u8> {
     let header_len = 5 + 12;
     let mut code = vec![0x60, 0x07, 0x60, 0x01, 0x55];
     let len = X_RUNTIME.len() as u8;
-    code.extend_from_slice(&[
-        0x60,
-        len,
-        0x60,
-        header_len as u8,
-        0x60,
-        0x00,
-        0x39,
-        0x60,
-        len,
-        0x60,
-        0x00,
-        0xf3,
-    ]);
+    code.extend_from_slice(&[0x60, len, 0x60, header_len as u8, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3]);
     assert_eq!(code.len(), header_len);
     code.extend_from_slice(X_RUNTIME);
     code
 }
 
 /// Factory: CREATE2(0, calldata, salt 0), stores the result at slot 0.
-const FACTORY: &[u8] = &[
-    0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0xf5, 0x60, 0x00,
-    0x55, 0x00,
-];
+const FACTORY: &[u8] =
+    &[0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0xf5, 0x60, 0x00, 0x55, 0x00];
 
 fn destroy_redeploy_access(fork: Fork) -> BlockOutput {
     let factory = address!("0x00000000000000000000000000000000000fac70");
@@ -299,16 +242,12 @@ fn destroy_redeploy_access(fork: Fork) -> BlockOutput {
 fn self_destruct_then_create2_redeploy_then_access() {
     // Shanghai: destroyed, re-created from empty storage, then read: (0, 7).
     let out = destroy_redeploy_access(Fork::Shanghai);
-    let TxOutcome::Executed { output, .. } = out.outcomes.last().unwrap() else {
-        panic!()
-    };
+    let TxOutcome::Executed { output, .. } = out.outcomes.last().unwrap() else { panic!() };
     assert_eq!(output[..32], B256::ZERO[..]);
     assert_eq!(U256::from_be_slice(&output[32..]), U256::from(7));
     // Cancun (EIP-6780): the old contract survives, the redeploy collides: (5, 9).
     let out = destroy_redeploy_access(Fork::Cancun);
-    let TxOutcome::Executed { output, .. } = out.outcomes.last().unwrap() else {
-        panic!()
-    };
+    let TxOutcome::Executed { output, .. } = out.outcomes.last().unwrap() else { panic!() };
     assert_eq!(U256::from_be_slice(&output[..32]), U256::from(5));
     assert_eq!(U256::from_be_slice(&output[32..]), U256::from(9));
 }
@@ -348,14 +287,7 @@ fn nonce_gap_terminates_and_rejects() {
             _ => None,
         })
         .collect();
-    assert_eq!(
-        kinds,
-        vec![
-            RejectKind::NonceTooHigh,
-            RejectKind::NonceTooHigh,
-            RejectKind::NonceTooLow
-        ]
-    );
+    assert_eq!(kinds, vec![RejectKind::NonceTooHigh, RejectKind::NonceTooHigh, RejectKind::NonceTooLow]);
 }
 
 #[test]
@@ -368,47 +300,19 @@ fn sender_funded_by_a_lower_transaction() {
     b.fillers(18, 8);
     b.tx(poor, Some(user(2)), 1, &[]).nonce = 0; // funded now
     let out = assert_agrees(&b.input());
-    assert_eq!(
-        out.outcomes[0],
-        TxOutcome::Rejected {
-            kind: RejectKind::InsufficientFunds
-        }
-    );
+    assert_eq!(out.outcomes[0], TxOutcome::Rejected { kind: RejectKind::InsufficientFunds });
     assert!(executed(out.outcomes.last().unwrap()));
 }
 
 #[test]
 fn zero_value_transfers_to_empty_accounts_and_precompiles() {
-    for fork in [
-        Fork::Homestead,
-        Fork::SpuriousDragon,
-        Fork::Byzantium,
-        Fork::Cancun,
-    ] {
+    for fork in [Fork::Homestead, Fork::SpuriousDragon, Fork::Byzantium, Fork::Cancun] {
         let mut b = Block::new(fork, 30);
-        b.pre.insert(
-            address!("0x00000000000000000000000000000000000e0001"),
-            Account::default(),
-        );
+        b.pre.insert(address!("0x00000000000000000000000000000000000e0001"), Account::default());
         for i in 0..6u64 {
-            b.tx(
-                user(i),
-                Some(Address::with_last_byte(0xe0 + i as u8)),
-                0,
-                &[],
-            );
-            b.tx(
-                user(i + 10),
-                Some(address!("0x00000000000000000000000000000000000e0001")),
-                0,
-                &[],
-            );
-            b.tx(
-                user(i + 20),
-                Some(Address::with_last_byte(4)),
-                0,
-                &[1, 2, 3],
-            ); // identity precompile
+            b.tx(user(i), Some(Address::with_last_byte(0xe0 + i as u8)), 0, &[]);
+            b.tx(user(i + 10), Some(address!("0x00000000000000000000000000000000000e0001")), 0, &[]);
+            b.tx(user(i + 20), Some(Address::with_last_byte(4)), 0, &[1, 2, 3]); // identity precompile
         }
         assert_agrees(&b.input());
     }
@@ -418,18 +322,8 @@ fn zero_value_transfers_to_empty_accounts_and_precompiles() {
 fn authorize(k: &SigningKey, delegate: Address, nonce: u64) -> Authorization {
     let inner = revm_auth(delegate, nonce);
     let (sig, recid) = k.sign_prehash_recoverable(inner.as_slice()).unwrap();
-    let (r, s) = (
-        U256::from_be_slice(&sig.r().to_bytes()),
-        U256::from_be_slice(&sig.s().to_bytes()),
-    );
-    Authorization {
-        chain_id: U256::from(1),
-        address: delegate,
-        nonce,
-        y_parity: recid.to_byte(),
-        r,
-        s,
-    }
+    let (r, s) = (U256::from_be_slice(&sig.r().to_bytes()), U256::from_be_slice(&sig.s().to_bytes()));
+    Authorization { chain_id: U256::from(1), address: delegate, nonce, y_parity: recid.to_byte(), r, s }
 }
 
 /// keccak256(0x05 || rlp([chain_id, address, nonce])), the EIP-7702 signing hash.
@@ -440,11 +334,7 @@ fn revm_auth(delegate: Address, nonce: u64) -> B256 {
     delegate.encode(&mut payload);
     nonce.encode(&mut payload);
     let mut out = vec![0x05];
-    alloy_rlp::Header {
-        list: true,
-        payload_length: payload.len(),
-    }
-    .encode(&mut out);
+    alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(&mut out);
     out.extend_from_slice(&payload);
     keccak256(&out)
 }
@@ -478,17 +368,13 @@ fn eip7702_self_authorization_and_re_delegation() {
     assert!(out.outcomes.iter().all(executed), "{:?}", out.outcomes);
     assert_eq!(out.post_state[&user(0)].nonce, 2);
     assert_eq!(out.post_state[&user(0)].storage[&U256::ZERO], U256::from(1));
-    assert_eq!(
-        out.post_state[&user(3)].storage[&U256::from(1)],
-        U256::from(2)
-    );
+    assert_eq!(out.post_state[&user(3)].storage[&U256::from(1)], U256::from(2));
     assert_eq!(&out.post_state[&user(3)].code[..3], &[0xef, 0x01, 0x00]);
 }
 
 /// With calldata: SSTORE(0, 1). Without: if slot 0 is zero SSTORE(1, 1) else SSTORE(2, 1).
 const BRANCH: &[u8] = &[
-    0x36, 0x60, 0x17, 0x57, 0x60, 0x00, 0x54, 0x60, 0x10, 0x57, 0x60, 0x01, 0x60, 0x01, 0x55,
-    0x00, // ..0x0f
+    0x36, 0x60, 0x17, 0x57, 0x60, 0x00, 0x54, 0x60, 0x10, 0x57, 0x60, 0x01, 0x60, 0x01, 0x55, 0x00, // ..0x0f
     0x5b, 0x60, 0x01, 0x60, 0x02, 0x55, 0x00, // 0x10..0x16
     0x5b, 0x60, 0x01, 0x60, 0x00, 0x55, 0x00, // 0x17..
 ];
@@ -504,11 +390,7 @@ fn write_set_changes_between_incarnations() {
     b.fillers(20, 10);
     let out = assert_agrees(&b.input());
     let storage = &out.post_state[&c].storage;
-    assert_eq!(
-        storage.get(&U256::from(1)),
-        None,
-        "the stale branch's write is gone"
-    );
+    assert_eq!(storage.get(&U256::from(1)), None, "the stale branch's write is gone");
     assert_eq!(storage[&U256::from(2)], U256::from(1));
 }
 
@@ -517,21 +399,12 @@ fn fully_dependent_chain_on_one_slot() {
     // SSTORE(0, SLOAD(0) + 1)
     let counter = address!("0x00000000000000000000000000000000000c0c0c");
     let mut b = Block::new(Fork::Cancun, 40);
-    b.contract(
-        counter,
-        &[0x60, 0x00, 0x54, 0x60, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00],
-    );
+    b.contract(counter, &[0x60, 0x00, 0x54, 0x60, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00]);
     for i in 0..40 {
         b.tx(user(i), Some(counter), 0, &[]);
     }
     let out = assert_agrees(&b.input());
-    assert_eq!(
-        out.post_state[&counter].storage[&U256::ZERO],
-        U256::from(40)
-    );
-    let stats = BlockStm::default()
-        .execute(&b.input(), &RunControl::with_threads(4))
-        .unwrap()
-        .stats;
+    assert_eq!(out.post_state[&counter].storage[&U256::ZERO], U256::from(40));
+    let stats = BlockStm::default().execute(&b.input(), &RunControl::with_threads(4)).unwrap().stats;
     assert!(stats.parallel && stats.executions >= 40, "{stats:?}");
 }

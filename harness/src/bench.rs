@@ -13,27 +13,12 @@ use std::time::{Duration, Instant};
 /// The benchmark's workloads: named, with their knobs.
 pub fn default_suite(txs: usize) -> Vec<(String, Workload)> {
     vec![
-        (
-            "erc20-independent".into(),
-            Workload::new(Family::Erc20, txs),
-        ),
-        (
-            "raw-independent".into(),
-            Workload::new(Family::RawTransfers, txs),
-        ),
+        ("erc20-independent".into(), Workload::new(Family::Erc20, txs)),
+        ("raw-independent".into(), Workload::new(Family::RawTransfers, txs)),
         ("hot-chain".into(), Workload::new(Family::HotKey, txs)),
-        (
-            "erc20-hot-30%".into(),
-            Workload::new(Family::Erc20, txs).with_hot_ratio(0.3),
-        ),
-        (
-            "amm-hot".into(),
-            Workload::new(Family::Amm, txs).with_hot_ratio(1.0),
-        ),
-        (
-            "mix".into(),
-            Workload::new(Family::Mix, txs).with_hot_ratio(0.2),
-        ),
+        ("erc20-hot-30%".into(), Workload::new(Family::Erc20, txs).with_hot_ratio(0.3)),
+        ("amm-hot".into(), Workload::new(Family::Amm, txs).with_hot_ratio(1.0)),
+        ("mix".into(), Workload::new(Family::Mix, txs).with_hot_ratio(0.2)),
     ]
 }
 
@@ -62,15 +47,9 @@ pub struct BenchOptions {
     pub seed: u64,
 }
 
-fn time(
-    exec: &dyn Executor,
-    block: &BlockInput,
-    threads: usize,
-) -> Result<(Duration, ExecStats), String> {
+fn time(exec: &dyn Executor, block: &BlockInput, threads: usize) -> Result<(Duration, ExecStats), String> {
     let start = Instant::now();
-    let out = exec
-        .execute(block, &RunControl::with_threads(threads))
-        .map_err(|e| e.to_string())?;
+    let out = exec.execute(block, &RunControl::with_threads(threads)).map_err(|e| e.to_string())?;
     Ok((start.elapsed(), out.stats))
 }
 
@@ -83,23 +62,15 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
     let mut rows = Vec::new();
     for (name, w) in &opts.suite {
         let block = w.generate(opts.seed).block;
-        let expected = opts
-            .reference
-            .execute(&block, &RunControl::with_threads(1))
-            .map_err(|e| e.to_string())?;
+        let expected = opts.reference.execute(&block, &RunControl::with_threads(1)).map_err(|e| e.to_string())?;
         let gas: u64 = expected.outcomes.iter().map(|o| o.gas_used()).sum();
         let txs = block.txs.len();
         let mut configs: Vec<(Arc<dyn Executor>, usize)> = vec![(opts.reference.clone(), 1)];
         for c in &opts.candidates {
             for t in &opts.threads {
-                let got = c
-                    .execute(&block, &RunControl::with_threads(*t))
-                    .map_err(|e| e.to_string())?;
+                let got = c.execute(&block, &RunControl::with_threads(*t)).map_err(|e| e.to_string())?;
                 if let Some(d) = diff::compare(&expected, &got) {
-                    return Err(format!(
-                        "{} diverges on {name} at {t} threads: {d}",
-                        c.name()
-                    ));
+                    return Err(format!("{} diverges on {name} at {t} threads: {d}", c.name()));
                 }
                 configs.push((c.clone(), *t));
             }
@@ -127,8 +98,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
                 median_ms: ms,
                 mgas_per_s: gas as f64 / 1e6 / (ms / 1e3),
                 tx_per_s: txs as f64 / (ms / 1e3),
-                reexecution_ratio: s.executions.saturating_sub(txs as u64) as f64
-                    / txs.max(1) as f64,
+                reexecution_ratio: s.executions.saturating_sub(txs as u64) as f64 / txs.max(1) as f64,
                 speedup: ref_ms / ms,
             });
         }
@@ -137,17 +107,8 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
 }
 
 pub fn table(rows: &[BenchRow]) -> String {
-    let mut t = Table::new([
-        "workload",
-        "executor",
-        "threads",
-        "txs",
-        "median ms",
-        "Mgas/s",
-        "tx/s",
-        "re-exec",
-        "speedup",
-    ]);
+    let mut t =
+        Table::new(["workload", "executor", "threads", "txs", "median ms", "Mgas/s", "tx/s", "re-exec", "speedup"]);
     for r in rows {
         t.row([
             r.workload.clone(),

@@ -110,37 +110,18 @@ impl fmt::Display for Divergence {
             Divergence::TxCount { expected, got } => {
                 write!(f, "{got} outcomes, expected {expected}")
             }
-            Divergence::Outcome {
-                tx,
-                field,
-                expected,
-                got,
-            } => {
-                write!(
-                    f,
-                    "{tx} {field:?}:\n  - expected {expected}\n  + got      {got}"
-                )
+            Divergence::Outcome { tx, field, expected, got } => {
+                write!(f, "{tx} {field:?}:\n  - expected {expected}\n  + got      {got}")
             }
             Divergence::CumulativeGas { tx, expected, got } => {
-                write!(
-                    f,
-                    "cumulative gas after {tx}: expected {expected}, got {got}"
-                )
+                write!(f, "cumulative gas after {tx}: expected {expected}, got {got}")
             }
-            Divergence::Account {
-                address,
-                field,
-                expected,
-                got,
-            } => {
+            Divergence::Account { address, field, expected, got } => {
                 let what = match field {
                     AccountField::Storage(slot) => format!("storage[{slot:#x}]"),
                     other => format!("{other:?}").to_lowercase(),
                 };
-                write!(
-                    f,
-                    "account {address} {what}:\n  - expected {expected}\n  + got      {got}"
-                )
+                write!(f, "account {address} {what}:\n  - expected {expected}\n  + got      {got}")
             }
         }
     }
@@ -149,75 +130,36 @@ impl fmt::Display for Divergence {
 /// The first difference between a reference output and a candidate's, or `None`.
 pub fn compare(expected: &BlockOutput, got: &BlockOutput) -> Option<Divergence> {
     if expected.outcomes.len() != got.outcomes.len() {
-        return Some(Divergence::TxCount {
-            expected: expected.outcomes.len(),
-            got: got.outcomes.len(),
-        });
+        return Some(Divergence::TxCount { expected: expected.outcomes.len(), got: got.outcomes.len() });
     }
     for (i, (e, g)) in expected.outcomes.iter().zip(&got.outcomes).enumerate() {
         if let Some(d) = compare_outcome(TxIndex(i), e, g) {
             return Some(d);
         }
     }
-    for (i, (e, g)) in expected
-        .cumulative_gas()
-        .zip(got.cumulative_gas())
-        .enumerate()
-    {
+    for (i, (e, g)) in expected.cumulative_gas().zip(got.cumulative_gas()).enumerate() {
         if e != g {
-            return Some(Divergence::CumulativeGas {
-                tx: TxIndex(i),
-                expected: e,
-                got: g,
-            });
+            return Some(Divergence::CumulativeGas { tx: TxIndex(i), expected: e, got: g });
         }
     }
     compare_states(&expected.post_state, &got.post_state)
 }
 
 fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergence> {
-    let d = |field, expected: String, got: String| {
-        Some(Divergence::Outcome {
-            tx,
-            field,
-            expected,
-            got,
-        })
-    };
+    let d = |field, expected: String, got: String| Some(Divergence::Outcome { tx, field, expected, got });
     match (e, g) {
-        (TxOutcome::Rejected { kind: ek }, TxOutcome::Rejected { kind: gk }) => {
-            (ek != gk).then(|| Divergence::Outcome {
-                tx,
-                field: OutcomeField::RejectKind,
-                expected: ek.to_string(),
-                got: gk.to_string(),
-            })
+        (TxOutcome::Rejected { kind: ek }, TxOutcome::Rejected { kind: gk }) => (ek != gk).then(|| {
+            Divergence::Outcome { tx, field: OutcomeField::RejectKind, expected: ek.to_string(), got: gk.to_string() }
+        }),
+        (TxOutcome::Rejected { kind }, TxOutcome::Executed { status, .. }) => {
+            d(OutcomeField::Inclusion, format!("rejected ({kind})"), format!("executed ({status:?})"))
         }
-        (TxOutcome::Rejected { kind }, TxOutcome::Executed { status, .. }) => d(
-            OutcomeField::Inclusion,
-            format!("rejected ({kind})"),
-            format!("executed ({status:?})"),
-        ),
-        (TxOutcome::Executed { status, .. }, TxOutcome::Rejected { kind }) => d(
-            OutcomeField::Inclusion,
-            format!("executed ({status:?})"),
-            format!("rejected ({kind})"),
-        ),
+        (TxOutcome::Executed { status, .. }, TxOutcome::Rejected { kind }) => {
+            d(OutcomeField::Inclusion, format!("executed ({status:?})"), format!("rejected ({kind})"))
+        }
         (
-            TxOutcome::Executed {
-                status: es,
-                gas_used: eg,
-                logs: el,
-                output: eo,
-                created_address: ec,
-            },
-            TxOutcome::Executed {
-                status: gs,
-                gas_used: gg,
-                logs: gl,
-                output: go,
-                created_address: gc,
-            },
+            TxOutcome::Executed { status: es, gas_used: eg, logs: el, output: eo, created_address: ec },
+            TxOutcome::Executed { status: gs, gas_used: gg, logs: gl, output: go, created_address: gc },
         ) => {
             if es != gs {
                 return d(OutcomeField::Status, format!("{es:?}"), format!("{gs:?}"));
@@ -226,20 +168,11 @@ fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergen
                 return d(OutcomeField::GasUsed, eg.to_string(), gg.to_string());
             }
             if el.len() != gl.len() {
-                return d(
-                    OutcomeField::LogCount,
-                    el.len().to_string(),
-                    gl.len().to_string(),
-                );
+                return d(OutcomeField::LogCount, el.len().to_string(), gl.len().to_string());
             }
             if let Some((i, (a, b))) = el.iter().zip(gl).enumerate().find(|(_, (a, b))| a != b) {
                 let show = |l: &alloy_primitives::Log| {
-                    format!(
-                        "log {i}: address {} topics {:?} data {}",
-                        l.address,
-                        l.data.topics(),
-                        l.data.data
-                    )
+                    format!("log {i}: address {} topics {:?} data {}", l.address, l.data.topics(), l.data.data)
                 };
                 return d(OutcomeField::Log, show(a), show(b));
             }
@@ -247,11 +180,7 @@ fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergen
                 return d(OutcomeField::Output, eo.to_string(), go.to_string());
             }
             if ec != gc {
-                return d(
-                    OutcomeField::CreatedAddress,
-                    format!("{ec:?}"),
-                    format!("{gc:?}"),
-                );
+                return d(OutcomeField::CreatedAddress, format!("{ec:?}"), format!("{gc:?}"));
             }
             None
         }
@@ -259,10 +188,7 @@ fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergen
 }
 
 /// The first differing account (address order), field by field.
-pub fn compare_states(
-    expected: &lockstep_executors::State,
-    got: &lockstep_executors::State,
-) -> Option<Divergence> {
+pub fn compare_states(expected: &lockstep_executors::State, got: &lockstep_executors::State) -> Option<Divergence> {
     let mut e_iter = expected.iter().peekable();
     let mut g_iter = got.iter().peekable();
     loop {
@@ -289,11 +215,7 @@ pub fn compare_states(
 
 fn existence(address: Address, expected_exists: bool) -> Divergence {
     let say = |b: bool| {
-        if b {
-            "exists".to_string()
-        } else {
-            "absent".to_string()
-        }
+        if b { "exists".to_string() } else { "absent".to_string() }
     };
     Divergence::Account {
         address,
@@ -304,45 +226,23 @@ fn existence(address: Address, expected_exists: bool) -> Divergence {
 }
 
 fn compare_account(address: Address, e: &Account, g: &Account) -> Option<Divergence> {
-    let d = |field, expected: String, got: String| {
-        Some(Divergence::Account {
-            address,
-            field,
-            expected,
-            got,
-        })
-    };
+    let d = |field, expected: String, got: String| Some(Divergence::Account { address, field, expected, got });
     if e.balance != g.balance {
-        return d(
-            AccountField::Balance,
-            e.balance.to_string(),
-            g.balance.to_string(),
-        );
+        return d(AccountField::Balance, e.balance.to_string(), g.balance.to_string());
     }
     if e.nonce != g.nonce {
-        return d(
-            AccountField::Nonce,
-            e.nonce.to_string(),
-            g.nonce.to_string(),
-        );
+        return d(AccountField::Nonce, e.nonce.to_string(), g.nonce.to_string());
     }
     if e.code != g.code {
         return d(AccountField::Code, e.code.to_string(), g.code.to_string());
     }
     if e.storage != g.storage {
-        let slots: std::collections::BTreeSet<_> =
-            e.storage.keys().chain(g.storage.keys()).collect();
+        let slots: std::collections::BTreeSet<_> = e.storage.keys().chain(g.storage.keys()).collect();
         for s in slots {
-            let (ev, gv) = (
-                e.storage.get(s).copied().unwrap_or_default(),
-                g.storage.get(s).copied().unwrap_or_default(),
-            );
+            let (ev, gv) =
+                (e.storage.get(s).copied().unwrap_or_default(), g.storage.get(s).copied().unwrap_or_default());
             if ev != gv {
-                return d(
-                    AccountField::Storage(*s),
-                    format!("{ev:#x}"),
-                    format!("{gv:#x}"),
-                );
+                return d(AccountField::Storage(*s), format!("{ev:#x}"), format!("{gv:#x}"));
             }
         }
     }
@@ -366,31 +266,17 @@ mod tests {
     }
 
     fn out(outcomes: Vec<TxOutcome>, post_state: State) -> BlockOutput {
-        BlockOutput {
-            outcomes,
-            post_state,
-            stats: ExecStats::default(),
-        }
+        BlockOutput { outcomes, post_state, stats: ExecStats::default() }
     }
 
     #[test]
     fn receipts_are_compared_before_state() {
         let a = address!("0x00000000000000000000000000000000000000aa");
         let mut s1 = State::new();
-        s1.insert(
-            a,
-            Account {
-                balance: U256::from(1),
-                ..Default::default()
-            },
-        );
+        s1.insert(a, Account { balance: U256::from(1), ..Default::default() });
         let mut s2 = s1.clone();
         s2.get_mut(&a).unwrap().balance = U256::from(2);
-        let d = compare(
-            &out(vec![executed(21000)], s1.clone()),
-            &out(vec![executed(21001)], s2),
-        )
-        .unwrap();
+        let d = compare(&out(vec![executed(21000)], s1.clone()), &out(vec![executed(21001)], s2)).unwrap();
         assert_eq!(
             d,
             Divergence::Outcome {
@@ -400,29 +286,13 @@ mod tests {
                 got: "21001".into()
             }
         );
-        assert_eq!(
-            compare(
-                &out(vec![executed(1)], s1.clone()),
-                &out(vec![executed(1)], s1)
-            ),
-            None
-        );
+        assert_eq!(compare(&out(vec![executed(1)], s1.clone()), &out(vec![executed(1)], s1)), None);
     }
 
     #[test]
     fn same_state_different_rejection_is_a_divergence() {
-        let e = out(
-            vec![TxOutcome::Rejected {
-                kind: RejectKind::NonceTooLow,
-            }],
-            State::new(),
-        );
-        let g = out(
-            vec![TxOutcome::Rejected {
-                kind: RejectKind::NonceTooHigh,
-            }],
-            State::new(),
-        );
+        let e = out(vec![TxOutcome::Rejected { kind: RejectKind::NonceTooLow }], State::new());
+        let g = out(vec![TxOutcome::Rejected { kind: RejectKind::NonceTooHigh }], State::new());
         assert_eq!(compare(&e, &g).unwrap().kind(), "outcome/RejectKind");
     }
 
@@ -434,19 +304,12 @@ mod tests {
         s1.insert(
             a,
             Account {
-                storage: [
-                    (U256::from(1), U256::from(5)),
-                    (U256::from(2), U256::from(6)),
-                ]
-                .into(),
+                storage: [(U256::from(1), U256::from(5)), (U256::from(2), U256::from(6))].into(),
                 ..Default::default()
             },
         );
         let mut s2 = s1.clone();
-        s2.get_mut(&a)
-            .unwrap()
-            .storage
-            .insert(U256::from(2), U256::from(7));
+        s2.get_mut(&a).unwrap().storage.insert(U256::from(2), U256::from(7));
         let d = compare_states(&s1, &s2).unwrap();
         assert_eq!(
             d,

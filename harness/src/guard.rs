@@ -9,48 +9,40 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Runs on the calling thread; a panic becomes `Divergence::Panic`.
-pub fn run_caught(
-    exec: &dyn Executor,
-    block: &BlockInput,
-    run: &RunControl,
-) -> Result<BlockOutput, Divergence> {
+pub fn run_caught(exec: &dyn Executor, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, Divergence> {
     match catch_unwind(AssertUnwindSafe(|| exec.execute(block, run))) {
         Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(Divergence::ExecError {
-            message: e.to_string(),
-        }),
-        Err(payload) => Err(Divergence::Panic {
-            message: panic_message(payload.as_ref()),
-        }),
+        Ok(Err(e)) => Err(Divergence::ExecError { message: e.to_string() }),
+        Err(payload) => Err(Divergence::Panic { message: panic_message(payload.as_ref()) }),
     }
 }
 
 /// Runs on a helper thread and waits at most `timeout`. A hung executor's thread is left
-/// behind (threads cannot be killed); the run goes on and the hang is reported.
+/// behind (threads cannot be killed); the run goes on and the hang is reported. Also returns
+/// how long `execute` itself took (the thread's start not counted).
 pub fn run_with_timeout(
     exec: Arc<dyn Executor>,
     block: Arc<BlockInput>,
     mut run: RunControl,
     timeout: Duration,
-) -> Result<BlockOutput, Divergence> {
+) -> (Result<BlockOutput, Divergence>, Duration) {
     let start = Instant::now();
     run.deadline = Some(start + timeout);
     let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(format!("lockstep-{}", exec.name()))
-        .spawn(move || {
-            let _ = tx.send(run_caught(exec.as_ref(), &block, &run));
+    // revm recurses per call frame: deep call stacks need more than the default stack.
+    let spawned =
+        std::thread::Builder::new().name(format!("lockstep-{}", exec.name())).stack_size(64 << 20).spawn(move || {
+            let t = Instant::now();
+            let r = run_caught(exec.as_ref(), &block, &run);
+            let _ = tx.send((r, t.elapsed()));
         });
     if let Err(e) = spawned {
-        return Err(Divergence::ExecError {
-            message: format!("cannot spawn executor thread: {e}"),
-        });
+        let message = format!("cannot spawn executor thread: {e}");
+        return (Err(Divergence::ExecError { message }), Duration::ZERO);
     }
     match rx.recv_timeout(timeout) {
         Ok(r) => r,
-        Err(_) => Err(Divergence::Hang {
-            after_ms: start.elapsed().as_millis() as u64,
-        }),
+        Err(_) => (Err(Divergence::Hang { after_ms: start.elapsed().as_millis() as u64 }), start.elapsed()),
     }
 }
 
@@ -69,9 +61,7 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 pub fn quiet_executor_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let on_executor_thread = std::thread::current()
-            .name()
-            .is_some_and(|n| n.starts_with("lockstep-"));
+        let on_executor_thread = std::thread::current().name().is_some_and(|n| n.starts_with("lockstep-"));
         if !on_executor_thread {
             default(info);
         }

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod diff;
+pub mod engine;
 pub mod guard;
 pub mod progress;
 pub mod statetest;

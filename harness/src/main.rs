@@ -7,11 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(
-    name = "lockstep",
-    version,
-    about = "Deterministic differential testing of parallel EVM executors"
-)]
+#[command(name = "lockstep", version, about = "Deterministic differential testing of parallel EVM executors")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -19,10 +15,67 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: generated conflicting blocks on every executor, compared with the reference.
+    Run(RunArgs),
     /// Run official state tests on each executor and check them against the fixtures.
     Statetest(StatetestArgs),
+    /// Run a saved block (block.json, or a divergence directory) on the reference and a candidate.
+    Replay(ReplayArgs),
     /// Measure executors on generated workloads (median of interleaved rounds).
     Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Workload families (repeatable; default: the built-in mix of every family at three
+    /// contention levels). Names: raw-transfers, erc20, amm, nft-mint, beneficiary, phoenix,
+    /// nonce-factory, nonce-gaps, speculative-funding, empty-accounts, eip7702, branchy,
+    /// hot-key, mix.
+    #[arg(long = "workload", short = 'w')]
+    workloads: Vec<String>,
+    /// Run seed (default: from the clock, printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop after this many blocks.
+    #[arg(long)]
+    blocks: Option<u64>,
+    /// Stop after this many seconds (default 30 when --blocks is not given).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Transactions per generated block.
+    #[arg(long, default_value_t = 32)]
+    txs: usize,
+    /// Candidate thread counts (repeatable).
+    #[arg(long = "threads", default_values_t = [2, 4])]
+    threads: Vec<usize>,
+    /// Candidate executors (repeatable; default: every bundled executor but the reference).
+    #[arg(long = "executor", short = 'e')]
+    executors: Vec<String>,
+    #[arg(long, default_value = "sequential")]
+    reference: String,
+    /// Where the summary and divergences go (default lockstep-out/run-SEED).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Per-execution limit in milliseconds; a candidate past it has hung.
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// A block.json, or a directory holding one.
+    path: PathBuf,
+    #[arg(long = "executor", short = 'e', default_value = "block-stm")]
+    executor: String,
+    #[arg(long, default_value = "sequential")]
+    reference: String,
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Run it this many times (a schedule-dependent divergence may not show every time).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
 }
 
 #[derive(Args)]
@@ -94,12 +147,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Statetest(a)) => statetest(a),
+        Some(Command::Run(a)) => run(a),
+        Some(Command::Replay(a)) => replay(a),
         Some(Command::Bench(a)) => bench(a),
         // The main job with built-in defaults.
         None => match Cli::try_parse_from(["lockstep", "statetest"]) {
-            Ok(Cli {
-                command: Some(Command::Statetest(a)),
-            }) => statetest(a),
+            Ok(Cli { command: Some(Command::Statetest(a)) }) => statetest(a),
             _ => unreachable!("the default command parses"),
         },
     }
@@ -114,12 +167,8 @@ fn executors(names: &[String]) -> Result<Vec<Arc<dyn Executor>>, String> {
     names
         .iter()
         .map(|n| {
-            lockstep_executors::bundled(n).ok_or_else(|| {
-                format!(
-                    "unknown executor `{n}`; bundled: {}",
-                    lockstep_executors::BUNDLED.join(", ")
-                )
-            })
+            lockstep_executors::bundled(n)
+                .ok_or_else(|| format!("unknown executor `{n}`; bundled: {}", lockstep_executors::BUNDLED.join(", ")))
         })
         .collect()
 }
@@ -144,28 +193,18 @@ fn statetest(a: StatetestArgs) -> ExitCode {
                 "no fixtures found: pass paths, --fixtures DIR, or set LOCKSTEP_FIXTURES (`just fixtures` downloads them)",
             );
         };
-        lockstep_conformance::STATE_TEST_DIRS
-            .iter()
-            .map(|d| dir.join(d))
-            .collect()
+        lockstep_conformance::STATE_TEST_DIRS.iter().map(|d| dir.join(d)).collect()
     } else {
         a.paths.clone()
     };
     if let Some(j) = a.jobs {
-        if let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(j.max(1))
-            .build_global()
-        {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global() {
             return usage_error(format!("cannot set --jobs: {e}"));
         }
     }
     eprintln!(
         "lockstep statetest: {} on {}",
-        paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
         a.executors.join(", ")
     );
     let report = lockstep_harness::statetest::run(&lockstep_harness::statetest::Options {
@@ -185,11 +224,7 @@ fn statetest(a: StatetestArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     }
-    if report.ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FOUND)
-    }
+    if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FOUND) }
 }
 
 fn bench(a: BenchArgs) -> ExitCode {
@@ -205,10 +240,7 @@ fn bench(a: BenchArgs) -> ExitCode {
     if !a.only.is_empty() {
         suite.retain(|(n, _)| a.only.contains(n));
     }
-    eprintln!(
-        "lockstep bench: seed {}, {} txs per block, {} rounds",
-        a.seed, a.txs, a.rounds
-    );
+    eprintln!("lockstep bench: seed {}, {} txs per block, {} rounds", a.seed, a.txs, a.rounds);
     let rows = match lockstep_harness::bench::run(&lockstep_harness::bench::BenchOptions {
         suite,
         reference,
@@ -225,11 +257,146 @@ fn bench(a: BenchArgs) -> ExitCode {
     };
     print!("{}", lockstep_harness::bench::table(&rows));
     if let Some(p) = a.json {
-        if let Err(e) = std::fs::write(&p, serde_json::to_string_pretty(&rows).unwrap_or_default())
-        {
+        if let Err(e) = std::fs::write(&p, serde_json::to_string_pretty(&rows).unwrap_or_default()) {
             eprintln!("error: cannot write {}: {e}", p.display());
             return ExitCode::from(EXIT_USAGE);
         }
     }
     ExitCode::SUCCESS
+}
+
+fn run(a: RunArgs) -> ExitCode {
+    use lockstep_harness::engine;
+    use lockstep_harness::workload::{Family, Workload};
+    let reference = match executors(std::slice::from_ref(&a.reference)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let names: Vec<String> = if a.executors.is_empty() {
+        lockstep_executors::BUNDLED.iter().filter(|n| **n != a.reference).map(|n| n.to_string()).collect()
+    } else {
+        a.executors.clone()
+    };
+    let candidates = match executors(&names) {
+        Ok(e) => e,
+        Err(e) => return usage_error(e),
+    };
+    let workloads = if a.workloads.is_empty() {
+        engine::default_mix(a.txs)
+    } else {
+        let mut w = Vec::new();
+        for name in &a.workloads {
+            let Some(f) = Family::from_name(name) else {
+                return usage_error(format!("unknown workload `{name}`"));
+            };
+            for hot in [0.0, 0.3, 0.9] {
+                w.push(Workload::new(f, a.txs).with_accounts((a.txs * 3 / 4).max(1)).with_hot_ratio(hot));
+            }
+        }
+        w
+    };
+    let seed = a.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+    });
+    let duration = match (a.blocks, a.duration) {
+        (_, Some(d)) => Some(std::time::Duration::from_secs_f64(d.max(0.0))),
+        (None, None) => Some(std::time::Duration::from_secs(30)),
+        (Some(_), None) => None,
+    };
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("lockstep-out/run-{seed}")));
+    println!(
+        "lockstep run: seed {seed} (replay with --seed {seed}); reference {}; candidates {} at {:?} threads; {} workloads",
+        reference.name(),
+        names.join(", "),
+        a.threads,
+        workloads.len()
+    );
+    lockstep_harness::guard::quiet_executor_panics();
+    let report = engine::run(&engine::RunOptions {
+        workloads,
+        seed,
+        budget: engine::Budget { blocks: a.blocks, duration },
+        threads: a.threads.clone(),
+        reference,
+        candidates,
+        timeout: std::time::Duration::from_millis(a.timeout_ms),
+        out_dir: Some(out.clone()),
+        progress: true,
+    });
+    print!("{}", report.table());
+    for f in report.found.iter().take(10) {
+        println!(
+            "DIVERGENCE {} ({} threads) on {} block seed {}: {}\n  bundle: {}",
+            f.candidate,
+            f.threads,
+            f.workload.label(),
+            f.block_seed,
+            f.divergence,
+            f.bundle.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())
+        );
+    }
+    for e in report.reference_errors.iter().take(10) {
+        println!("REFERENCE ERROR {e}");
+    }
+    println!(
+        "{} blocks, {} txs, {} divergences in {:.1} s ({:.0} blocks/s); seed {seed}",
+        report.blocks,
+        report.txs,
+        report.found.len(),
+        report.wall_seconds,
+        report.blocks as f64 / report.wall_seconds.max(1e-9)
+    );
+    let summary = out.join("summary.json");
+    if let Err(e) = std::fs::create_dir_all(&out)
+        .and_then(|_| std::fs::write(&summary, serde_json::to_string_pretty(&report).unwrap_or_default()))
+    {
+        eprintln!("error: cannot write {}: {e}", summary.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    println!("summary: {}", summary.display());
+    if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FOUND) }
+}
+
+fn replay(a: ReplayArgs) -> ExitCode {
+    let path = if a.path.is_dir() { a.path.join("block.json") } else { a.path.clone() };
+    let block: lockstep_executors::BlockInput = match std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(b) => b,
+        Err(e) => return usage_error(format!("{}: not a block: {e}", path.display())),
+    };
+    let reference = match executors(std::slice::from_ref(&a.reference)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let candidate = match executors(std::slice::from_ref(&a.executor)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    lockstep_harness::guard::quiet_executor_panics();
+    let block = Arc::new(block);
+    let mut diverged = 0;
+    for i in 0..a.repeat.max(1) {
+        match lockstep_harness::engine::check_block(
+            &block,
+            reference.as_ref(),
+            None,
+            &candidate,
+            a.threads,
+            std::time::Duration::from_millis(a.timeout_ms),
+        ) {
+            Err(e) => return usage_error(e),
+            Ok(c) => {
+                if let Some(d) = c.divergence {
+                    diverged += 1;
+                    if diverged == 1 {
+                        println!("run {i}: {} diverges from {}:\n{d}", candidate.name(), reference.name());
+                    }
+                }
+            }
+        }
+    }
+    println!("{diverged} of {} runs diverged", a.repeat.max(1));
+    if diverged > 0 { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS }
 }

@@ -8,9 +8,7 @@ use crate::guard;
 use crate::progress::Progress;
 use lockstep_conformance::{Case, CaseError, CaseInput, Verdict, check, load_file};
 use lockstep_executors::{BlockOutput, Executor, Fork, RunControl};
-use lockstep_reports::{
-    CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError, PackedStats,
-};
+use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError, PackedStats};
 use rayon::prelude::*;
 use regex::Regex;
 use std::path::PathBuf;
@@ -44,11 +42,7 @@ struct FileResult {
 
 impl FileResult {
     fn count(&mut self, exec: &str, fork: &str, f: impl FnOnce(&mut Counts)) {
-        if let Some((_, _, c)) = self
-            .counts
-            .iter_mut()
-            .find(|(e, k, _)| e == exec && k == fork)
-        {
+        if let Some((_, _, c)) = self.counts.iter_mut().find(|(e, k, _)| e == exec && k == fork) {
             f(c);
         } else {
             let mut c = Counts::default();
@@ -73,11 +67,7 @@ pub fn run(opts: &Options) -> ConformanceReport {
     progress.finish();
 
     let mut report = ConformanceReport {
-        executors: opts
-            .executors
-            .iter()
-            .map(|e| e.name().to_string())
-            .collect(),
+        executors: opts.executors.iter().map(|e| e.name().to_string()).collect(),
         files: files.len() as u64,
         ..Default::default()
     };
@@ -89,13 +79,7 @@ pub fn run(opts: &Options) -> ConformanceReport {
     }
     for r in results {
         for (exec, fork, c) in r.counts {
-            report
-                .counts
-                .entry(exec)
-                .or_default()
-                .entry(fork)
-                .or_default()
-                .add(&c);
+            report.counts.entry(exec).or_default().entry(fork).or_default().add(&c);
         }
         report.failures.extend(r.failures);
         report.divergences.extend(r.divergences);
@@ -113,27 +97,15 @@ pub fn run(opts: &Options) -> ConformanceReport {
 }
 
 fn input_error(e: &CaseError) -> InputError {
-    InputError {
-        file: e.file.to_string(),
-        test: e.test.to_string(),
-        message: e.message.clone(),
-    }
+    InputError { file: e.file.to_string(), test: e.test.to_string(), message: e.message.clone() }
 }
 
 fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
     let display = path.display().to_string();
-    let keep = |test: &str| {
-        opts.filter
-            .as_ref()
-            .is_none_or(|re| re.is_match(&format!("{display}::{test}")))
-    };
+    let keep = |test: &str| opts.filter.as_ref().is_none_or(|re| re.is_match(&format!("{display}::{test}")));
     let loaded = load_file(path, opts.fork, &keep);
     let mut r = FileResult {
-        unknown_fields: loaded
-            .unknown_fields
-            .iter()
-            .map(|p| generic_field_path(p))
-            .collect(),
+        unknown_fields: loaded.unknown_fields.iter().map(|p| generic_field_path(p)).collect(),
         ..Default::default()
     };
     r.unknown_fields.sort();
@@ -164,10 +136,7 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
 
 fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResult) {
     let fork = case.id.fork.as_str();
-    let indexes = format!(
-        "d{} g{} v{}",
-        case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value
-    );
+    let indexes = format!("d{} g{} v{}", case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value);
     let block = match &case.input {
         CaseInput::Block(b) => b,
         CaseInput::Unbuildable(why) => {
@@ -250,19 +219,14 @@ fn run_packed(
             (Err(d), None) => Some(("failed", d.to_string())),
             (Ok(_), None) => None,
             (Err(d), Some(_)) => Some(("diverged", d.to_string())),
-            (Ok(out), Some((_, ref_out))) => {
-                diff::compare(ref_out, out).map(|d| ("diverged", d.to_string()))
-            }
+            (Ok(out), Some((_, ref_out))) => diff::compare(ref_out, out).map(|d| ("diverged", d.to_string())),
         };
         match what {
             None => r.count(exec.name(), &fork, |c| c.passed += 1),
             Some((kind, what)) => {
                 r.count(exec.name(), &fork, |c| c.failed += 1);
                 let record = CaseDivergence {
-                    reference: reference
-                        .as_ref()
-                        .map(|(n, _)| n.clone())
-                        .unwrap_or_default(),
+                    reference: reference.as_ref().map(|(n, _)| n.clone()).unwrap_or_default(),
                     candidate: exec.name().to_string(),
                     file: file.to_string(),
                     test: test.to_string(),

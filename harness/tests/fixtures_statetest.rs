@@ -21,10 +21,8 @@ fn folder(rel: &str, min_passed: u64) {
         "official fixtures needed at {} (set LOCKSTEP_FIXTURES or run `just fixtures`)",
         path.display()
     );
-    let executors: Vec<Arc<dyn Executor>> = lockstep_executors::BUNDLED
-        .iter()
-        .map(|n| lockstep_executors::bundled(n).unwrap())
-        .collect();
+    let executors: Vec<Arc<dyn Executor>> =
+        lockstep_executors::BUNDLED.iter().map(|n| lockstep_executors::bundled(n).unwrap()).collect();
     let report = run(&Options {
         paths: vec![path],
         executors,
@@ -38,11 +36,7 @@ fn folder(rel: &str, min_passed: u64) {
     assert!(report.ok(), "{text}");
     for exec in &report.executors {
         let total = report.total(exec);
-        assert!(
-            total.passed >= min_passed,
-            "{exec}: {} passed, expected at least {min_passed}\n{text}",
-            total.passed
-        );
+        assert!(total.passed >= min_passed, "{exec}: {} passed, expected at least {min_passed}\n{text}", total.passed);
     }
 }
 
@@ -66,30 +60,15 @@ fn fixtures_osaka_fusaka_devnet_5() {
 /// sequential reference on each, really in parallel and with re-executions.
 #[test]
 fn fixtures_packed_block_stm_equals_sequential() {
-    let executors: Vec<Arc<dyn Executor>> = lockstep_executors::BUNDLED
-        .iter()
-        .map(|n| lockstep_executors::bundled(n).unwrap())
-        .collect();
-    let paths = lockstep_conformance::STATE_TEST_DIRS
-        .iter()
-        .map(|d| fixtures().join(d))
-        .collect();
-    let report = run(&Options {
-        paths,
-        executors,
-        fork: None,
-        filter: None,
-        exec_threads: 2,
-        progress: false,
-        packed: true,
-    });
+    let executors: Vec<Arc<dyn Executor>> =
+        lockstep_executors::BUNDLED.iter().map(|n| lockstep_executors::bundled(n).unwrap()).collect();
+    let paths = lockstep_conformance::STATE_TEST_DIRS.iter().map(|d| fixtures().join(d)).collect();
+    let report =
+        run(&Options { paths, executors, fork: None, filter: None, exec_threads: 2, progress: false, packed: true });
     let text = report.to_text(20);
     assert!(report.ok(), "{text}");
     let stm = report.packed["block-stm"];
     assert!(stm.blocks > 6_000, "{text}");
     assert_eq!(stm.parallel_blocks, stm.blocks, "{text}");
-    assert!(
-        stm.executions > stm.txs && stm.aborts > 0,
-        "no re-execution at all: {text}"
-    );
+    assert!(stm.executions > stm.txs && stm.aborts > 0, "no re-execution at all: {text}");
 }

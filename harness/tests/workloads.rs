@@ -2,37 +2,19 @@
 
 use alloy_primitives::{Address, U256};
 use lockstep_executors::{BlockOutput, Executor, RunControl, Sequential, TxOutcome, TxStatus};
-use lockstep_harness::workload::{
-    ArbitraryBlock, COINBASE, Family, Generated, Workload, contracts,
-};
+use lockstep_harness::workload::{ArbitraryBlock, COINBASE, Family, Generated, Workload, contracts};
 use proptest::prelude::*;
 
 fn run(g: &Generated) -> BlockOutput {
-    Sequential
-        .execute(&g.block, &RunControl::default())
-        .expect("the reference runs every generated block")
+    Sequential.execute(&g.block, &RunControl::default()).expect("the reference runs every generated block")
 }
 
 fn rejected(out: &BlockOutput) -> usize {
-    out.outcomes
-        .iter()
-        .filter(|o| matches!(o, TxOutcome::Rejected { .. }))
-        .count()
+    out.outcomes.iter().filter(|o| matches!(o, TxOutcome::Rejected { .. })).count()
 }
 
 fn successes(out: &BlockOutput) -> usize {
-    out.outcomes
-        .iter()
-        .filter(|o| {
-            matches!(
-                o,
-                TxOutcome::Executed {
-                    status: TxStatus::Success,
-                    ..
-                }
-            )
-        })
-        .count()
+    out.outcomes.iter().filter(|o| matches!(o, TxOutcome::Executed { status: TxStatus::Success, .. })).count()
 }
 
 fn to_count(g: &Generated, to: Address) -> usize {
@@ -55,26 +37,16 @@ fn same_seed_same_block_byte_for_byte() {
 fn every_family_runs_with_exactly_its_designed_rejections() {
     for f in Family::ALL {
         for hot in [0.0, 0.5, 1.0] {
-            let g = Workload::new(f, 60)
-                .with_accounts(30)
-                .with_hot_ratio(hot)
-                .generate(11);
+            let g = Workload::new(f, 60).with_accounts(30).with_hot_ratio(hot).generate(11);
             let out = run(&g);
-            assert_eq!(
-                rejected(&out),
-                g.expected_rejections,
-                "{f} hot={hot}: {:?}",
-                out.outcomes
-            );
+            assert_eq!(rejected(&out), g.expected_rejections, "{f} hot={hot}: {:?}", out.outcomes);
         }
     }
 }
 
 #[test]
 fn raw_transfers_conserve_ether_minus_burnt_base_fee() {
-    let g = Workload::new(Family::RawTransfers, 200)
-        .with_hot_ratio(0.3)
-        .generate(1);
+    let g = Workload::new(Family::RawTransfers, 200).with_hot_ratio(0.3).generate(1);
     let out = run(&g);
     assert_eq!(successes(&out), 200);
     let sum = |s: &lockstep_executors::State| s.values().fold(U256::ZERO, |a, acc| a + acc.balance);
@@ -85,32 +57,21 @@ fn raw_transfers_conserve_ether_minus_burnt_base_fee() {
 
 #[test]
 fn erc20_balances_add_up_to_the_supply() {
-    let g = Workload::new(Family::Erc20, 150)
-        .with_accounts(50)
-        .with_hot_ratio(0.3)
-        .generate(2);
+    let g = Workload::new(Family::Erc20, 150).with_accounts(50).with_hot_ratio(0.3).generate(2);
     let out = run(&g);
     assert_eq!(successes(&out), 150);
     let token = g.block.txs[0].to.unwrap();
     let storage = &out.post_state[&token].storage;
     let supply = storage[&U256::from(1)];
-    let total = storage
-        .iter()
-        .filter(|(k, _)| **k != U256::from(1))
-        .fold(U256::ZERO, |a, (_, v)| a + *v);
+    let total = storage.iter().filter(|(k, _)| **k != U256::from(1)).fold(U256::ZERO, |a, (_, v)| a + *v);
     assert_eq!(total, supply);
     // Every transfer logged one Transfer event.
-    assert_eq!(
-        out.outcomes.iter().map(|o| o.logs().len()).sum::<usize>(),
-        150
-    );
+    assert_eq!(out.outcomes.iter().map(|o| o.logs().len()).sum::<usize>(), 150);
 }
 
 #[test]
 fn amm_reserves_follow_constant_product_minus_fee() {
-    let g = Workload::new(Family::Amm, 120)
-        .with_hot_ratio(0.7)
-        .generate(3);
+    let g = Workload::new(Family::Amm, 120).with_hot_ratio(0.7).generate(3);
     let out = run(&g);
     assert_eq!(successes(&out), 120);
     let reserves = |s: &lockstep_executors::State, p: &Address| {
@@ -130,9 +91,7 @@ fn amm_reserves_follow_constant_product_minus_fee() {
 
 #[test]
 fn nft_counter_counts_the_mints() {
-    let g = Workload::new(Family::NftMint, 90)
-        .with_hot_ratio(1.0)
-        .generate(4);
+    let g = Workload::new(Family::NftMint, 90).with_hot_ratio(1.0).generate(4);
     let out = run(&g);
     assert_eq!(successes(&out), 90);
     let mut total = 0;
@@ -152,14 +111,8 @@ fn beneficiary_block_contains_its_hazards() {
     let out = run(&g);
     let txs = &g.block.txs;
     assert!(txs.iter().any(|t| t.sender == COINBASE), "coinbase sends");
-    assert!(
-        txs.iter().any(|t| t.to == Some(COINBASE)),
-        "coinbase receives"
-    );
-    assert!(
-        txs.iter().any(|t| t.max_priority_fee_per_gas == Some(0)),
-        "a zero tip"
-    );
+    assert!(txs.iter().any(|t| t.to == Some(COINBASE)), "coinbase receives");
+    assert!(txs.iter().any(|t| t.max_priority_fee_per_gas == Some(0)), "a zero tip");
     let reader = txs[0].to.unwrap();
     assert!(to_count(&g, reader) >= 5, "BALANCE(coinbase) readers");
     assert_eq!(successes(&out), 60);
@@ -209,10 +162,7 @@ fn empty_accounts_are_cleared() {
     let g = Workload::new(Family::EmptyAccounts, 60).generate(10);
     assert!(g.block.pre_state.values().any(|a| a.is_empty()));
     let out = run(&g);
-    assert!(
-        out.post_state.values().all(|a| !a.is_empty()),
-        "EIP-161 cleared every touched empty account"
-    );
+    assert!(out.post_state.values().all(|a| !a.is_empty()), "EIP-161 cleared every touched empty account");
 }
 
 #[test]
@@ -220,18 +170,10 @@ fn eip7702_delegates_and_runs_delegated_code() {
     let g = Workload::new(Family::Eip7702, 80).generate(11);
     let out = run(&g);
     assert_eq!(rejected(&out), 0);
-    let delegated = out
-        .post_state
-        .values()
-        .filter(|a| a.code.starts_with(&[0xef, 0x01, 0x00]))
-        .count();
+    let delegated = out.post_state.values().filter(|a| a.code.starts_with(&[0xef, 0x01, 0x00])).count();
     assert!(delegated >= 1);
     assert!(
-        g.block
-            .txs
-            .iter()
-            .any(|t| !t.authorization_list.is_empty()
-                && t.authorization_list[0].nonce == t.nonce + 1),
+        g.block.txs.iter().any(|t| !t.authorization_list.is_empty() && t.authorization_list[0].nonce == t.nonce + 1),
         "a self-authorization"
     );
 }
@@ -241,10 +183,7 @@ fn hot_key_counter_counts_every_increment() {
     let g = Workload::new(Family::HotKey, 70).generate(12);
     let out = run(&g);
     let counter = g.block.txs[0].to.unwrap();
-    assert_eq!(
-        out.post_state[&counter].storage[&U256::ZERO],
-        U256::from(70)
-    );
+    assert_eq!(out.post_state[&counter].storage[&U256::ZERO], U256::from(70));
 }
 
 proptest! {
@@ -262,9 +201,7 @@ proptest! {
 fn arbitrary_bytes_make_valid_blocks() {
     use arbitrary::{Arbitrary, Unstructured};
     for i in 0..40u8 {
-        let bytes: Vec<u8> = (0..64u8)
-            .map(|j| i.wrapping_mul(31).wrapping_add(j.wrapping_mul(7)))
-            .collect();
+        let bytes: Vec<u8> = (0..64u8).map(|j| i.wrapping_mul(31).wrapping_add(j.wrapping_mul(7))).collect();
         let a = ArbitraryBlock::arbitrary(&mut Unstructured::new(&bytes)).unwrap();
         let g = a.generate();
         assert_eq!(rejected(&run(&g)), g.expected_rejections, "{a:?}");

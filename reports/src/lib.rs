@@ -81,11 +81,7 @@ impl PackedStats {
 
     /// Executions beyond the first of each transaction, per transaction.
     pub fn reexecution_ratio(&self) -> f64 {
-        if self.txs == 0 {
-            0.0
-        } else {
-            self.executions.saturating_sub(self.txs) as f64 / self.txs as f64
-        }
+        if self.txs == 0 { 0.0 } else { self.executions.saturating_sub(self.txs) as f64 / self.txs as f64 }
     }
 }
 
@@ -113,12 +109,7 @@ pub struct ConformanceReport {
 impl ConformanceReport {
     pub fn total(&self, executor: &str) -> Counts {
         let mut c = Counts::default();
-        for f in self
-            .counts
-            .get(executor)
-            .into_iter()
-            .flat_map(|m| m.values())
-        {
+        for f in self.counts.get(executor).into_iter().flat_map(|m| m.values()) {
             c.add(f);
         }
         c
@@ -185,12 +176,7 @@ impl ConformanceReport {
             s.push('\n');
         }
         if !self.failures.is_empty() {
-            let _ = writeln!(
-                s,
-                "{} failures, first {}:",
-                self.failures.len(),
-                self.failures.len().min(max_listed)
-            );
+            let _ = writeln!(s, "{} failures, first {}:", self.failures.len(), self.failures.len().min(max_listed));
             for f in self.failures.iter().take(max_listed) {
                 let _ = writeln!(
                     s,
@@ -215,12 +201,7 @@ impl ConformanceReport {
             }
         }
         if !self.errors.is_empty() {
-            let _ = writeln!(
-                s,
-                "{} input errors, first {}:",
-                self.errors.len(),
-                self.errors.len().min(max_listed)
-            );
+            let _ = writeln!(s, "{} input errors, first {}:", self.errors.len(), self.errors.len().min(max_listed));
             for e in self.errors.iter().take(max_listed) {
                 let _ = writeln!(s, "  {} :: {}: {}", e.file, e.test, e.message);
             }
@@ -229,19 +210,12 @@ impl ConformanceReport {
             let _ = writeln!(
                 s,
                 "warning: unknown fixture fields (ignored): {}",
-                self.unknown_fields
-                    .iter()
-                    .map(|(k, n)| format!("{k} ({n} files)"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.unknown_fields.iter().map(|(k, n)| format!("{k} ({n} files)")).collect::<Vec<_>>().join(", ")
             );
         }
         if self.kind_notes > 0 {
-            let _ = writeln!(
-                s,
-                "note: {} rejections had another kind than the fixture's exception name",
-                self.kind_notes
-            );
+            let _ =
+                writeln!(s, "note: {} rejections had another kind than the fixture's exception name", self.kind_notes);
         }
         s
     }
@@ -253,29 +227,10 @@ mod tests {
 
     #[test]
     fn totals_add_up_and_text_lists_failures() {
-        let mut r = ConformanceReport {
-            executors: vec!["sequential".into()],
-            ..Default::default()
-        };
+        let mut r = ConformanceReport { executors: vec!["sequential".into()], ..Default::default() };
         let forks = r.counts.entry("sequential".into()).or_default();
-        forks.insert(
-            "Cancun".into(),
-            Counts {
-                passed: 3,
-                failed: 1,
-                skipped: 2,
-                errors: 0,
-            },
-        );
-        forks.insert(
-            "Prague".into(),
-            Counts {
-                passed: 4,
-                failed: 0,
-                skipped: 0,
-                errors: 1,
-            },
-        );
+        forks.insert("Cancun".into(), Counts { passed: 3, failed: 1, skipped: 2, errors: 0 });
+        forks.insert("Prague".into(), Counts { passed: 4, failed: 0, skipped: 0, errors: 1 });
         r.failures.push(CaseFailure {
             executor: "sequential".into(),
             file: "a.json".into(),
@@ -284,15 +239,7 @@ mod tests {
             indexes: "d0 g0 v0".into(),
             what: "state root".into(),
         });
-        assert_eq!(
-            r.total("sequential"),
-            Counts {
-                passed: 7,
-                failed: 1,
-                skipped: 2,
-                errors: 1
-            }
-        );
+        assert_eq!(r.total("sequential"), Counts { passed: 7, failed: 1, skipped: 2, errors: 1 });
         assert!(!r.ok());
         let text = r.to_text(10);
         assert!(text.contains("total"), "{text}");

@@ -7,10 +7,7 @@ pub struct Table {
 
 impl Table {
     pub fn new<const N: usize>(header: [&str; N]) -> Table {
-        Table {
-            header: header.iter().map(|s| s.to_string()).collect(),
-            rows: Vec::new(),
-        }
+        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
     }
 
     pub fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
@@ -25,18 +22,10 @@ impl Table {
                 width[i] = width[i].max(c.chars().count());
             }
         }
-        let numeric =
-            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".x%-".contains(c));
+        let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".x%-".contains(c));
         // A column of numbers is right-aligned, its header with it.
         let right: Vec<bool> = (0..cols)
-            .map(|i| {
-                i > 0
-                    && !self.rows.is_empty()
-                    && self
-                        .rows
-                        .iter()
-                        .all(|r| r.get(i).is_some_and(|c| numeric(c)))
-            })
+            .map(|i| i > 0 && !self.rows.is_empty() && self.rows.iter().all(|r| r.get(i).is_some_and(|c| numeric(c))))
             .collect();
         let line = |r: &Vec<String>| {
             let mut out = String::new();
@@ -54,13 +43,7 @@ impl Table {
             out.trim_end().to_string() + "\n"
         };
         let mut s = line(&self.header);
-        s.push_str(
-            &width
-                .iter()
-                .map(|w| "-".repeat(*w))
-                .collect::<Vec<_>>()
-                .join("  "),
-        );
+        s.push_str(&width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
         s.push('\n');
         for r in &self.rows {
             s.push_str(&line(r));

@@ -30,12 +30,7 @@ pub struct Counters {
 }
 
 impl<V: Vm> BlockRun<V> {
-    pub fn new(
-        vm: V,
-        hook: Option<Arc<dyn ScheduleHook>>,
-        deadline: Option<Instant>,
-        bug: PlantedBug,
-    ) -> Self {
+    pub fn new(vm: V, hook: Option<Arc<dyn ScheduleHook>>, deadline: Option<Instant>, bug: PlantedBug) -> Self {
         let n = vm.txs();
         BlockRun {
             mv: MvMemory::new(n),
@@ -97,31 +92,14 @@ impl<V: Vm> BlockRun<V> {
         self.deadline_hit.load(Ordering::Acquire)
     }
 
-    fn try_execute(
-        &self,
-        worker: WorkerId,
-        vm_worker: &mut V::Worker<'_>,
-        version: Version,
-    ) -> Option<Task> {
-        self.event(
-            worker,
-            SchedEvent::ExecuteClaimed {
-                tx: version.tx,
-                incarnation: version.incarnation,
-            },
-        );
+    fn try_execute(&self, worker: WorkerId, vm_worker: &mut V::Worker<'_>, version: Version) -> Option<Task> {
+        self.event(worker, SchedEvent::ExecuteClaimed { tx: version.tx, incarnation: version.incarnation });
         loop {
             self.counters.executions.fetch_add(1, Ordering::Relaxed);
             match self.vm.execute(vm_worker, version) {
                 Execution::Blocked { blocking } => {
                     self.counters.aborts.fetch_add(1, Ordering::Relaxed);
-                    self.event(
-                        worker,
-                        SchedEvent::Suspended {
-                            tx: version.tx,
-                            blocked_on: blocking,
-                        },
-                    );
+                    self.event(worker, SchedEvent::Suspended { tx: version.tx, blocked_on: blocking });
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         return None;
                     }
@@ -130,21 +108,13 @@ impl<V: Vm> BlockRun<V> {
                         return None;
                     }
                 }
-                Execution::Done {
-                    reads,
-                    writes,
-                    output,
-                } => {
+                Execution::Done { reads, writes, output } => {
                     let n = writes.len();
                     let wrote_new = self.mv.record(version, reads, writes);
                     *lock(&self.outputs[version.tx.0]) = Some(output);
                     self.event(
                         worker,
-                        SchedEvent::Recorded {
-                            tx: version.tx,
-                            incarnation: version.incarnation,
-                            writes: n,
-                        },
+                        SchedEvent::Recorded { tx: version.tx, incarnation: version.incarnation, writes: n },
                     );
                     return self.scheduler.finish_execution(version, wrote_new);
                 }
@@ -153,13 +123,7 @@ impl<V: Vm> BlockRun<V> {
     }
 
     fn needs_reexecution(&self, worker: WorkerId, version: Version) -> Option<Task> {
-        self.event(
-            worker,
-            SchedEvent::ValidateClaimed {
-                tx: version.tx,
-                incarnation: version.incarnation,
-            },
-        );
+        self.event(worker, SchedEvent::ValidateClaimed { tx: version.tx, incarnation: version.incarnation });
         self.counters.validations.fetch_add(1, Ordering::Relaxed);
         #[allow(unused_mut)]
         let mut valid = self.mv.validate_read_set(version.tx);
@@ -178,14 +142,7 @@ impl<V: Vm> BlockRun<V> {
                 self.mv.convert_writes_to_estimates(version.tx);
             }
         }
-        self.event(
-            worker,
-            SchedEvent::Validated {
-                tx: version.tx,
-                incarnation: version.incarnation,
-                valid: !aborted,
-            },
-        );
+        self.event(worker, SchedEvent::Validated { tx: version.tx, incarnation: version.incarnation, valid: !aborted });
         self.scheduler.finish_validation(version.tx, aborted)
     }
 

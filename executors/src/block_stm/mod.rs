@@ -52,10 +52,7 @@ mod executor_impl {
 
     impl Default for BlockStm {
         fn default() -> Self {
-            BlockStm {
-                name: "block-stm".into(),
-                bug: PlantedBug::None,
-            }
+            BlockStm { name: "block-stm".into(), bug: PlantedBug::None }
         }
     }
 
@@ -63,10 +60,7 @@ mod executor_impl {
         /// A build with a deliberate concurrency bug, for proving that lockstep finds it.
         #[cfg(any(test, feature = "planted-bugs"))]
         pub fn with_planted_bug(bug: PlantedBug) -> Self {
-            BlockStm {
-                name: format!("block-stm-{bug:?}").to_lowercase(),
-                bug,
-            }
+            BlockStm { name: format!("block-stm-{bug:?}").to_lowercase(), bug }
         }
     }
 
@@ -78,10 +72,7 @@ mod executor_impl {
         }
 
         fn version(&self) -> String {
-            format!(
-                "lockstep-executors {} (Block-STM) on revm 43.0.3",
-                env!("CARGO_PKG_VERSION")
-            )
+            format!("lockstep-executors {} (Block-STM) on revm 43.0.3", env!("CARGO_PKG_VERSION"))
         }
 
         fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
@@ -108,8 +99,7 @@ mod executor_impl {
                 })
                 .collect();
             drop(done_tx);
-            POOL.run(jobs)
-                .map_err(|e| ExecError::Internal(format!("cannot start {threads} workers: {e}")))?;
+            POOL.run(jobs).map_err(|e| ExecError::Internal(format!("cannot start {threads} workers: {e}")))?;
             let mut panic = work(&blk, 0);
             for other in done_rx.iter() {
                 panic = panic.or(other);
@@ -128,9 +118,7 @@ mod executor_impl {
                     None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
                 }
             }
-            let post_state = blk
-                .vm
-                .post_state(&block.pre_state, |tx: TxIndex| blk.writes_of(tx));
+            let post_state = blk.vm.post_state(&block.pre_state, |tx: TxIndex| blk.writes_of(tx));
             let c = &blk.counters;
             let stats = ExecStats {
                 threads,
@@ -139,11 +127,7 @@ mod executor_impl {
                 validations: c.validations.load(Ordering::Relaxed),
                 parallel: threads > 1,
             };
-            Ok(BlockOutput {
-                outcomes,
-                post_state,
-                stats,
-            })
+            Ok(BlockOutput { outcomes, post_state, stats })
         }
     }
 }

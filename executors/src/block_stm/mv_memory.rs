@@ -86,19 +86,10 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     pub fn new(txs: usize) -> Self {
         MvMemory {
             shards: (0..SHARDS)
-                .map(|_| {
-                    Padded(Mutex::new(HashMap::with_capacity_and_hasher(
-                        2 * txs / SHARDS + 4,
-                        FxBuild,
-                    )))
-                })
+                .map(|_| Padded(Mutex::new(HashMap::with_capacity_and_hasher(2 * txs / SHARDS + 4, FxBuild))))
                 .collect(),
-            last_written: (0..txs)
-                .map(|_| Padded(Mutex::new(StdArc::new(Vec::new()))))
-                .collect(),
-            last_reads: (0..txs)
-                .map(|_| Padded(Mutex::new(StdArc::new(Vec::new()))))
-                .collect(),
+            last_written: (0..txs).map(|_| Padded(Mutex::new(StdArc::new(Vec::new())))).collect(),
+            last_reads: (0..txs).map(|_| Padded(Mutex::new(StdArc::new(Vec::new())))).collect(),
         }
     }
 
@@ -115,23 +106,14 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         match below(versions, tx).map(|i| &versions[i]) {
             None => MvRead::Storage,
             Some((idx, Entry::Estimate)) => MvRead::Estimate { blocking: *idx },
-            Some((idx, Entry::Write { incarnation, value })) => MvRead::Value {
-                version: Version {
-                    tx: *idx,
-                    incarnation: *incarnation,
-                },
-                value: value.clone(),
-            },
+            Some((idx, Entry::Write { incarnation, value })) => {
+                MvRead::Value { version: Version { tx: *idx, incarnation: *incarnation }, value: value.clone() }
+            }
         }
     }
 
     /// Every write to `key` strictly between `after` and `tx`, in index order.
-    pub fn read_range(
-        &self,
-        key: &K,
-        after: Option<TxIndex>,
-        tx: TxIndex,
-    ) -> Result<Vec<(Version, V)>, TxIndex> {
+    pub fn read_range(&self, key: &K, after: Option<TxIndex>, tx: TxIndex) -> Result<Vec<(Version, V)>, TxIndex> {
         let shard = lock(self.shard(key));
         let Some(versions) = shard.get(key) else {
             return Ok(Vec::new());
@@ -142,13 +124,9 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         for (idx, e) in &versions[start..end.max(start)] {
             match e {
                 Entry::Estimate => return Err(*idx),
-                Entry::Write { incarnation, value } => out.push((
-                    Version {
-                        tx: *idx,
-                        incarnation: *incarnation,
-                    },
-                    value.clone(),
-                )),
+                Entry::Write { incarnation, value } => {
+                    out.push((Version { tx: *idx, incarnation: *incarnation }, value.clone()))
+                }
             }
         }
         Ok(out)
@@ -156,9 +134,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
 
     fn put(&self, key: &K, tx: TxIndex, entry: Entry<V>) {
         let mut shard = lock(self.shard(key));
-        let versions = shard
-            .entry(key.clone())
-            .or_insert_with(|| Vec::with_capacity(2));
+        let versions = shard.entry(key.clone()).or_insert_with(|| Vec::with_capacity(2));
         match versions.binary_search_by_key(&tx, |(i, _)| *i) {
             Ok(i) => versions[i].1 = entry,
             Err(i) => versions.insert(i, (tx, entry)),
@@ -182,14 +158,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         let previous = lock(&self.last_written[tx.0]).clone();
         let mut wrote_new = false;
         for (key, value) in &writes {
-            self.put(
-                key,
-                tx,
-                Entry::Write {
-                    incarnation: version.incarnation,
-                    value: value.clone(),
-                },
-            );
+            self.put(key, tx, Entry::Write { incarnation: version.incarnation, value: value.clone() });
             if !previous.iter().any(|(k, _)| k == key) {
                 wrote_new = true;
             }
@@ -221,15 +190,8 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
                 (MvRead::Value { version, .. }, ReadOrigin::Version(v)) => version == *v,
                 _ => false,
             },
-            Read::Range {
-                key,
-                after,
-                versions,
-            } => match self.read_range(key, *after, tx) {
-                Ok(now) => {
-                    now.len() == versions.len()
-                        && now.iter().zip(versions).all(|((v, _), w)| v == w)
-                }
+            Read::Range { key, after, versions } => match self.read_range(key, *after, tx) {
+                Ok(now) => now.len() == versions.len() && now.iter().zip(versions).all(|((v, _), w)| v == w),
                 Err(_) => false,
             },
         })
@@ -246,10 +208,7 @@ mod tests {
     use super::*;
 
     fn v(tx: usize, inc: u32) -> Version {
-        Version {
-            tx: TxIndex(tx),
-            incarnation: Incarnation(inc),
-        }
+        Version { tx: TxIndex(tx), incarnation: Incarnation(inc) }
     }
 
     #[test]
@@ -259,49 +218,19 @@ mod tests {
         mv.record(v(0, 0), vec![], vec![(7, 10)]);
         mv.record(v(2, 0), vec![], vec![(7, 20)]);
         assert_eq!(mv.read(&7, TxIndex(0)), MvRead::Storage);
-        assert_eq!(
-            mv.read(&7, TxIndex(1)),
-            MvRead::Value {
-                version: v(0, 0),
-                value: 10
-            }
-        );
-        assert_eq!(
-            mv.read(&7, TxIndex(2)),
-            MvRead::Value {
-                version: v(0, 0),
-                value: 10
-            }
-        );
-        assert_eq!(
-            mv.read(&7, TxIndex(3)),
-            MvRead::Value {
-                version: v(2, 0),
-                value: 20
-            }
-        );
+        assert_eq!(mv.read(&7, TxIndex(1)), MvRead::Value { version: v(0, 0), value: 10 });
+        assert_eq!(mv.read(&7, TxIndex(2)), MvRead::Value { version: v(0, 0), value: 10 });
+        assert_eq!(mv.read(&7, TxIndex(3)), MvRead::Value { version: v(2, 0), value: 20 });
     }
 
     #[test]
     fn estimates_block_and_fail_validation() {
         let mv = MvMemory::<u32, u64>::new(3);
         mv.record(v(0, 0), vec![], vec![(1, 5)]);
-        mv.record(
-            v(1, 0),
-            vec![Read::Point {
-                key: 1,
-                origin: ReadOrigin::Version(v(0, 0)),
-            }],
-            vec![],
-        );
+        mv.record(v(1, 0), vec![Read::Point { key: 1, origin: ReadOrigin::Version(v(0, 0)) }], vec![]);
         assert!(mv.validate_read_set(TxIndex(1)));
         mv.convert_writes_to_estimates(TxIndex(0));
-        assert_eq!(
-            mv.read(&1, TxIndex(1)),
-            MvRead::Estimate {
-                blocking: TxIndex(0)
-            }
-        );
+        assert_eq!(mv.read(&1, TxIndex(1)), MvRead::Estimate { blocking: TxIndex(0) });
         assert!(!mv.validate_read_set(TxIndex(1)));
         // The re-execution writes again: the old read saw incarnation 0, now it is 1.
         mv.record(v(0, 1), vec![], vec![(1, 5)]);
@@ -314,13 +243,7 @@ mod tests {
         assert!(mv.record(v(0, 0), vec![], vec![(1, 1), (2, 2)]));
         assert!(!mv.record(v(0, 1), vec![], vec![(2, 3)]), "no new location");
         assert_eq!(mv.read(&1, TxIndex(1)), MvRead::Storage);
-        assert_eq!(
-            mv.read(&2, TxIndex(1)),
-            MvRead::Value {
-                version: v(0, 1),
-                value: 3
-            }
-        );
+        assert_eq!(mv.read(&2, TxIndex(1)), MvRead::Value { version: v(0, 1), value: 3 });
         assert!(mv.record(v(0, 2), vec![], vec![(9, 9)]), "a new location");
         assert_eq!(*mv.writes_of(TxIndex(0)), vec![(9, 9)]);
     }
@@ -328,14 +251,7 @@ mod tests {
     #[test]
     fn storage_reads_validate_until_someone_writes_below() {
         let mv = MvMemory::<u32, u64>::new(3);
-        mv.record(
-            v(2, 0),
-            vec![Read::Point {
-                key: 4,
-                origin: ReadOrigin::Storage,
-            }],
-            vec![],
-        );
+        mv.record(v(2, 0), vec![Read::Point { key: 4, origin: ReadOrigin::Storage }], vec![]);
         assert!(mv.validate_read_set(TxIndex(2)));
         mv.record(v(1, 0), vec![], vec![(4, 1)]);
         assert!(!mv.validate_read_set(TxIndex(2)));
@@ -351,11 +267,7 @@ mod tests {
         assert_eq!(got, vec![(v(1, 0), 2), (v(3, 0), 4)]);
         mv.record(
             v(4, 0),
-            vec![Read::Range {
-                key: 0,
-                after: Some(TxIndex(0)),
-                versions: vec![v(1, 0), v(3, 0)],
-            }],
+            vec![Read::Range { key: 0, after: Some(TxIndex(0)), versions: vec![v(1, 0), v(3, 0)] }],
             vec![],
         );
         assert!(mv.validate_read_set(TxIndex(4)));

@@ -16,9 +16,7 @@ const STACK: usize = 64 << 20;
 
 impl Pool {
     pub const fn new() -> Pool {
-        Pool {
-            workers: Mutex::new(Vec::new()),
-        }
+        Pool { workers: Mutex::new(Vec::new()) }
     }
 
     /// Runs each job on its own pool thread, starting threads as needed.

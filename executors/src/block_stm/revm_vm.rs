@@ -27,8 +27,8 @@ use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, Journa
 use revm::context_interface::{Block as _, Cfg as _, Transaction as _};
 use revm::database_interface::{DBErrorMarker, Database};
 use revm::handler::{
-    EvmTr, EvmTrError, FrameResult, FrameTr, Handler, MainBuilder, MainContext, MainnetContext,
-    MainnetEvm, post_execution,
+    EvmTr, EvmTrError, FrameResult, FrameTr, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm,
+    post_execution,
 };
 use revm::interpreter::interpreter_action::FrameInit;
 use revm::primitives::hardfork::SpecId;
@@ -97,15 +97,8 @@ impl RevmVm {
         let no_code = Bytecode::default();
         let mut pre = HashMap::with_capacity(block.pre_state.len());
         for (a, acc) in &block.pre_state {
-            let code = if acc.code.is_empty() {
-                no_code.clone()
-            } else {
-                revm_env::bytecode(&acc.code)
-            };
-            pre.insert(
-                *a,
-                AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code),
-            );
+            let code = if acc.code.is_empty() { no_code.clone() } else { revm_env::bytecode(&acc.code) };
+            pre.insert(*a, AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code));
         }
         RevmVm {
             clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
@@ -141,10 +134,7 @@ impl RevmVm {
             }
             None => {
                 if !fee.is_zero() || !self.clears_empty {
-                    account.info = Some(AccountInfo {
-                        balance: fee,
-                        ..AccountInfo::default()
-                    });
+                    account.info = Some(AccountInfo { balance: fee, ..AccountInfo::default() });
                     account.storage_reset = Some(tx);
                 }
             }
@@ -152,11 +142,7 @@ impl RevmVm {
     }
 
     /// The post-state: the pre-state with every transaction's final writes applied in order.
-    pub fn post_state(
-        &self,
-        pre: &State,
-        writes: impl Fn(TxIndex) -> Arc<Vec<(Location, Value)>>,
-    ) -> State {
+    pub fn post_state(&self, pre: &State, writes: impl Fn(TxIndex) -> Arc<Vec<(Location, Value)>>) -> State {
         let coinbase = self.coinbase();
         let mut state = pre.clone();
         // The beneficiary as lazily credited fees leave it, written back before anything else
@@ -193,12 +179,7 @@ impl RevmVm {
                     (Location::BeneficiaryFee, Value::Fee(fee)) => {
                         let v = pending.get_or_insert_with(|| AccountValue {
                             info: state.get(&coinbase).map(|acc| {
-                                AccountInfo::new(
-                                    acc.balance,
-                                    acc.nonce,
-                                    acc.code_hash(),
-                                    revm_env::bytecode(&acc.code),
-                                )
+                                AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), revm_env::bytecode(&acc.code))
                             }),
                             storage_reset: None,
                         });
@@ -225,11 +206,7 @@ fn apply_account(state: &mut State, address: Address, v: &AccountValue, tx: TxIn
             }
             acc.balance = info.balance;
             acc.nonce = info.nonce;
-            acc.code = info
-                .code
-                .as_ref()
-                .map(|c| c.original_bytes())
-                .unwrap_or_default();
+            acc.code = info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
         }
     }
 }
@@ -266,13 +243,7 @@ impl View<'_> {
 
     fn announce(&self, location: &Location) {
         if let Some(h) = self.hook {
-            h.on_event(
-                self.worker,
-                &SchedEvent::Read {
-                    tx: self.tx,
-                    location: format!("{location:?}"),
-                },
-            );
+            h.on_event(self.worker, &SchedEvent::Read { tx: self.tx, location: format!("{location:?}") });
         }
     }
 
@@ -283,28 +254,13 @@ impl View<'_> {
         let key = Location::Account(address);
         self.announce(&key);
         let (mut value, after) = match self.mv.read(&key, self.tx) {
-            MvRead::Value {
-                version,
-                value: Value::Account(a),
-            } => {
-                self.reads.push(Read::Point {
-                    key,
-                    origin: ReadOrigin::Version(version),
-                });
+            MvRead::Value { version, value: Value::Account(a) } => {
+                self.reads.push(Read::Point { key, origin: ReadOrigin::Version(version) });
                 (AccountValue::clone(&a), Some(version.tx))
             }
             MvRead::Storage => {
-                self.reads.push(Read::Point {
-                    key,
-                    origin: ReadOrigin::Storage,
-                });
-                (
-                    AccountValue {
-                        info: self.vm.pre.get(&address).cloned(),
-                        storage_reset: None,
-                    },
-                    None,
-                )
+                self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
+                (AccountValue { info: self.vm.pre.get(&address).cloned(), storage_reset: None }, None)
             }
             MvRead::Estimate { blocking } => return Err(self.block_on(blocking)),
             MvRead::Value { .. } => unreachable!("account location holds an account value"),
@@ -312,10 +268,7 @@ impl View<'_> {
         if address == self.vm.coinbase() {
             self.beneficiary_loaded = true;
             self.announce(&Location::BeneficiaryFee);
-            let deltas = match self
-                .mv
-                .read_range(&Location::BeneficiaryFee, after, self.tx)
-            {
+            let deltas = match self.mv.read_range(&Location::BeneficiaryFee, after, self.tx) {
                 Ok(d) => d,
                 Err(blocking) => return Err(self.block_on(blocking)),
             };
@@ -325,9 +278,7 @@ impl View<'_> {
                 versions: deltas.iter().map(|(v, _)| *v).collect(),
             });
             for (version, fee) in deltas {
-                let Value::Fee(fee) = fee else {
-                    unreachable!("fee location holds fees")
-                };
+                let Value::Fee(fee) = fee else { unreachable!("fee location holds fees") };
                 self.vm.credit_fee(&mut value, fee, version.tx);
             }
         }
@@ -360,34 +311,16 @@ impl Database for View<'_> {
         let key = Location::Storage(address, slot);
         self.announce(&key);
         match self.mv.read(&key, self.tx) {
-            MvRead::Value {
-                version,
-                value: Value::Storage(v),
-            } => {
-                self.reads.push(Read::Point {
-                    key,
-                    origin: ReadOrigin::Version(version),
-                });
-                Ok(if reset.is_some_and(|r| version.tx < r) {
-                    U256::ZERO
-                } else {
-                    v
-                })
+            MvRead::Value { version, value: Value::Storage(v) } => {
+                self.reads.push(Read::Point { key, origin: ReadOrigin::Version(version) });
+                Ok(if reset.is_some_and(|r| version.tx < r) { U256::ZERO } else { v })
             }
             MvRead::Storage => {
-                self.reads.push(Read::Point {
-                    key,
-                    origin: ReadOrigin::Storage,
-                });
+                self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
                 Ok(if reset.is_some() {
                     U256::ZERO
                 } else {
-                    self.vm
-                        .pre_storage
-                        .get(&address)
-                        .and_then(|s| s.get(&slot))
-                        .copied()
-                        .unwrap_or_default()
+                    self.vm.pre_storage.get(&address).and_then(|s| s.get(&slot)).copied().unwrap_or_default()
                 })
             }
             MvRead::Estimate { blocking } => Err(self.block_on(blocking)),
@@ -421,8 +354,7 @@ impl FeeSink for View<'_> {
 
 impl<EVM, ERROR, FRAME> Handler for LazyFeeHandler<EVM, ERROR, FRAME>
 where
-    EVM:
-        EvmTr<Context: ContextTr<Journal: JournalTr<State = EvmState>, Db: FeeSink>, Frame = FRAME>,
+    EVM: EvmTr<Context: ContextTr<Journal: JournalTr<State = EvmState>, Db: FeeSink>, Frame = FRAME>,
     ERROR: EvmTrError<EVM>,
     FRAME: FrameTr<FrameResult = FrameResult, FrameInit = FrameInit>,
 {
@@ -430,11 +362,7 @@ where
     type Error = ERROR;
     type HaltReason = HaltReason;
 
-    fn reward_beneficiary(
-        &self,
-        evm: &mut EVM,
-        exec_result: &mut FrameResult,
-    ) -> Result<(), ERROR> {
+    fn reward_beneficiary(&self, evm: &mut EVM, exec_result: &mut FrameResult) -> Result<(), ERROR> {
         let ctx = evm.ctx();
         if ctx.db_ref().beneficiary_loaded() {
             return post_execution::reward_beneficiary(ctx, exec_result.gas()).map_err(From::from);
@@ -444,15 +372,10 @@ where
         let basefee = ctx.block().basefee() as u128;
         let price = ctx.tx().effective_gas_price(basefee);
         let london = ctx.cfg().spec().into().is_enabled_in(SpecId::LONDON);
-        let per_gas = if london {
-            price.saturating_sub(basefee)
-        } else {
-            price
-        };
+        let per_gas = if london { price.saturating_sub(basefee) } else { price };
         let gas = exec_result.gas();
         let used = gas.used().saturating_sub(gas.reservoir());
-        ctx.db_mut()
-            .defer_fee(U256::from(per_gas) * U256::from(used));
+        ctx.db_mut().defer_fee(U256::from(per_gas) * U256::from(used));
         Ok(())
     }
 }
@@ -490,11 +413,7 @@ impl Vm for RevmVm {
             worker,
             hook,
         };
-        Context::mainnet()
-            .with_cfg(self.cfg.clone())
-            .with_block(self.block_env.clone())
-            .with_db(view)
-            .build_mainnet()
+        Context::mainnet().with_cfg(self.cfg.clone()).with_block(self.block_env.clone()).with_db(view).build_mainnet()
     }
 
     fn execute(&self, evm: &mut Evm<'_>, version: Version) -> Execution<Location, Value, TxOutput> {
@@ -505,8 +424,7 @@ impl Vm for RevmVm {
         // next execution.
         evm.ctx.error = Ok(());
         evm.ctx.set_tx(self.txs[tx.0].clone());
-        let result =
-            LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
+        let result = LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
         let diff = evm.finalize();
         let view = &mut evm.ctx.journaled_state.database;
         if let Some(blocking) = view.blocked {
@@ -516,35 +434,21 @@ impl Vm for RevmVm {
         let outcome = match revm_env::outcome(result) {
             Ok(o) => o,
             Err(e) => {
-                return Execution::Done {
-                    reads,
-                    writes: Vec::new(),
-                    output: Err(e),
-                };
+                return Execution::Done { reads, writes: Vec::new(), output: Err(e) };
             }
         };
         let mut writes = Vec::new();
         if matches!(outcome, TxOutcome::Executed { .. }) {
             self.write_set(view, tx, diff, &mut writes);
         }
-        Execution::Done {
-            reads,
-            writes,
-            output: Ok(outcome),
-        }
+        Execution::Done { reads, writes, output: Ok(outcome) }
     }
 }
 
 impl RevmVm {
     /// Every changed field of every touched account (a nonce-only change included, known-bugs
     /// #8), code on creation and delegation, storage, destruction; then the deferred fee.
-    fn write_set(
-        &self,
-        view: &View<'_>,
-        tx: TxIndex,
-        diff: EvmState,
-        writes: &mut Vec<(Location, Value)>,
-    ) {
+    fn write_set(&self, view: &View<'_>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
         let mut slots = Vec::new();
         for (address, account) in diff {
             if !account.is_touched() {
@@ -559,35 +463,19 @@ impl RevmVm {
                 if read.info.is_none() {
                     continue;
                 }
-                AccountValue {
-                    info: None,
-                    storage_reset: Some(tx),
-                }
+                AccountValue { info: None, storage_reset: Some(tx) }
             } else {
-                let reset = if created {
-                    Some(tx)
-                } else {
-                    read.storage_reset
-                };
+                let reset = if created { Some(tx) } else { read.storage_reset };
                 for (slot, v) in &account.storage {
                     if created {
                         if !v.present_value.is_zero() {
-                            slots.push((
-                                Location::Storage(address, *slot),
-                                Value::Storage(v.present_value),
-                            ));
+                            slots.push((Location::Storage(address, *slot), Value::Storage(v.present_value)));
                         }
                     } else if v.is_changed() {
-                        slots.push((
-                            Location::Storage(address, *slot),
-                            Value::Storage(v.present_value),
-                        ));
+                        slots.push((Location::Storage(address, *slot), Value::Storage(v.present_value)));
                     }
                 }
-                AccountValue {
-                    info: Some(account.info),
-                    storage_reset: reset,
-                }
+                AccountValue { info: Some(account.info), storage_reset: reset }
             };
             if !same_account(&new, read) {
                 writes.push((Location::Account(address), Value::Account(Arc::new(new))));
@@ -605,9 +493,7 @@ fn same_account(a: &AccountValue, b: &AccountValue) -> bool {
     a.storage_reset == b.storage_reset
         && match (&a.info, &b.info) {
             (None, None) => true,
-            (Some(x), Some(y)) => {
-                x.balance == y.balance && x.nonce == y.nonce && x.code_hash == y.code_hash
-            }
+            (Some(x), Some(y)) => x.balance == y.balance && x.nonce == y.nonce && x.code_hash == y.code_hash,
             _ => false,
         }
 }

@@ -59,9 +59,7 @@ impl Scheduler {
             decrease_cnt: Padded(AtomicUsize::new(0)),
             num_active_tasks: Padded(AtomicUsize::new(0)),
             done_marker: Padded(AtomicBool::new(txs == 0)),
-            status: (0..txs)
-                .map(|_| Padded(Mutex::new((Incarnation(0), Status::ReadyToExecute))))
-                .collect(),
+            status: (0..txs).map(|_| Padded(Mutex::new((Incarnation(0), Status::ReadyToExecute)))).collect(),
             dependencies: (0..txs).map(|_| Padded(Mutex::new(Vec::new()))).collect(),
             bug,
         }
@@ -96,15 +94,8 @@ impl Scheduler {
         let val = self.validation_idx.load(Ordering::Acquire);
         let active = self.num_active_tasks.load(Ordering::Acquire);
         #[cfg(any(test, loom, feature = "planted-bugs"))]
-        let active = if self.bug == PlantedBug::DoneIgnoresActiveTasks {
-            0
-        } else {
-            active
-        };
-        if exec.min(val) >= self.txs
-            && active == 0
-            && observed == self.decrease_cnt.load(Ordering::Acquire)
-        {
+        let active = if self.bug == PlantedBug::DoneIgnoresActiveTasks { 0 } else { active };
+        if exec.min(val) >= self.txs && active == 0 && observed == self.decrease_cnt.load(Ordering::Acquire) {
             self.done_marker.store(true, Ordering::Release);
         }
     }
@@ -114,10 +105,7 @@ impl Scheduler {
             let mut s = lock(&self.status[idx]);
             if s.1 == Status::ReadyToExecute {
                 s.1 = Status::Executing;
-                return Some(Version {
-                    tx: TxIndex(idx),
-                    incarnation: s.0,
-                });
+                return Some(Version { tx: TxIndex(idx), incarnation: s.0 });
             }
         }
         self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
@@ -144,10 +132,7 @@ impl Scheduler {
         if idx < self.txs {
             let (incarnation, status) = *lock(&self.status[idx]);
             if status == Status::Executed {
-                return Some(Version {
-                    tx: TxIndex(idx),
-                    incarnation,
-                });
+                return Some(Version { tx: TxIndex(idx), incarnation });
             }
         }
         self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
@@ -156,8 +141,7 @@ impl Scheduler {
 
     /// The next task, validation first when it lags behind execution.
     pub fn next_task(&self) -> Option<Task> {
-        if self.validation_idx.load(Ordering::Acquire) < self.execution_idx.load(Ordering::Acquire)
-        {
+        if self.validation_idx.load(Ordering::Acquire) < self.execution_idx.load(Ordering::Acquire) {
             self.next_version_to_validate().map(Task::Validate)
         } else {
             self.next_version_to_execute().map(Task::Execute)
@@ -252,10 +236,7 @@ mod tests {
     use super::*;
 
     fn v(tx: usize, inc: u32) -> Version {
-        Version {
-            tx: TxIndex(tx),
-            incarnation: Incarnation(inc),
-        }
+        Version { tx: TxIndex(tx), incarnation: Incarnation(inc) }
     }
 
     #[test]
@@ -282,10 +263,7 @@ mod tests {
         assert_eq!(s.next_task(), None);
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         // ...so its execution hands back its own validation.
-        assert_eq!(
-            s.finish_execution(v(0, 0), false),
-            Some(Task::Validate(v(0, 0)))
-        );
+        assert_eq!(s.finish_execution(v(0, 0), false), Some(Task::Validate(v(0, 0))));
     }
 
     #[test]
@@ -299,18 +277,9 @@ mod tests {
         s.finish_execution(v(1, 0), true);
         assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
         assert!(s.try_validation_abort(v(1, 0)));
-        assert!(
-            !s.try_validation_abort(v(1, 0)),
-            "only one abort per incarnation"
-        );
-        assert_eq!(
-            s.finish_validation(TxIndex(1), true),
-            Some(Task::Execute(v(1, 1)))
-        );
-        assert_eq!(
-            s.finish_execution(v(1, 1), false),
-            Some(Task::Validate(v(1, 1)))
-        );
+        assert!(!s.try_validation_abort(v(1, 0)), "only one abort per incarnation");
+        assert_eq!(s.finish_validation(TxIndex(1), true), Some(Task::Execute(v(1, 1))));
+        assert_eq!(s.finish_execution(v(1, 1), false), Some(Task::Validate(v(1, 1))));
         assert_eq!(s.finish_validation(TxIndex(1), false), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
@@ -326,10 +295,7 @@ mod tests {
         assert!(s.add_dependency(TxIndex(1), TxIndex(0)));
         assert_eq!(s.status(TxIndex(1)).1, Status::Aborting);
         assert_eq!(s.finish_execution(v(0, 0), true), None);
-        assert_eq!(
-            s.status(TxIndex(1)),
-            (Incarnation(1), Status::ReadyToExecute)
-        );
+        assert_eq!(s.status(TxIndex(1)), (Incarnation(1), Status::ReadyToExecute));
         assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
         s.finish_validation(TxIndex(0), false);
         // The execution index went back to 1.

@@ -15,7 +15,9 @@ pub enum Execution<K, V, O> {
         output: O,
     },
     /// A read hit an ESTIMATE of `blocking`: wait for it.
-    Blocked { blocking: TxIndex },
+    Blocked {
+        blocking: TxIndex,
+    },
 }
 
 pub trait Vm: Sync {

@@ -26,16 +26,11 @@ pub struct Compiled {
 
 pub fn built() -> &'static Built {
     static B: OnceLock<Built> = OnceLock::new();
-    B.get_or_init(|| {
-        serde_json::from_str(BUILT).expect("workloads.json is valid (a test checks it)")
-    })
+    B.get_or_init(|| serde_json::from_str(BUILT).expect("workloads.json is valid (a test checks it)"))
 }
 
 fn contract(name: &str) -> &'static Compiled {
-    built()
-        .contracts
-        .get(name)
-        .unwrap_or_else(|| panic!("contract {name} is compiled"))
+    built().contracts.get(name).unwrap_or_else(|| panic!("contract {name} is compiled"))
 }
 
 pub fn runtime(name: &str) -> Bytes {
@@ -48,10 +43,7 @@ pub fn creation(name: &str) -> Bytes {
 
 /// Calldata: the 4-byte selector of `signature` followed by 32-byte words.
 pub fn call(name: &str, signature: &str, words: &[U256]) -> Bytes {
-    let sel = contract(name)
-        .methods
-        .get(signature)
-        .unwrap_or_else(|| panic!("{name}.{signature} exists"));
+    let sel = contract(name).methods.get(signature).unwrap_or_else(|| panic!("{name}.{signature} exists"));
     let mut out = alloy_primitives::hex::decode(sel).expect("selector is hex");
     for w in words {
         out.extend_from_slice(&w.to_be_bytes::<32>());
@@ -82,21 +74,8 @@ mod tests {
             built().source_keccak,
             "Workloads.sol changed since workloads.json was built: run `just contracts`"
         );
-        assert!(
-            built().compiler.starts_with("0.8.30"),
-            "{}",
-            built().compiler
-        );
-        for name in [
-            "Token",
-            "Pool",
-            "Nft",
-            "Counter",
-            "CoinbaseReader",
-            "Branchy",
-            "Phoenix",
-            "Factory",
-        ] {
+        assert!(built().compiler.starts_with("0.8.30"), "{}", built().compiler);
+        for name in ["Token", "Pool", "Nft", "Counter", "CoinbaseReader", "Branchy", "Phoenix", "Factory"] {
             assert!(!runtime(name).is_empty(), "{name}");
         }
     }

@@ -56,16 +56,13 @@ fn erc20(g: &mut Gen, n: usize) {
     let holders = g.w.accounts.min(n.max(1));
     for i in 0..holders {
         let h = g.sender(i);
-        g.pre
-            .get_mut(&token)
-            .expect("token")
-            .storage
-            .insert(mapping_slot(word(h), 0), U256::from(TOKEN_BALANCE));
+        g.pre.get_mut(&token).expect("token").storage.insert(mapping_slot(word(h), 0), U256::from(TOKEN_BALANCE));
     }
-    g.pre.get_mut(&token).expect("token").storage.insert(
-        U256::from(1),
-        U256::from(TOKEN_BALANCE) * U256::from(holders),
-    );
+    g.pre
+        .get_mut(&token)
+        .expect("token")
+        .storage
+        .insert(U256::from(1), U256::from(TOKEN_BALANCE) * U256::from(holders));
     for i in 0..n {
         let from = g.sender_for(i);
         let to = recipient(g, i);
@@ -80,9 +77,7 @@ pub const POOL_USER_BALANCE: u128 = 1_000_000_000_000_000_000_000;
 
 /// Pools: slot 0, 1 reserves; slot 2, 3 user ledgers. Hot transactions share few pools.
 fn amm(g: &mut Gen, n: usize) {
-    let pools: Vec<Address> = (0..g.w.hot_set.max(1))
-        .map(|p| g.contract("Pool", &format!("amm{p}")))
-        .collect();
+    let pools: Vec<Address> = (0..g.w.hot_set.max(1)).map(|p| g.contract("Pool", &format!("amm{p}"))).collect();
     // A cold transaction gets its own pool; hot ones crowd into the hot set.
     let mut cold_pools = Vec::new();
     for i in 0..n {
@@ -101,20 +96,14 @@ fn amm(g: &mut Gen, n: usize) {
         s.insert(mapping_slot(word(from), 3), U256::from(POOL_USER_BALANCE));
         let zero_for_one = g.rng.random_bool(0.5);
         let amount = U256::from(g.rng.random_range(1_000..1_000_000_000_000u64));
-        let data = call(
-            "Pool",
-            "swap(bool,uint256)",
-            &[U256::from(zero_for_one as u8), amount],
-        );
+        let data = call("Pool", "swap(bool,uint256)", &[U256::from(zero_for_one as u8), amount]);
         g.tx(from, Some(pool), U256::ZERO, data, CALL_GAS);
     }
 }
 
 /// NFT collections: slot 0 the shared counter. All mints of one collection conflict.
 fn nft(g: &mut Gen, n: usize) {
-    let collections: Vec<Address> = (0..g.w.hot_set.max(1))
-        .map(|c| g.contract("Nft", &format!("nft{c}")))
-        .collect();
+    let collections: Vec<Address> = (0..g.w.hot_set.max(1)).map(|c| g.contract("Nft", &format!("nft{c}"))).collect();
     for i in 0..n {
         let from = g.sender_for(i);
         let c = if g.is_hot() || g.w.hot_ratio >= 1.0 {
@@ -130,13 +119,7 @@ fn nft(g: &mut Gen, n: usize) {
 fn beneficiary(g: &mut Gen, n: usize) {
     let reader = g.contract("CoinbaseReader", "beneficiary");
     // The beneficiary can send: fund it.
-    g.pre.insert(
-        COINBASE,
-        Account {
-            balance: U256::from(USER_BALANCE),
-            ..Default::default()
-        },
-    );
+    g.pre.insert(COINBASE, Account { balance: U256::from(USER_BALANCE), ..Default::default() });
     let d = g.w.dependency_distance.max(1);
     for i in 0..n {
         let from = g.sender_for(i);
@@ -147,22 +130,10 @@ fn beneficiary(g: &mut Gen, n: usize) {
             }
             1 => {
                 let to = g.fresh("from-coinbase", i);
-                g.tx(
-                    COINBASE,
-                    Some(to),
-                    U256::from(1000 + i),
-                    Bytes::new(),
-                    TRANSFER_GAS,
-                );
+                g.tx(COINBASE, Some(to), U256::from(1000 + i), Bytes::new(), TRANSFER_GAS);
             }
             2 => {
-                g.tx(
-                    from,
-                    Some(COINBASE),
-                    U256::from(i + 1),
-                    Bytes::new(),
-                    TRANSFER_GAS,
-                );
+                g.tx(from, Some(COINBASE), U256::from(i + 1), Bytes::new(), TRANSFER_GAS);
             }
             _ => {
                 let to = recipient(g, i);
@@ -195,11 +166,7 @@ fn phoenix(g: &mut Gen, n: usize) {
     for i in 0..n {
         let from = g.sender_for(i);
         let (to, data, gas) = match (i / d) % 5 {
-            0 => (
-                at,
-                call("Phoenix", "put(uint256)", &[U256::from(i + 1)]),
-                CALL_GAS,
-            ),
+            0 => (at, call("Phoenix", "put(uint256)", &[U256::from(i + 1)]), CALL_GAS),
             1 => (at, call("Phoenix", "kill()", &[]), CALL_GAS),
             2 => (factory, call("Factory", "rebirth()", &[]), 600_000),
             3 => (at, call("Phoenix", "read()", &[]), CALL_GAS),
@@ -214,9 +181,7 @@ fn phoenix(g: &mut Gen, n: usize) {
 }
 
 fn nonce_factory(g: &mut Gen, n: usize) {
-    let factories: Vec<Address> = (0..g.w.hot_set.max(1))
-        .map(|f| g.contract("Factory", &format!("f{f}")))
-        .collect();
+    let factories: Vec<Address> = (0..g.w.hot_set.max(1)).map(|f| g.contract("Factory", &format!("f{f}"))).collect();
     for i in 0..n {
         let from = g.sender_for(i);
         let f = factories[g.hot_index(factories.len())];
@@ -266,23 +231,11 @@ fn speculative_funding(g: &mut Gen, n: usize) {
         let funder = g.sender(k);
         let early = g.rng.random_range(0..4u8) == 0;
         if early && i + 1 < n {
-            g.tx(
-                poor,
-                Some(funder),
-                U256::from(1),
-                Bytes::new(),
-                TRANSFER_GAS,
-            );
+            g.tx(poor, Some(funder), U256::from(1), Bytes::new(), TRANSFER_GAS);
             g.unplanned();
             i += 1;
         }
-        g.tx(
-            funder,
-            Some(poor),
-            U256::from(USER_BALANCE / 1_000),
-            Bytes::new(),
-            TRANSFER_GAS,
-        );
+        g.tx(funder, Some(poor), U256::from(USER_BALANCE / 1_000), Bytes::new(), TRANSFER_GAS);
         i += 1;
         for j in 0..d.saturating_sub(1) {
             if i >= n {
@@ -295,13 +248,7 @@ fn speculative_funding(g: &mut Gen, n: usize) {
         }
         if i < n {
             let to = g.fresh("poor-dest", k);
-            g.tx(
-                poor,
-                Some(to),
-                U256::from(12345),
-                Bytes::new(),
-                TRANSFER_GAS,
-            );
+            g.tx(poor, Some(to), U256::from(12345), Bytes::new(), TRANSFER_GAS);
             i += 1;
         }
         k += 1;
@@ -310,9 +257,7 @@ fn speculative_funding(g: &mut Gen, n: usize) {
 
 /// Zero-value transfers to empty accounts (existing and not) and precompiles.
 fn empty_accounts(g: &mut Gen, n: usize) {
-    let existing_empty: Vec<Address> = (0..g.w.hot_set.max(1))
-        .map(|e| g.fresh("empty", e))
-        .collect();
+    let existing_empty: Vec<Address> = (0..g.w.hot_set.max(1)).map(|e| g.fresh("empty", e)).collect();
     for a in &existing_empty {
         g.pre.insert(*a, Account::default());
     }
@@ -323,13 +268,7 @@ fn empty_accounts(g: &mut Gen, n: usize) {
             1 => existing_empty[g.hot_index(existing_empty.len())],
             _ => Address::with_last_byte(1 + (i % 9) as u8),
         };
-        g.tx(
-            from,
-            Some(to),
-            U256::ZERO,
-            Bytes::from(vec![i as u8; i % 4]),
-            60_000,
-        );
+        g.tx(from, Some(to), U256::ZERO, Bytes::from(vec![i as u8; i % 4]), 60_000);
     }
 }
 
@@ -341,20 +280,14 @@ fn authorization_hash(chain_id: u64, delegate: Address, nonce: u64) -> B256 {
     delegate.encode(&mut payload);
     nonce.encode(&mut payload);
     let mut out = vec![0x05];
-    alloy_rlp::Header {
-        list: true,
-        payload_length: payload.len(),
-    }
-    .encode(&mut out);
+    alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(&mut out);
     out.extend_from_slice(&payload);
     keccak256(&out)
 }
 
 pub fn authorize(key: &k256::ecdsa::SigningKey, delegate: Address, nonce: u64) -> Authorization {
     let hash = authorization_hash(1, delegate, nonce);
-    let (sig, recid) = key
-        .sign_prehash_recoverable(hash.as_slice())
-        .expect("signing a 32-byte hash");
+    let (sig, recid) = key.sign_prehash_recoverable(hash.as_slice()).expect("signing a 32-byte hash");
     Authorization {
         chain_id: U256::from(1),
         address: delegate,
@@ -369,17 +302,9 @@ pub fn authorize(key: &k256::ecdsa::SigningKey, delegate: Address, nonce: u64) -
 /// re-delegations by other senders, and calls into the delegated accounts.
 fn eip7702(g: &mut Gen, n: usize) {
     let targets = [g.contract("Counter", "7702"), g.contract("Branchy", "7702")];
-    let authorities: Vec<_> = (0..g.w.hot_set.max(1))
-        .map(|i| authority_key(g.space, i as u64))
-        .collect();
+    let authorities: Vec<_> = (0..g.w.hot_set.max(1)).map(|i| authority_key(g.space, i as u64)).collect();
     for k in &authorities {
-        g.pre.insert(
-            address_of(k),
-            Account {
-                balance: U256::from(USER_BALANCE),
-                ..Default::default()
-            },
-        );
+        g.pre.insert(address_of(k), Account { balance: U256::from(USER_BALANCE), ..Default::default() });
     }
     for i in 0..n {
         let which = g.hot_index(authorities.len());
@@ -411,11 +336,8 @@ fn eip7702(g: &mut Gen, n: usize) {
             }
             _ => {
                 let from = g.sender_for(i);
-                let data = if g.rng.random_bool(0.5) {
-                    call("Counter", "inc()", &[])
-                } else {
-                    call("Branchy", "poke()", &[])
-                };
+                let data =
+                    if g.rng.random_bool(0.5) { call("Counter", "inc()", &[]) } else { call("Branchy", "poke()", &[]) };
                 g.tx(from, Some(authority), U256::ZERO, data, CALL_GAS);
             }
         }
@@ -427,18 +349,12 @@ fn g_bump(g: &mut Gen, a: Address, to: u64) {
 }
 
 fn branchy(g: &mut Gen, n: usize) {
-    let contracts: Vec<Address> = (0..g.w.hot_set.max(1))
-        .map(|c| g.contract("Branchy", &format!("b{c}")))
-        .collect();
+    let contracts: Vec<Address> = (0..g.w.hot_set.max(1)).map(|c| g.contract("Branchy", &format!("b{c}"))).collect();
     for i in 0..n {
         let from = g.sender_for(i);
         let c = contracts[g.hot_index(contracts.len())];
         let data = if g.rng.random_range(0..3u8) == 0 {
-            call(
-                "Branchy",
-                "set(uint256)",
-                &[U256::from(g.rng.random_range(0..2u8))],
-            )
+            call("Branchy", "set(uint256)", &[U256::from(g.rng.random_range(0..2u8))])
         } else {
             call("Branchy", "poke()", &[])
         };
@@ -453,13 +369,7 @@ fn hot_key(g: &mut Gen, n: usize) {
     for i in 0..n {
         let from = g.sender_for(i);
         if all || g.is_hot() {
-            g.tx(
-                from,
-                Some(counter),
-                U256::ZERO,
-                call("Counter", "inc()", &[]),
-                CALL_GAS,
-            );
+            g.tx(from, Some(counter), U256::ZERO, call("Counter", "inc()", &[]), CALL_GAS);
         } else {
             let to = recipient(g, i);
             g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
@@ -469,11 +379,7 @@ fn hot_key(g: &mut Gen, n: usize) {
 
 /// Every other family in its own address space, interleaved at random.
 fn mix(g: &mut Gen) {
-    let families: Vec<Family> = Family::ALL
-        .iter()
-        .copied()
-        .filter(|f| *f != Family::Mix)
-        .collect();
+    let families: Vec<Family> = Family::ALL.iter().copied().filter(|f| *f != Family::Mix).collect();
     let per = (g.w.txs / families.len()).max(1);
     let mut streams = Vec::new();
     for (k, f) in families.iter().enumerate() {

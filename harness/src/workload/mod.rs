@@ -18,19 +18,7 @@ use std::fmt;
 pub use keys::{authority_key, user};
 
 /// A workload family.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    arbitrary::Arbitrary,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, arbitrary::Arbitrary)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     RawTransfers,
@@ -78,10 +66,7 @@ impl Family {
     ];
 
     pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 
     pub fn from_name(s: &str) -> Option<Family> {
@@ -91,10 +76,9 @@ impl Family {
     /// The oldest fork the family's contracts and transaction types run on.
     pub fn min_fork(self) -> Fork {
         match self {
-            Family::RawTransfers
-            | Family::EmptyAccounts
-            | Family::NonceGaps
-            | Family::SpeculativeFunding => Fork::Frontier,
+            Family::RawTransfers | Family::EmptyAccounts | Family::NonceGaps | Family::SpeculativeFunding => {
+                Fork::Frontier
+            }
             Family::Eip7702 | Family::Mix => Fork::Prague,
             // Contracts are compiled for Shanghai (PUSH0).
             _ => Fork::Shanghai,
@@ -140,11 +124,7 @@ impl Workload {
             hot_set: 4,
             dependency_distance: 3,
             // Phoenix needs a SELFDESTRUCT that destroys (before EIP-6780).
-            fork: if family == Family::Phoenix {
-                Fork::Shanghai
-            } else {
-                family.min_fork().max(Fork::Cancun)
-            },
+            fork: if family == Family::Phoenix { Fork::Shanghai } else { family.min_fork().max(Fork::Cancun) },
         }
     }
 
@@ -196,8 +176,7 @@ pub(crate) struct Gen<'w> {
     pub space: u64,
 }
 
-pub const COINBASE: Address =
-    alloy_primitives::address!("0x00000000000000000000000000000000c014ba5e");
+pub const COINBASE: Address = alloy_primitives::address!("0x00000000000000000000000000000000c014ba5e");
 pub const BASE_FEE: u64 = 7;
 pub const USER_BALANCE: u128 = 1_000_000_000_000_000_000_000; // 1,000 ether
 
@@ -217,10 +196,7 @@ impl<'w> Gen<'w> {
     /// The i-th sender, funded in the pre-state.
     pub fn sender(&mut self, i: usize) -> Address {
         let a = user(self.space, i as u64);
-        self.pre.entry(a).or_insert_with(|| Account {
-            balance: U256::from(USER_BALANCE),
-            ..Default::default()
-        });
+        self.pre.entry(a).or_insert_with(|| Account { balance: U256::from(USER_BALANCE), ..Default::default() });
         a
     }
 
@@ -254,14 +230,7 @@ impl<'w> Gen<'w> {
 
     pub fn contract(&mut self, name: &str, tag: &str) -> Address {
         let a = keys::derived(&format!("contract/{name}/{tag}/{}", self.space));
-        self.pre.insert(
-            a,
-            Account {
-                code: contracts::runtime(name),
-                nonce: 1,
-                ..Default::default()
-            },
-        );
+        self.pre.insert(a, Account { code: contracts::runtime(name), nonce: 1, ..Default::default() });
         a
     }
 
@@ -275,36 +244,21 @@ impl<'w> Gen<'w> {
         gas: u64,
     ) -> &mut Tx {
         let nonce = {
-            let n = self
-                .nonces
-                .entry(from)
-                .or_insert_with(|| self.pre.get(&from).map_or(0, |a| a.nonce));
+            let n = self.nonces.entry(from).or_insert_with(|| self.pre.get(&from).map_or(0, |a| a.nonce));
             let v = *n;
             *n += 1;
             v
         };
         let london = self.w.fork >= Fork::London;
-        let tip = if london {
-            self.rng.random_range(1..4u128)
-        } else {
-            0
-        };
+        let tip = if london { self.rng.random_range(1..4u128) } else { 0 };
         self.txs.push(Tx {
-            tx_type: if london {
-                TxType::Eip1559
-            } else {
-                TxType::Legacy
-            },
+            tx_type: if london { TxType::Eip1559 } else { TxType::Legacy },
             sender: from,
             to,
             value,
             input,
             gas_limit: gas,
-            gas_price: if london {
-                2 * BASE_FEE as u128 + tip
-            } else {
-                10
-            },
+            gas_price: if london { 2 * BASE_FEE as u128 + tip } else { 10 },
             max_priority_fee_per_gas: london.then_some(tip),
             nonce,
             chain_id: Some(1),
@@ -329,10 +283,7 @@ impl<'w> Gen<'w> {
     }
 
     pub fn next_nonce(&self, a: Address) -> u64 {
-        self.nonces
-            .get(&a)
-            .copied()
-            .unwrap_or_else(|| self.pre.get(&a).map_or(0, |x| x.nonce))
+        self.nonces.get(&a).copied().unwrap_or_else(|| self.pre.get(&a).map_or(0, |x| x.nonce))
     }
 
     fn finish(self) -> Generated {
@@ -347,11 +298,7 @@ impl<'w> Gen<'w> {
                     coinbase: COINBASE,
                     gas_limit: 36_000_000,
                     base_fee: (fork >= Fork::London).then_some(BASE_FEE),
-                    difficulty: if fork >= Fork::Merge {
-                        U256::ZERO
-                    } else {
-                        U256::from(0x20000)
-                    },
+                    difficulty: if fork >= Fork::Merge { U256::ZERO } else { U256::from(0x20000) },
                     prevrandao: (fork >= Fork::Merge).then_some(B256::repeat_byte(0x11)),
                     excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
                     block_hashes: Default::default(),
@@ -389,19 +336,7 @@ impl ArbitraryBlock {
 /// Every family as a proptest strategy: small blocks, any seed and contention.
 pub fn strategy() -> impl proptest::strategy::Strategy<Value = (Workload, u64)> {
     use proptest::prelude::*;
-    (
-        0..Family::ALL.len(),
-        1usize..48,
-        1usize..48,
-        0u8..=100,
-        any::<u64>(),
-    )
-        .prop_map(|(f, txs, accounts, hot, seed)| {
-            (
-                Workload::new(Family::ALL[f], txs)
-                    .with_accounts(accounts)
-                    .with_hot_ratio(hot as f64 / 100.0),
-                seed,
-            )
-        })
+    (0..Family::ALL.len(), 1usize..48, 1usize..48, 0u8..=100, any::<u64>()).prop_map(|(f, txs, accounts, hot, seed)| {
+        (Workload::new(Family::ALL[f], txs).with_accounts(accounts).with_hot_ratio(hot as f64 / 100.0), seed)
+    })
 }
