@@ -6,6 +6,18 @@ fixtures_dir := env_var_or_default("LOCKSTEP_FIXTURES", "../shared/fixtures")
 test:
     cargo test --workspace
 
+# The main job: generated blocks on every executor, compared with the reference.
+run *ARGS:
+    cargo run --release -- run {{ARGS}}
+
+# Executor throughput on the generated workloads.
+bench *ARGS:
+    cargo run --release -- bench {{ARGS}}
+
+# Recompile the workload contracts with the pinned solc-js (needs npm).
+contracts:
+    cd harness/contracts && npm ci --no-audit --no-fund && node build.js
+
 # All official state tests on every bundled executor, then packed into multi-transaction blocks.
 conformance:
     cargo run --release -- statetest --executor sequential --executor block-stm --exec-threads 2
