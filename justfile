@@ -18,6 +18,10 @@ bench *ARGS:
 contracts:
     cd harness/contracts && npm ci --no-audit --no-fund && node build.js
 
+# loom models of Block-STM's scheduler and MVMemory (toy VM, 2 workers, preemption bound 2).
+loom:
+    RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p lockstep-executors --no-default-features --test loom_block_stm --release --target-dir target-loom
+
 # All official state tests on every bundled executor, then packed into multi-transaction blocks.
 conformance:
     cargo run --release -- statetest --executor sequential --executor block-stm --exec-threads 2
