@@ -4,8 +4,10 @@
 pub mod bench;
 pub mod diff;
 pub mod engine;
+pub mod explore;
 pub mod guard;
 pub mod progress;
+pub mod schedule;
 pub mod statetest;
 pub mod workload;
 
