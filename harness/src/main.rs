@@ -21,6 +21,8 @@ enum Command {
     Statetest(StatetestArgs),
     /// Run a saved block (block.json, or a divergence directory) on the reference and a candidate.
     Replay(ReplayArgs),
+    /// Explore interleavings: the candidate under controlled schedules, one worker at a time.
+    Explore(ExploreArgs),
     /// Measure executors on generated workloads (median of interleaved rounds).
     Bench(BenchArgs),
 }
@@ -59,6 +61,48 @@ struct RunArgs {
     /// Per-execution limit in milliseconds; a candidate past it has hung.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+}
+
+#[derive(Args)]
+struct ExploreArgs {
+    /// Workload families (repeatable; default: every hazard family).
+    #[arg(long = "workload", short = 'w')]
+    workloads: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Blocks per workload.
+    #[arg(long, default_value_t = 4)]
+    blocks: u64,
+    /// Controlled schedules per block.
+    #[arg(long, default_value_t = 50)]
+    schedules: u64,
+    /// random or pct.
+    #[arg(long, default_value = "random")]
+    strategy: String,
+    #[arg(long, default_value_t = 8)]
+    txs: usize,
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    #[arg(long = "executor", short = 'e', default_value = "block-stm")]
+    executor: String,
+    #[arg(long, default_value = "sequential")]
+    reference: String,
+    /// Steps before a controlled run counts as a livelock.
+    #[arg(long, default_value_t = 50_000)]
+    step_budget: u64,
+    #[arg(long, default_value_t = 20_000)]
+    timeout_ms: u64,
+    /// Skip shrinking failing schedules.
+    #[arg(long)]
+    no_shrink: bool,
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replay a bundle (block.json + schedule.json) exactly, instead of exploring.
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// With --replay: how many times.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
 }
 
 #[derive(Args)]
@@ -149,6 +193,7 @@ fn main() -> ExitCode {
         Some(Command::Statetest(a)) => statetest(a),
         Some(Command::Run(a)) => run(a),
         Some(Command::Replay(a)) => replay(a),
+        Some(Command::Explore(a)) => explore(a),
         Some(Command::Bench(a)) => bench(a),
         // The main job with built-in defaults.
         None => match Cli::try_parse_from(["lockstep", "statetest"]) {
@@ -399,4 +444,112 @@ fn replay(a: ReplayArgs) -> ExitCode {
     }
     println!("{diverged} of {} runs diverged", a.repeat.max(1));
     if diverged > 0 { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS }
+}
+
+fn explore(a: ExploreArgs) -> ExitCode {
+    use lockstep_harness::explore::{self as ex, StrategyKind};
+    use lockstep_harness::workload::{Family, Workload};
+    let reference = match executors(std::slice::from_ref(&a.reference)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let candidate = match executors(std::slice::from_ref(&a.executor)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let timeout = std::time::Duration::from_millis(a.timeout_ms);
+    lockstep_harness::guard::quiet_executor_panics();
+    if let Some(dir) = &a.replay {
+        let mut diverged = 0;
+        for i in 0..a.repeat.max(1) {
+            match ex::replay_bundle(dir, &candidate, reference.as_ref(), a.step_budget, timeout) {
+                Err(e) => return usage_error(format!("bad bundle {}: {e}", dir.display())),
+                Ok((d, schedule)) => {
+                    if let Some(d) = d {
+                        diverged += 1;
+                        if diverged == 1 {
+                            println!("replay {i}: {} steps, {} diverges:\n{d}", schedule.trace.len(), candidate.name());
+                        }
+                    }
+                }
+            }
+        }
+        println!("{diverged} of {} replays diverged", a.repeat.max(1));
+        return if diverged > 0 { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS };
+    }
+    let strategy = match a.strategy.as_str() {
+        "random" => StrategyKind::Random,
+        "pct" => StrategyKind::Pct,
+        other => return usage_error(format!("unknown strategy `{other}` (random, pct)")),
+    };
+    let families: Vec<Family> = if a.workloads.is_empty() {
+        vec![
+            Family::HotKey,
+            Family::Branchy,
+            Family::Beneficiary,
+            Family::Phoenix,
+            Family::NonceFactory,
+            Family::NonceGaps,
+            Family::SpeculativeFunding,
+            Family::EmptyAccounts,
+            Family::Eip7702,
+        ]
+    } else {
+        let mut f = Vec::new();
+        for n in &a.workloads {
+            match Family::from_name(n) {
+                Some(x) => f.push(x),
+                None => return usage_error(format!("unknown workload `{n}`")),
+            }
+        }
+        f
+    };
+    let workloads = families.into_iter().map(|f| Workload::new(f, a.txs).with_accounts((a.txs / 2).max(1))).collect();
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("lockstep-out/explore-{}", a.seed)));
+    println!(
+        "lockstep explore: seed {}; {} on {} workers, {} {} schedules per block",
+        a.seed,
+        candidate.name(),
+        a.threads,
+        a.schedules,
+        a.strategy
+    );
+    let report = ex::explore(&ex::ExploreOptions {
+        workloads,
+        seed: a.seed,
+        blocks: a.blocks,
+        schedules: a.schedules,
+        strategy,
+        threads: a.threads,
+        reference,
+        candidate,
+        step_budget: a.step_budget,
+        timeout,
+        out_dir: Some(out.clone()),
+        shrink: !a.no_shrink,
+    });
+    for f in &report.found {
+        println!(
+            "DIVERGENCE on {} block seed {}: {}\n  schedule {} choices, shrunk to {}\n  bundle: {}",
+            f.workload.label(),
+            f.block_seed,
+            f.divergence,
+            f.schedule.choices.len(),
+            f.shrunk.as_ref().map(|s| s.len().to_string()).unwrap_or_else(|| "-".into()),
+            f.bundle.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())
+        );
+    }
+    println!(
+        "{} blocks, {} schedules, {} divergences in {:.1} s ({:.0} schedules/s); seed {}",
+        report.blocks,
+        report.schedules,
+        report.found.len(),
+        report.wall_seconds,
+        report.schedules_per_second(),
+        a.seed
+    );
+    let _ = std::fs::create_dir_all(&out).and_then(|_| {
+        std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&report).unwrap_or_default())
+    });
+    if report.found.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FOUND) }
 }
