@@ -9,6 +9,7 @@ pub mod guard;
 pub mod progress;
 pub mod schedule;
 pub mod statetest;
+pub mod stress;
 pub mod workload;
 
 pub use diff::{Divergence, compare};

@@ -23,6 +23,8 @@ enum Command {
     Replay(ReplayArgs),
     /// Explore interleavings: the candidate under controlled schedules, one worker at a time.
     Explore(ExploreArgs),
+    /// Stress: real threads with seeded random delays at hook points; divergence rate per thread count.
+    Stress(StressArgs),
     /// Measure executors on generated workloads (median of interleaved rounds).
     Bench(BenchArgs),
 }
@@ -103,6 +105,30 @@ struct ExploreArgs {
     /// With --replay: how many times.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+}
+
+#[derive(Args)]
+struct StressArgs {
+    #[arg(long = "workload", short = 'w')]
+    workloads: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long = "threads", default_values_t = [1, 2, 4, 8, 16])]
+    threads: Vec<usize>,
+    /// Runs per workload and thread count.
+    #[arg(long, default_value_t = 20)]
+    repeats: u64,
+    /// Chance of a delay at each hook point.
+    #[arg(long, default_value_t = 0.05)]
+    probability: f64,
+    #[arg(long, default_value_t = 32)]
+    txs: usize,
+    #[arg(long = "executor", short = 'e', default_value = "block-stm")]
+    executor: String,
+    #[arg(long, default_value = "sequential")]
+    reference: String,
+    #[arg(long, default_value_t = 20_000)]
+    timeout_ms: u64,
 }
 
 #[derive(Args)]
@@ -194,6 +220,7 @@ fn main() -> ExitCode {
         Some(Command::Run(a)) => run(a),
         Some(Command::Replay(a)) => replay(a),
         Some(Command::Explore(a)) => explore(a),
+        Some(Command::Stress(a)) => stress(a),
         Some(Command::Bench(a)) => bench(a),
         // The main job with built-in defaults.
         None => match Cli::try_parse_from(["lockstep", "statetest"]) {
@@ -552,4 +579,53 @@ fn explore(a: ExploreArgs) -> ExitCode {
         std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&report).unwrap_or_default())
     });
     if report.found.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FOUND) }
+}
+
+fn stress(a: StressArgs) -> ExitCode {
+    use lockstep_harness::workload::{Family, Workload};
+    let reference = match executors(std::slice::from_ref(&a.reference)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let candidate = match executors(std::slice::from_ref(&a.executor)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let families: Vec<Family> = if a.workloads.is_empty() {
+        vec![Family::HotKey, Family::Branchy, Family::Beneficiary, Family::Mix]
+    } else {
+        let mut f = Vec::new();
+        for n in &a.workloads {
+            match Family::from_name(n) {
+                Some(x) => f.push(x),
+                None => return usage_error(format!("unknown workload `{n}`")),
+            }
+        }
+        f
+    };
+    println!(
+        "lockstep stress: seed {}; {} at {:?} threads, {} runs each",
+        a.seed,
+        candidate.name(),
+        a.threads,
+        a.repeats
+    );
+    lockstep_harness::guard::quiet_executor_panics();
+    let rows = lockstep_harness::stress::stress(&lockstep_harness::stress::StressOptions {
+        workloads: families.into_iter().map(|f| Workload::new(f, a.txs).with_hot_ratio(0.5)).collect(),
+        seed: a.seed,
+        threads: a.threads,
+        repeats: a.repeats,
+        probability: a.probability,
+        reference,
+        candidate,
+        timeout: std::time::Duration::from_millis(a.timeout_ms),
+    });
+    print!("{}", lockstep_harness::stress::table(&rows));
+    for r in rows.iter().filter(|r| r.first.is_some()) {
+        if let Some((seed, run, d)) = &r.first {
+            println!("{} at {} threads: first divergence block seed {seed} run {run}: {d}", r.workload, r.threads);
+        }
+    }
+    if rows.iter().any(|r| r.divergences > 0) { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS }
 }
