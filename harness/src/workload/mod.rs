@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use keys::{authority_key, user};
+pub use keys::{COINBASE, authority_key, secret_of, user};
 
 /// A workload family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, arbitrary::Arbitrary)]
@@ -176,7 +176,6 @@ pub(crate) struct Gen<'w> {
     pub space: u64,
 }
 
-pub const COINBASE: Address = alloy_primitives::address!("0x00000000000000000000000000000000c014ba5e");
 pub const BASE_FEE: u64 = 7;
 pub const USER_BALANCE: u128 = 1_000_000_000_000_000_000_000; // 1,000 ether
 
