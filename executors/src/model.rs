@@ -93,6 +93,28 @@ impl Fork {
     }
 }
 
+impl Fork {
+    /// The name official fixtures (and revm's runner) use for this fork.
+    pub fn fixture_name(self) -> &'static str {
+        match self {
+            Fork::Frontier => "Frontier",
+            Fork::Homestead => "Homestead",
+            Fork::Tangerine => "EIP150",
+            Fork::SpuriousDragon => "EIP158",
+            Fork::Byzantium => "Byzantium",
+            Fork::Petersburg => "ConstantinopleFix",
+            Fork::Istanbul => "Istanbul",
+            Fork::Berlin => "Berlin",
+            Fork::London => "London",
+            Fork::Merge => "Paris",
+            Fork::Shanghai => "Shanghai",
+            Fork::Cancun => "Cancun",
+            Fork::Prague => "Prague",
+            Fork::Osaka => "Osaka",
+        }
+    }
+}
+
 impl fmt::Display for Fork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)

@@ -2,10 +2,12 @@
 //! `lockstep` binary is made of.
 
 pub mod bench;
+pub mod bundle;
 pub mod diff;
 pub mod engine;
 pub mod explore;
 pub mod guard;
+pub mod minimize;
 pub mod progress;
 pub mod schedule;
 pub mod statetest;
