@@ -30,6 +30,18 @@ pub fn bundled(name: &str) -> Option<std::sync::Arc<dyn Executor>> {
     match name {
         "sequential" => Some(std::sync::Arc::new(Sequential)),
         "block-stm" => Some(std::sync::Arc::new(BlockStm::default())),
+        #[cfg(feature = "planted-bugs")]
+        "block-stm-skip-validation" => {
+            Some(std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::SkipValidation(TxIndex(1)))))
+        }
+        #[cfg(feature = "planted-bugs")]
+        "block-stm-no-estimates" => {
+            Some(std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::NoEstimates)))
+        }
+        #[cfg(feature = "planted-bugs")]
+        "block-stm-done-early" => {
+            Some(std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::DoneIgnoresActiveTasks)))
+        }
         _ => None,
     }
 }

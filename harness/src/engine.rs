@@ -233,7 +233,16 @@ pub fn run(opts: &RunOptions) -> RunReport {
                         bundle: None,
                     };
                     if let Some(dir) = &opts.out_dir {
-                        found.bundle = write_found(dir, report.found.len(), &found, &block).ok();
+                        found.bundle = write_found(
+                            dir,
+                            report.found.len(),
+                            &found,
+                            &block,
+                            opts.reference.as_ref(),
+                            c.as_ref(),
+                            &expected,
+                        )
+                        .ok();
                     }
                     progress.set_message(format!("{} divergences", report.found.len() + 1));
                     report.found.push(found);
@@ -271,27 +280,28 @@ pub fn sanitize(s: &str) -> String {
     out.trim_matches('.').chars().take(80).collect()
 }
 
-/// Writes a divergence's block and description; returns the directory.
-fn write_found(dir: &Path, k: usize, f: &Found, block: &BlockInput) -> std::io::Result<PathBuf> {
+/// Writes a divergence as a repro bundle (unminimized); returns the directory.
+fn write_found(
+    dir: &Path,
+    k: usize,
+    f: &Found,
+    block: &BlockInput,
+    reference: &dyn Executor,
+    candidate: &dyn Executor,
+    expected: &BlockOutput,
+) -> std::io::Result<PathBuf> {
     let name =
         sanitize(&format!("{k:03}-{}-{}-t{}-{}", f.workload.family, f.candidate, f.threads, f.divergence.kind()));
-    let d = dir.join("divergences").join(name);
-    std::fs::create_dir_all(&d)?;
-    std::fs::write(d.join("block.json"), serde_json::to_string_pretty(block)?)?;
-    std::fs::write(d.join("divergence.json"), serde_json::to_string_pretty(f)?)?;
-    let readme = format!(
-        "# {} diverges from {}\n\nWorkload `{}`, block seed {} (block {} of the run), {} threads.\n\n```\n{}\n```\n\nReplay:\n\n```\nlockstep replay {} --executor {} --threads {}\n```\n",
-        f.candidate,
-        f.reference,
-        f.workload.label(),
-        f.block_seed,
-        f.block_number,
-        f.threads,
-        f.divergence,
-        d.join("block.json").display(),
-        f.candidate,
-        f.threads
-    );
-    std::fs::write(d.join("README.md"), readme)?;
-    Ok(d)
+    let case = crate::bundle::Case {
+        block: block.clone(),
+        reference: crate::bundle::ExecutorId { name: reference.name().into(), version: reference.version() },
+        candidate: crate::bundle::ExecutorId { name: candidate.name().into(), version: candidate.version() },
+        threads: f.threads,
+        seed: Some(f.block_seed),
+        schedule: None,
+        kind: f.divergence.kind(),
+        divergence: f.divergence.clone(),
+        divergence_rate: None,
+    };
+    crate::bundle::write(&dir.join("divergences").join(name), &case, expected)
 }

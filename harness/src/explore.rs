@@ -155,7 +155,16 @@ pub fn explore(opts: &ExploreOptions) -> ExploreReport {
                     bundle: None,
                 };
                 if let Some(dir) = &opts.out_dir {
-                    found.bundle = write_found(dir, report.found.len(), &found, &block).ok();
+                    found.bundle = write_found(
+                        dir,
+                        report.found.len(),
+                        &found,
+                        &block,
+                        opts.reference.as_ref(),
+                        opts.candidate.as_ref(),
+                        &expected,
+                    )
+                    .ok();
                 }
                 report.found.push(found);
                 // One failing schedule per block is enough to report it.
@@ -167,33 +176,32 @@ pub fn explore(opts: &ExploreOptions) -> ExploreReport {
     report
 }
 
-fn write_found(dir: &Path, k: usize, f: &ExploreFound, block: &BlockInput) -> std::io::Result<PathBuf> {
+fn write_found(
+    dir: &Path,
+    k: usize,
+    f: &ExploreFound,
+    block: &BlockInput,
+    reference: &dyn Executor,
+    candidate: &dyn Executor,
+    expected: &BlockOutput,
+) -> std::io::Result<PathBuf> {
     let d = dir.join(sanitize(&format!("{k:03}-{}-{}-{}", f.workload.family, f.candidate, f.divergence.kind())));
-    std::fs::create_dir_all(&d)?;
-    std::fs::write(d.join("block.json"), serde_json::to_string_pretty(block)?)?;
     let choices = f.shrunk.clone().unwrap_or_else(|| f.schedule.choices.clone());
-    let replay = Schedule { workers: f.threads, choices, trace: Vec::new() };
-    std::fs::write(d.join("schedule.json"), serde_json::to_string_pretty(&replay)?)?;
-    std::fs::write(d.join("found.json"), serde_json::to_string_pretty(f)?)?;
-    std::fs::write(
-        d.join("README.md"),
-        format!(
-            "# {} diverges under a controlled schedule\n\nWorkload `{}`, block seed {}, {} workers, {} choices ({} preemptions) after shrinking.\n\n```\n{}\n```\n\nReplay exactly:\n\n```\nlockstep explore --replay {} --executor {}\n```\n",
-            f.candidate,
-            f.workload.label(),
-            f.block_seed,
-            f.threads,
-            replay.choices.len(),
-            replay.preemptions(),
-            f.divergence,
-            d.display(),
-            f.candidate
-        ),
-    )?;
-    Ok(d)
+    let case = crate::bundle::Case {
+        block: block.clone(),
+        reference: crate::bundle::ExecutorId { name: reference.name().into(), version: reference.version() },
+        candidate: crate::bundle::ExecutorId { name: candidate.name().into(), version: candidate.version() },
+        threads: f.threads,
+        seed: Some(f.block_seed),
+        schedule: Some(Schedule { workers: f.threads, choices, trace: Vec::new() }),
+        kind: f.divergence.kind(),
+        divergence: f.divergence.clone(),
+        divergence_rate: None,
+    };
+    crate::bundle::write(&d, &case, expected)
 }
 
-/// Replays a bundle's block under its recorded schedule.
+/// Replays a bundle's block under its recorded schedule (plain runs when it has none).
 pub fn replay_bundle(
     dir: &Path,
     candidate: &Arc<dyn Executor>,
@@ -201,21 +209,29 @@ pub fn replay_bundle(
     step_budget: u64,
     timeout: Duration,
 ) -> Result<(Option<Divergence>, Schedule), String> {
-    let read =
-        |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()));
-    let block: BlockInput = serde_json::from_str(&read("block.json")?).map_err(|e| format!("block.json: {e}"))?;
-    let schedule: Schedule =
-        serde_json::from_str(&read("schedule.json")?).map_err(|e| format!("schedule.json: {e}"))?;
-    let expected = guard::run_caught(reference, &block, &RunControl::with_threads(1)).map_err(|d| d.to_string())?;
-    let block = Arc::new(block);
-    let (result, trace) = run_controlled(
-        candidate,
-        &block,
-        schedule.workers.max(1),
-        Strategy::Replay { choices: schedule.choices },
-        step_budget,
-        timeout,
-    );
+    let case = crate::bundle::read(dir)?;
+    let expected =
+        guard::run_caught(reference, &case.block, &RunControl::with_threads(1)).map_err(|d| d.to_string())?;
+    let block = Arc::new(case.block);
+    let (result, trace) = match case.schedule {
+        Some(s) => run_controlled(
+            candidate,
+            &block,
+            s.workers.max(1),
+            Strategy::Replay { choices: s.choices },
+            step_budget,
+            timeout,
+        ),
+        None => {
+            let (r, _) = guard::run_with_timeout(
+                candidate.clone(),
+                block.clone(),
+                RunControl::with_threads(case.threads),
+                timeout,
+            );
+            (r, Schedule::default())
+        }
+    };
     let d = match result {
         Ok(out) => diff::compare(&expected, &out),
         Err(d) => Some(d),

@@ -23,6 +23,8 @@ enum Command {
     Replay(ReplayArgs),
     /// Explore interleavings: the candidate under controlled schedules, one worker at a time.
     Explore(ExploreArgs),
+    /// Minimize a divergence bundle in place (ddmin over transactions and pre-state, then fields).
+    Minimize(MinimizeArgs),
     /// Stress: real threads with seeded random delays at hook points; divergence rate per thread count.
     Stress(StressArgs),
     /// Measure executors on generated workloads (median of interleaved rounds).
@@ -63,6 +65,9 @@ struct RunArgs {
     /// Per-execution limit in milliseconds; a candidate past it has hung.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// Do not minimize divergences (by default the first few are, 20 s each).
+    #[arg(long)]
+    no_minimize: bool,
 }
 
 #[derive(Args)]
@@ -132,11 +137,24 @@ struct StressArgs {
 }
 
 #[derive(Args)]
+struct MinimizeArgs {
+    /// A bundle directory (with case.json).
+    bundle: PathBuf,
+    /// Time budget in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    budget: f64,
+    /// Candidate runs per evaluation (any one diverging counts).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+}
+
+#[derive(Args)]
 struct ReplayArgs {
-    /// A block.json, or a directory holding one.
+    /// A bundle directory (case.json), or a block.json.
     path: PathBuf,
-    #[arg(long = "executor", short = 'e', default_value = "block-stm")]
-    executor: String,
+    /// Candidate (default: the bundle's, or block-stm for a bare block).
+    #[arg(long = "executor", short = 'e')]
+    executor: Option<String>,
     #[arg(long, default_value = "sequential")]
     reference: String,
     #[arg(long, default_value_t = 2)]
@@ -220,6 +238,7 @@ fn main() -> ExitCode {
         Some(Command::Run(a)) => run(a),
         Some(Command::Replay(a)) => replay(a),
         Some(Command::Explore(a)) => explore(a),
+        Some(Command::Minimize(a)) => minimize(a),
         Some(Command::Stress(a)) => stress(a),
         Some(Command::Bench(a)) => bench(a),
         // The main job with built-in defaults.
@@ -396,6 +415,9 @@ fn run(a: RunArgs) -> ExitCode {
         progress: true,
     });
     print!("{}", report.table());
+    if !a.no_minimize {
+        minimize_found(report.found.iter().filter_map(|f| f.bundle.clone()).take(3).collect());
+    }
     for f in report.found.iter().take(10) {
         println!(
             "DIVERGENCE {} ({} threads) on {} block seed {}: {}\n  bundle: {}",
@@ -430,6 +452,40 @@ fn run(a: RunArgs) -> ExitCode {
 }
 
 fn replay(a: ReplayArgs) -> ExitCode {
+    let timeout = std::time::Duration::from_millis(a.timeout_ms);
+    let reference = match executors(std::slice::from_ref(&a.reference)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    lockstep_harness::guard::quiet_executor_panics();
+    let is_bundle = a.path.join("case.json").is_file() || a.path.file_name().is_some_and(|n| n == "case.json");
+    if is_bundle {
+        let case = match lockstep_harness::bundle::read(&a.path) {
+            Ok(c) => c,
+            Err(e) => return usage_error(format!("bad bundle: {e}")),
+        };
+        let name = a.executor.clone().unwrap_or(case.candidate.name.clone());
+        let candidate = match executors(std::slice::from_ref(&name)) {
+            Ok(mut e) => e.remove(0),
+            Err(e) => return usage_error(e),
+        };
+        let dir = if a.path.is_dir() { a.path.clone() } else { a.path.parent().map(PathBuf::from).unwrap_or_default() };
+        let mut diverged = 0;
+        for i in 0..a.repeat.max(1) {
+            match lockstep_harness::explore::replay_bundle(&dir, &candidate, reference.as_ref(), 50_000, timeout) {
+                Err(e) => return usage_error(e),
+                Ok((Some(d), _)) => {
+                    diverged += 1;
+                    if diverged == 1 {
+                        println!("run {i}: {} diverges from {}:\n{d}", candidate.name(), reference.name());
+                    }
+                }
+                Ok((None, _)) => {}
+            }
+        }
+        println!("{diverged} of {} runs diverged (recorded: {})", a.repeat.max(1), case.kind);
+        return if diverged > 0 { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS };
+    }
     let path = if a.path.is_dir() { a.path.join("block.json") } else { a.path.clone() };
     let block: lockstep_executors::BlockInput = match std::fs::read_to_string(&path)
         .map_err(|e| e.to_string())
@@ -438,26 +494,15 @@ fn replay(a: ReplayArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(format!("{}: not a block: {e}", path.display())),
     };
-    let reference = match executors(std::slice::from_ref(&a.reference)) {
+    let name = a.executor.clone().unwrap_or_else(|| "block-stm".into());
+    let candidate = match executors(std::slice::from_ref(&name)) {
         Ok(mut e) => e.remove(0),
         Err(e) => return usage_error(e),
     };
-    let candidate = match executors(std::slice::from_ref(&a.executor)) {
-        Ok(mut e) => e.remove(0),
-        Err(e) => return usage_error(e),
-    };
-    lockstep_harness::guard::quiet_executor_panics();
     let block = Arc::new(block);
     let mut diverged = 0;
     for i in 0..a.repeat.max(1) {
-        match lockstep_harness::engine::check_block(
-            &block,
-            reference.as_ref(),
-            None,
-            &candidate,
-            a.threads,
-            std::time::Duration::from_millis(a.timeout_ms),
-        ) {
+        match lockstep_harness::engine::check_block(&block, reference.as_ref(), None, &candidate, a.threads, timeout) {
             Err(e) => return usage_error(e),
             Ok(c) => {
                 if let Some(d) = c.divergence {
@@ -471,6 +516,52 @@ fn replay(a: ReplayArgs) -> ExitCode {
     }
     println!("{diverged} of {} runs diverged", a.repeat.max(1));
     if diverged > 0 { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS }
+}
+
+fn minimize(a: MinimizeArgs) -> ExitCode {
+    let case = match lockstep_harness::bundle::read(&a.bundle) {
+        Ok(c) => c,
+        Err(e) => return usage_error(format!("bad bundle: {e}")),
+    };
+    let reference = match executors(std::slice::from_ref(&case.reference.name)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    let candidate = match executors(std::slice::from_ref(&case.candidate.name)) {
+        Ok(mut e) => e.remove(0),
+        Err(e) => return usage_error(e),
+    };
+    lockstep_harness::guard::quiet_executor_panics();
+    let dir =
+        if a.bundle.is_dir() { a.bundle.clone() } else { a.bundle.parent().map(PathBuf::from).unwrap_or_default() };
+    let before = case.block.txs.len();
+    match lockstep_harness::minimize::minimize_bundle(
+        &dir,
+        reference,
+        candidate,
+        std::time::Duration::from_secs_f64(a.budget),
+        a.runs,
+        true,
+    ) {
+        Ok(m) => {
+            println!(
+                "minimized {before} -> {} transactions, {} accounts, in {:.1} s ({} evaluations{}); diverges in {} of {} re-runs",
+                m.block.txs.len(),
+                m.block.pre_state.len(),
+                m.elapsed.as_secs_f64(),
+                m.evaluations,
+                if m.budget_exhausted { ", budget exhausted" } else { "" },
+                m.recheck_hits,
+                m.recheck_runs
+            );
+            println!("bundle: {}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FOUND)
+        }
+    }
 }
 
 fn explore(a: ExploreArgs) -> ExitCode {
@@ -555,6 +646,9 @@ fn explore(a: ExploreArgs) -> ExitCode {
         out_dir: Some(out.clone()),
         shrink: !a.no_shrink,
     });
+    if !a.no_shrink {
+        minimize_found(report.found.iter().filter_map(|f| f.bundle.clone()).take(3).collect());
+    }
     for f in &report.found {
         println!(
             "DIVERGENCE on {} block seed {}: {}\n  schedule {} choices, shrunk to {}\n  bundle: {}",
@@ -628,4 +722,28 @@ fn stress(a: StressArgs) -> ExitCode {
         }
     }
     if rows.iter().any(|r| r.divergences > 0) { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS }
+}
+
+/// Minimizes bundles just written by run or explore (20 s each), printing each result.
+fn minimize_found(bundles: Vec<PathBuf>) {
+    for dir in bundles {
+        let Ok(case) = lockstep_harness::bundle::read(&dir) else { continue };
+        let (Some(r), Some(c)) =
+            (lockstep_executors::bundled(&case.reference.name), lockstep_executors::bundled(&case.candidate.name))
+        else {
+            println!("not minimized: {} or {} is not a bundled executor", case.reference.name, case.candidate.name);
+            continue;
+        };
+        match lockstep_harness::minimize::minimize_bundle(&dir, r, c, std::time::Duration::from_secs(20), 3, true) {
+            Ok(m) => println!(
+                "minimized {} -> {} transactions ({} evaluations, {:.1} s): {}",
+                case.block.txs.len(),
+                m.block.txs.len(),
+                m.evaluations,
+                m.elapsed.as_secs_f64(),
+                dir.display()
+            ),
+            Err(e) => println!("not minimized: {e}"),
+        }
+    }
 }

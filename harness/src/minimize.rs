@@ -252,3 +252,121 @@ mod tests {
         assert_eq!(ddmin((0..50).collect::<Vec<u8>>(), |s| s.contains(&7)), vec![7]);
     }
 }
+
+/// Minimizes the case of a bundle directory in place: the original case is kept as
+/// `original-case.json`, the bundle's files are rewritten for the minimized block.
+pub fn minimize_bundle(
+    dir: &std::path::Path,
+    reference: Arc<dyn Executor>,
+    candidate: Arc<dyn Executor>,
+    budget: Duration,
+    runs: usize,
+    progress: bool,
+) -> Result<Minimized, String> {
+    let case = crate::bundle::read(dir)?;
+    let mut pred = Predicate {
+        reference: reference.clone(),
+        candidate: candidate.clone(),
+        threads: case.threads,
+        kind: case.kind.clone(),
+        runs,
+        timeout: Duration::from_secs(20),
+        runner: None,
+    };
+    if let Some(schedule) = &case.schedule {
+        // The recorded schedule first, then seeded ones: a smaller block has other steps.
+        let recorded = schedule.choices.clone();
+        let workers = schedule.workers.max(1);
+        let (r, c) = (reference.clone(), candidate.clone());
+        pred.runner = Some(Box::new(move |b: &Arc<BlockInput>, run: usize| {
+            let expected = guard::run_caught(r.as_ref(), b, &RunControl::with_threads(1)).ok()?;
+            let strategy = if run == 0 {
+                crate::schedule::Strategy::Replay { choices: recorded.clone() }
+            } else {
+                crate::schedule::Strategy::Random { seed: run as u64 }
+            };
+            let (out, _) = crate::explore::run_controlled(&c, b, workers, strategy, 50_000, Duration::from_secs(20));
+            match out {
+                Ok(o) => diff::compare(&expected, &o),
+                Err(d) => Some(d),
+            }
+        }));
+        pred.runs = runs.max(20);
+    }
+    if !pred.holds(&case.block) {
+        return Err(format!(
+            "{}: the divergence ({}) does not reproduce; nothing to minimize",
+            dir.display(),
+            case.kind
+        ));
+    }
+    let m = minimize(&case.block, &pred, budget, progress);
+    let block = Arc::new(m.block.clone());
+    let expected =
+        guard::run_caught(reference.as_ref(), &block, &RunControl::with_threads(1)).map_err(|d| d.to_string())?;
+    let mut schedule = case.schedule.clone();
+    let divergence = match &case.schedule {
+        // Record the schedule that shows it on the minimized block, then shrink that.
+        Some(recorded) => {
+            let workers = recorded.workers.max(1);
+            let found = (0..pred.runs.max(1)).find_map(|run| {
+                let strategy = if run == 0 {
+                    crate::schedule::Strategy::Replay { choices: recorded.choices.clone() }
+                } else {
+                    crate::schedule::Strategy::Random { seed: run as u64 }
+                };
+                let (out, sched) = crate::explore::run_controlled(
+                    &candidate,
+                    &block,
+                    workers,
+                    strategy,
+                    50_000,
+                    Duration::from_secs(20),
+                );
+                let d = match out {
+                    Ok(o) => diff::compare(&expected, &o),
+                    Err(d) => Some(d),
+                };
+                d.filter(|d| d.kind() == case.kind).map(|d| (d, sched))
+            });
+            match found {
+                Some((d, sched)) => {
+                    let fails = |choices: &[usize]| {
+                        let strategy = crate::schedule::Strategy::Replay { choices: choices.to_vec() };
+                        let (out, _) = crate::explore::run_controlled(
+                            &candidate,
+                            &block,
+                            workers,
+                            strategy,
+                            50_000,
+                            Duration::from_secs(20),
+                        );
+                        let d = match out {
+                            Ok(o) => diff::compare(&expected, &o),
+                            Err(d) => Some(d),
+                        };
+                        d.is_some_and(|d| d.kind() == case.kind)
+                    };
+                    let (choices, _) = crate::schedule::shrink(&sched, fails, 200);
+                    schedule = Some(crate::schedule::Schedule { workers, choices, trace: Vec::new() });
+                    d
+                }
+                None => case.divergence.clone(),
+            }
+        }
+        None => (0..pred.runs.max(1))
+            .find_map(|r| pred.diverges(&block, r).filter(|d| d.kind() == case.kind))
+            .unwrap_or_else(|| case.divergence.clone()),
+    };
+    let original = serde_json::to_string_pretty(&case).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("original-case.json"), original).map_err(|e| e.to_string())?;
+    let min_case = crate::bundle::Case {
+        block: m.block.clone(),
+        divergence,
+        divergence_rate: Some((m.recheck_hits, m.recheck_runs)),
+        schedule,
+        ..case
+    };
+    crate::bundle::write(dir, &min_case, &expected).map_err(|e| e.to_string())?;
+    Ok(m)
+}

@@ -60,7 +60,13 @@ mod executor_impl {
         /// A build with a deliberate concurrency bug, for proving that lockstep finds it.
         #[cfg(any(test, feature = "planted-bugs"))]
         pub fn with_planted_bug(bug: PlantedBug) -> Self {
-            BlockStm { name: format!("block-stm-{bug:?}").to_lowercase(), bug }
+            let name = match bug {
+                PlantedBug::None => "block-stm",
+                PlantedBug::SkipValidation(_) => "block-stm-skip-validation",
+                PlantedBug::NoEstimates => "block-stm-no-estimates",
+                PlantedBug::DoneIgnoresActiveTasks => "block-stm-done-early",
+            };
+            BlockStm { name: name.into(), bug }
         }
     }
 
