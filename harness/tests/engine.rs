@@ -205,7 +205,8 @@ fn a_run_reports_each_divergence_with_its_seed_and_bundle() {
     assert_eq!(f.divergence.kind(), "state/Nonce");
     // The bundle's block is the generated block: regenerating from the seed gives it again.
     let bundle = f.bundle.as_ref().unwrap();
-    let saved: BlockInput = serde_json::from_str(&std::fs::read_to_string(bundle.join("block.json")).unwrap()).unwrap();
-    assert_eq!(saved, f.workload.generate(f.block_seed).block);
+    let saved = lockstep_harness::bundle::read(bundle).unwrap();
+    assert_eq!(saved.block, f.workload.generate(f.block_seed).block);
+    assert_eq!(saved.kind, "state/Nonce");
     assert!(std::fs::read_to_string(bundle.join("README.md")).unwrap().contains("lockstep replay"));
 }
