@@ -227,6 +227,11 @@ struct StatetestArgs {
     show: usize,
 }
 
+// Block-STM allocates and frees across worker threads; mimalloc's per-thread heaps keep that
+// from serializing the workers (glibc's arenas did). The reference runs on it too.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes: 0 all agree and pass, 1 divergence or failure, 2 bad usage or input.
 const EXIT_FOUND: u8 = 1;
 const EXIT_USAGE: u8 = 2;
