@@ -90,13 +90,15 @@ fn model(txs: Vec<ToyTx>, bug: PlantedBug) {
         worker.join().unwrap();
 
         let n = txs.len();
-        let mut state = BTreeMap::new();
         for i in 0..n {
             assert_eq!(run.scheduler.status(TxIndex(i)).1, Status::Executed, "tx {i} not executed at the end");
-            for (k, v) in run.writes_of(TxIndex(i)).iter() {
+        }
+        let mut state = BTreeMap::new();
+        run.mv.drain(0, 1, |k, written| {
+            if let Some((_, v)) = written.last() {
                 state.insert(*k, *v);
             }
-        }
+        });
         let outputs: Vec<u64> = run.take_outputs().into_iter().map(|o| o.expect("every tx has an output")).collect();
         assert_eq!(outputs, expected_outputs, "outputs differ from sequential");
         assert_eq!(state, expected_state, "final MVMemory state differs from sequential");

@@ -225,6 +225,12 @@ struct StatetestArgs {
     /// How many failures, divergences and errors to list.
     #[arg(long, default_value_t = 20)]
     show: usize,
+    /// Where divergences between executors go as repro bundles (default lockstep-out/statetest).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Do not minimize divergences (by default the first few are, 20 s each).
+    #[arg(long)]
+    no_minimize: bool,
 }
 
 // Block-STM allocates and frees across worker threads; mimalloc's per-thread heaps keep that
@@ -247,10 +253,15 @@ fn main() -> ExitCode {
         Some(Command::Stress(a)) => stress(a),
         Some(Command::Bench(a)) => bench(a),
         // The main job with built-in defaults.
-        None => match Cli::try_parse_from(["lockstep", "statetest"]) {
-            Ok(Cli { command: Some(Command::Statetest(a)) }) => statetest(a),
-            _ => unreachable!("the default command parses"),
-        },
+        None => run(default_run()),
+    }
+}
+
+/// What `lockstep` with no arguments does: `lockstep run` with every default.
+fn default_run() -> RunArgs {
+    match Cli::try_parse_from(["lockstep", "run"]) {
+        Ok(Cli { command: Some(Command::Run(a)) }) => a,
+        _ => unreachable!("`lockstep run` parses"),
     }
 }
 
@@ -311,7 +322,13 @@ fn statetest(a: StatetestArgs) -> ExitCode {
         exec_threads: a.exec_threads,
         progress: true,
         packed: a.packed,
+        out_dir: Some(a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out/statetest"))),
     });
+    if !a.no_minimize {
+        minimize_found(
+            report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)).take(3).collect(),
+        );
+    }
     print!("{}", report.to_text(a.show));
     println!("{} files in {:.2} s", report.files, report.wall_seconds);
     if let Some(path) = &a.json {
@@ -729,7 +746,7 @@ fn stress(a: StressArgs) -> ExitCode {
     if rows.iter().any(|r| r.divergences > 0) { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS }
 }
 
-/// Minimizes bundles just written by run or explore (20 s each), printing each result.
+/// Minimizes bundles just written by run, explore or statetest (20 s each), printing each result.
 fn minimize_found(bundles: Vec<PathBuf>) {
     for dir in bundles {
         let Ok(case) = lockstep_harness::bundle::read(&dir) else { continue };
@@ -750,5 +767,21 @@ fn minimize_found(bundles: Vec<PathBuf>) {
             ),
             Err(e) => println!("not minimized: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_arguments_is_the_main_job_with_its_defaults() {
+        assert!(Cli::try_parse_from(["lockstep"]).is_ok_and(|c| c.command.is_none()));
+        let a = default_run();
+        assert!(a.workloads.is_empty(), "the built-in mix");
+        assert_eq!((a.seed, a.blocks, a.duration), (None, None, None), "clock seed, 30 s");
+        assert_eq!(a.threads, vec![2, 4]);
+        assert_eq!(a.reference, "sequential");
+        assert!(a.executors.is_empty(), "every other bundled executor");
     }
 }

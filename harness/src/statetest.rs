@@ -3,11 +3,13 @@
 //! `BlockOutput` is also compared with the first one's, which catches differences the
 //! fixture's state root cannot see (stats aside, outputs must be identical).
 
-use crate::diff;
+use crate::bundle;
+use crate::diff::{self, Divergence};
+use crate::engine::sanitize;
 use crate::guard;
 use crate::progress::Progress;
 use lockstep_conformance::{Case, CaseError, CaseInput, Verdict, check, load_file};
-use lockstep_executors::{BlockOutput, Executor, Fork, RunControl};
+use lockstep_executors::{BlockInput, BlockOutput, Executor, Fork, RunControl};
 use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError, PackedStats};
 use rayon::prelude::*;
 use regex::Regex;
@@ -26,6 +28,9 @@ pub struct Options {
     pub progress: bool,
     /// Packed mode: each test's vectors as one block, executors compared with the first.
     pub packed: bool,
+    /// Where a divergence between executors is written as a repro bundle
+    /// (`DIR/divergences/...`); `None`: not written.
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Everything one file contributes to the report.
@@ -156,7 +161,7 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             return;
         }
     };
-    let mut reference: Option<(String, BlockOutput)> = None;
+    let mut reference: Option<(Arc<dyn Executor>, BlockOutput)> = None;
     for exec in &opts.executors {
         let failure = |what: String| CaseFailure {
             executor: exec.name().to_string(),
@@ -171,6 +176,11 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             Err(d) => {
                 r.count(exec.name(), fork, |c| c.failed += 1);
                 r.failures.push(failure(d.to_string()));
+                if let Some((ref_exec, ref_out)) = &reference {
+                    let what = d.to_string();
+                    let bundle = write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case));
+                    r.divergences.push(divergence(ref_exec, exec, case, &indexes, what, bundle));
+                }
                 continue;
             }
         };
@@ -185,54 +195,107 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             }
         }
         match &reference {
-            None => reference = Some((exec.name().to_string(), out)),
-            Some((ref_name, ref_out)) => {
+            None => reference = Some((exec.clone(), out)),
+            Some((ref_exec, ref_out)) => {
                 if let Some(d) = diff::compare(ref_out, &out) {
-                    r.divergences.push(CaseDivergence {
-                        reference: ref_name.clone(),
-                        candidate: exec.name().to_string(),
-                        file: case.id.file.to_string(),
-                        test: case.id.test.to_string(),
-                        fork: fork.to_string(),
-                        indexes: indexes.clone(),
-                        what: d.to_string(),
-                    });
+                    let what = d.to_string();
+                    let bundle = write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case));
+                    r.divergences.push(divergence(ref_exec, exec, case, &indexes, what, bundle));
                 }
             }
         }
     }
 }
 
-fn run_packed(
+fn bundle_name(case: &Case) -> String {
+    let i = &case.id.indexes;
+    format!("{}-{}-d{}g{}v{}", case.id.test, case.id.fork, i.data, i.gas, i.value)
+}
+
+fn divergence(
+    reference: &Arc<dyn Executor>,
+    candidate: &Arc<dyn Executor>,
+    case: &Case,
+    indexes: &str,
+    what: String,
+    bundle: Option<PathBuf>,
+) -> CaseDivergence {
+    CaseDivergence {
+        reference: reference.name().to_string(),
+        candidate: candidate.name().to_string(),
+        file: case.id.file.to_string(),
+        test: case.id.test.to_string(),
+        fork: case.id.fork.to_string(),
+        indexes: indexes.to_string(),
+        what,
+        bundle: bundle.map(|p| p.display().to_string()),
+    }
+}
+
+/// Writes the block of a divergence between two executors as a repro bundle named after the
+/// case; an unwritable bundle is reported on stderr and the run goes on.
+fn write_bundle(
     opts: &Options,
+    block: &BlockInput,
+    reference: &Arc<dyn Executor>,
+    candidate: &Arc<dyn Executor>,
+    expected: &BlockOutput,
+    divergence: Divergence,
     name: &str,
-    block: &lockstep_executors::BlockInput,
-    control: &RunControl,
-    r: &mut FileResult,
-) {
+) -> Option<PathBuf> {
+    let dir = opts.out_dir.as_ref()?;
+    let kind = divergence.kind();
+    let short: String = name.chars().take(48).collect();
+    let name = sanitize(&format!("{short}-{}-{kind}", candidate.name()));
+    let case = bundle::Case {
+        block: block.clone(),
+        reference: bundle::ExecutorId { name: reference.name().into(), version: reference.version() },
+        candidate: bundle::ExecutorId { name: candidate.name().into(), version: candidate.version() },
+        threads: opts.exec_threads.max(1),
+        seed: None,
+        schedule: None,
+        kind,
+        divergence,
+        divergence_rate: None,
+    };
+    match bundle::write(&dir.join("divergences").join(&name), &case, expected) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("error: cannot write the bundle {name} under {}: {e}", dir.display());
+            None
+        }
+    }
+}
+
+fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunControl, r: &mut FileResult) {
     let fork = block.fork.to_string();
     let (file, test) = name.split_once(" :: ").unwrap_or((name, ""));
-    let mut reference: Option<(String, BlockOutput)> = None;
+    let mut reference: Option<(Arc<dyn Executor>, BlockOutput)> = None;
     for exec in &opts.executors {
         let result = guard::run_caught(exec.as_ref(), block, control);
-        let what = match (&result, &reference) {
-            (Err(d), None) => Some(("failed", d.to_string())),
+        let found = match (&result, &reference) {
+            (Err(d), None) => Some(("failed", d.clone())),
             (Ok(_), None) => None,
-            (Err(d), Some(_)) => Some(("diverged", d.to_string())),
-            (Ok(out), Some((_, ref_out))) => diff::compare(ref_out, out).map(|d| ("diverged", d.to_string())),
+            (Err(d), Some(_)) => Some(("diverged", d.clone())),
+            (Ok(out), Some((_, ref_out))) => diff::compare(ref_out, out).map(|d| ("diverged", d)),
         };
-        match what {
+        match found {
             None => r.count(exec.name(), &fork, |c| c.passed += 1),
-            Some((kind, what)) => {
+            Some((kind, d)) => {
                 r.count(exec.name(), &fork, |c| c.failed += 1);
+                let what = format!("{kind}: {d}");
+                let bundle = reference.as_ref().and_then(|(ref_exec, ref_out)| {
+                    write_bundle(opts, block, ref_exec, exec, ref_out, d, &format!("{test}-{fork}-packed"))
+                });
                 let record = CaseDivergence {
-                    reference: reference.as_ref().map(|(n, _)| n.clone()).unwrap_or_default(),
+                    reference: reference.as_ref().map(|(e, _)| e.name().to_string()).unwrap_or_default(),
                     candidate: exec.name().to_string(),
                     file: file.to_string(),
                     test: test.to_string(),
                     fork: fork.clone(),
                     indexes: format!("packed {} txs", block.txs.len()),
-                    what: format!("{kind}: {what}"),
+                    what,
+                    bundle: bundle.map(|p| p.display().to_string()),
                 };
                 r.divergences.push(record);
             }
@@ -251,7 +314,7 @@ fn run_packed(
                 },
             ));
             if reference.is_none() {
-                reference = Some((exec.name().to_string(), out));
+                reference = Some((exec.clone(), out));
             }
         }
     }

@@ -31,6 +31,7 @@ fn folder(rel: &str, min_passed: u64) {
         exec_threads: 2,
         progress: false,
         packed: false,
+        out_dir: None,
     });
     let text = report.to_text(20);
     assert!(report.ok(), "{text}");
@@ -63,8 +64,16 @@ fn fixtures_packed_block_stm_equals_sequential() {
     let executors: Vec<Arc<dyn Executor>> =
         lockstep_executors::BUNDLED.iter().map(|n| lockstep_executors::bundled(n).unwrap()).collect();
     let paths = lockstep_conformance::STATE_TEST_DIRS.iter().map(|d| fixtures().join(d)).collect();
-    let report =
-        run(&Options { paths, executors, fork: None, filter: None, exec_threads: 2, progress: false, packed: true });
+    let report = run(&Options {
+        paths,
+        executors,
+        fork: None,
+        filter: None,
+        exec_threads: 2,
+        progress: false,
+        packed: true,
+        out_dir: None,
+    });
     let text = report.to_text(20);
     assert!(report.ok(), "{text}");
     let stm = report.packed["block-stm"];

@@ -6,7 +6,7 @@ use lockstep_executors::{BlockInput, BlockOutput, BlockStm, ExecError, Executor,
 use lockstep_harness::bundle::{self, Case, ExecutorId};
 use lockstep_harness::diff;
 use lockstep_harness::explore::{ExploreOptions, StrategyKind, explore, run_controlled};
-use lockstep_harness::minimize::{Predicate, minimize};
+use lockstep_harness::minimize::{Predicate, minimize, minimize_bundle};
 use lockstep_harness::schedule::Strategy;
 use lockstep_harness::workload::{Family, Workload};
 use std::sync::Arc;
@@ -180,21 +180,33 @@ fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
     }
     assert_eq!(bundle::read(&path).unwrap(), case, "the bundle reads back");
     // The exported state test passes on the reference and fails on the candidate.
-    let run = |e: Arc<dyn Executor>| {
+    let out = tempfile::tempdir().unwrap();
+    let run = |executors: Vec<Arc<dyn Executor>>| {
         lockstep_harness::statetest::run(&lockstep_harness::statetest::Options {
             paths: vec![path.join("statetest.json")],
-            executors: vec![e],
+            executors,
             fork: None,
             filter: None,
             exec_threads: 1,
             progress: false,
             packed: false,
+            out_dir: Some(out.path().to_path_buf()),
         })
     };
-    let on_ref = run(Arc::new(Sequential));
+    let on_ref = run(vec![Arc::new(Sequential)]);
     assert!(on_ref.ok() && on_ref.total("sequential").passed == 1, "{}", on_ref.to_text(5));
-    let on_wrong = run(wrong);
+    let on_wrong = run(vec![wrong.clone()]);
     assert_eq!(on_wrong.total("gas-off").failed, 1, "{}", on_wrong.to_text(5));
+    // Run side by side, statetest writes the divergence as a bundle of its own, which
+    // reproduces and minimizes.
+    let pair = run(vec![Arc::new(Sequential), wrong.clone()]);
+    assert_eq!(pair.divergences.len(), 1, "{}", pair.to_text(5));
+    let found = std::path::PathBuf::from(pair.divergences[0].bundle.clone().expect("a bundle is written"));
+    assert!(found.starts_with(out.path().join("divergences")), "{}", found.display());
+    let again = bundle::read(&found).unwrap();
+    assert_eq!((again.kind.as_str(), again.candidate.name.as_str()), ("outcome/GasUsed", "gas-off"));
+    let m2 = minimize_bundle(&found, Arc::new(Sequential), wrong, Duration::from_secs(10), 3, false).unwrap();
+    assert_eq!(m2.block.txs.len(), 1);
     // t8n input: every transaction carries the key t8n signs it with.
     let txs: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path.join("txs.json")).unwrap()).unwrap();

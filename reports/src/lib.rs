@@ -55,6 +55,9 @@ pub struct CaseDivergence {
     pub fork: String,
     pub indexes: String,
     pub what: String,
+    /// The repro bundle written for it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
 }
 
 /// What an executor did over packed blocks (from its `ExecStats`).
@@ -198,6 +201,9 @@ impl ConformanceReport {
                     "  {} vs {}: {} :: {} [{} {}]\n      {}",
                     d.candidate, d.reference, d.file, d.test, d.fork, d.indexes, d.what
                 );
+                if let Some(b) = &d.bundle {
+                    let _ = writeln!(s, "      bundle: {b}");
+                }
             }
         }
         if !self.errors.is_empty() {

@@ -1,11 +1,11 @@
 //! The worker loop of Block-STM (paper Algorithm 1 and 2), generic over the VM: claim a task,
 //! execute or validate it, repeat until the scheduler says the block is done.
 
+use super::Version;
 use super::mv_memory::MvMemory;
 use super::scheduler::{PlantedBug, Scheduler, Task};
 use super::sync::{AtomicU64, Mutex, Ordering, Padded, backoff, lock};
 use super::vm::{Execution, Vm};
-use super::{TxIndex, Version};
 use crate::schedule::{SchedEvent, ScheduleHook, WorkerId};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,11 +22,21 @@ pub struct BlockRun<V: Vm> {
     pub counters: Counters,
 }
 
+/// Totals of the block, added to once per worker when it stops: a shared counter bumped per
+/// task would bounce its cache line between workers on every transaction.
 #[derive(Default)]
 pub struct Counters {
     pub executions: Padded<AtomicU64>,
     pub aborts: Padded<AtomicU64>,
     pub validations: Padded<AtomicU64>,
+}
+
+/// One worker's counts, kept on its own stack.
+#[derive(Default)]
+struct Tally {
+    executions: u64,
+    aborts: u64,
+    validations: u64,
 }
 
 impl<V: Vm> BlockRun<V> {
@@ -56,10 +66,11 @@ impl<V: Vm> BlockRun<V> {
         let mut vm_worker = self.vm.worker(&self.mv, worker, self.hook.as_deref());
         let mut task: Option<Task> = None;
         let mut idle_rounds = 0u32;
+        let mut tally = Tally::default();
         while !self.scheduler.done() {
             task = match task {
-                Some(Task::Execute(v)) => self.try_execute(worker, &mut vm_worker, v),
-                Some(Task::Validate(v)) => self.needs_reexecution(worker, v),
+                Some(Task::Execute(v)) => self.try_execute(worker, &mut vm_worker, v, &mut tally),
+                Some(Task::Validate(v)) => self.needs_reexecution(worker, v, &mut tally),
                 None => {
                     let t = self.scheduler.next_task();
                     if t.is_none() {
@@ -76,6 +87,9 @@ impl<V: Vm> BlockRun<V> {
                 }
             };
         }
+        self.counters.executions.fetch_add(tally.executions, Ordering::Relaxed);
+        self.counters.aborts.fetch_add(tally.aborts, Ordering::Relaxed);
+        self.counters.validations.fetch_add(tally.validations, Ordering::Relaxed);
         self.event(worker, SchedEvent::WorkerExit);
     }
 
@@ -92,13 +106,19 @@ impl<V: Vm> BlockRun<V> {
         self.deadline_hit.load(Ordering::Acquire)
     }
 
-    fn try_execute(&self, worker: WorkerId, vm_worker: &mut V::Worker<'_>, version: Version) -> Option<Task> {
+    fn try_execute(
+        &self,
+        worker: WorkerId,
+        vm_worker: &mut V::Worker<'_>,
+        version: Version,
+        tally: &mut Tally,
+    ) -> Option<Task> {
         self.event(worker, SchedEvent::ExecuteClaimed { tx: version.tx, incarnation: version.incarnation });
         loop {
-            self.counters.executions.fetch_add(1, Ordering::Relaxed);
+            tally.executions += 1;
             match self.vm.execute(vm_worker, version) {
                 Execution::Blocked { blocking } => {
-                    self.counters.aborts.fetch_add(1, Ordering::Relaxed);
+                    tally.aborts += 1;
                     self.event(worker, SchedEvent::Suspended { tx: version.tx, blocked_on: blocking });
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         return None;
@@ -122,9 +142,9 @@ impl<V: Vm> BlockRun<V> {
         }
     }
 
-    fn needs_reexecution(&self, worker: WorkerId, version: Version) -> Option<Task> {
+    fn needs_reexecution(&self, worker: WorkerId, version: Version, tally: &mut Tally) -> Option<Task> {
         self.event(worker, SchedEvent::ValidateClaimed { tx: version.tx, incarnation: version.incarnation });
-        self.counters.validations.fetch_add(1, Ordering::Relaxed);
+        tally.validations += 1;
         #[allow(unused_mut)]
         let mut valid = self.mv.validate_read_set(version.tx);
         #[cfg(any(test, loom, feature = "planted-bugs"))]
@@ -133,7 +153,7 @@ impl<V: Vm> BlockRun<V> {
         }
         let aborted = !valid && self.scheduler.try_validation_abort(version);
         if aborted {
-            self.counters.aborts.fetch_add(1, Ordering::Relaxed);
+            tally.aborts += 1;
             #[cfg(any(test, loom, feature = "planted-bugs"))]
             let plant = self.scheduler.planted() == PlantedBug::NoEstimates;
             #[cfg(not(any(test, loom, feature = "planted-bugs")))]
@@ -149,9 +169,5 @@ impl<V: Vm> BlockRun<V> {
     /// The outputs of every transaction's last incarnation, once the block is done.
     pub fn take_outputs(&self) -> Vec<Option<V::Output>> {
         self.outputs.iter().map(|o| lock(o).take()).collect()
-    }
-
-    pub fn writes_of(&self, tx: TxIndex) -> std::sync::Arc<Vec<(V::Key, V::Value)>> {
-        self.mv.writes_of(tx)
     }
 }

@@ -31,10 +31,10 @@ pub use executor_impl::BlockStm;
 mod executor_impl {
     use super::executor::BlockRun;
     use super::pool::Pool;
-    use super::revm_vm::RevmVm;
+    use super::revm_vm::{FinalPart, RevmVm};
     use super::scheduler::PlantedBug;
     use super::sync::Ordering;
-    use crate::model::{BlockInput, BlockOutput, ExecStats, TxIndex};
+    use crate::model::{BlockInput, BlockOutput, ExecStats};
     use crate::plug::{ExecError, Executor, RunControl};
     use crate::schedule::WorkerId;
     use std::any::Any;
@@ -71,6 +71,7 @@ mod executor_impl {
     }
 
     type PanicPayload = Box<dyn Any + Send>;
+    type WorkerResult = Result<Option<FinalPart>, PanicPayload>;
 
     impl Executor for BlockStm {
         fn name(&self) -> &str {
@@ -88,13 +89,17 @@ mod executor_impl {
             };
             let vm = RevmVm::new(block);
             let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
-            // A panicking worker halts the others and is re-raised here, so the caller sees
-            // the executor panic instead of a hang.
-            let work = |blk: &BlockRun<RevmVm>, id: usize| -> Option<PanicPayload> {
-                let r = catch_unwind(AssertUnwindSafe(|| blk.work(WorkerId(id))));
-                r.err().inspect(|_| blk.scheduler.halt())
+            // Each worker runs the block, then gathers its share of the post-state and frees
+            // its share of MVMemory. A panicking worker halts the others and is re-raised here,
+            // so the caller sees the executor panic instead of a hang.
+            let work = move |blk: &BlockRun<RevmVm>, id: usize| -> WorkerResult {
+                catch_unwind(AssertUnwindSafe(|| {
+                    blk.work(WorkerId(id));
+                    (!blk.scheduler.halted()).then(|| blk.vm.collect(&blk.mv, id, threads))
+                }))
+                .inspect_err(|_| blk.scheduler.halt())
             };
-            let (done_tx, done_rx) = mpsc::channel::<Option<PanicPayload>>();
+            let (done_tx, done_rx) = mpsc::channel::<WorkerResult>();
             let jobs = (1..threads)
                 .map(|id| {
                     let blk = blk.clone();
@@ -106,9 +111,13 @@ mod executor_impl {
                 .collect();
             drop(done_tx);
             POOL.run(jobs).map_err(|e| ExecError::Internal(format!("cannot start {threads} workers: {e}")))?;
-            let mut panic = work(&blk, 0);
-            for other in done_rx.iter() {
-                panic = panic.or(other);
+            let mut parts = Vec::with_capacity(threads);
+            let mut panic = None;
+            for result in std::iter::once(work(&blk, 0)).chain(done_rx.iter()) {
+                match result {
+                    Ok(part) => parts.extend(part),
+                    Err(p) => panic = panic.or(Some(p)),
+                }
             }
             if let Some(p) = panic {
                 resume_unwind(p);
@@ -124,7 +133,10 @@ mod executor_impl {
                     None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
                 }
             }
-            let post_state = blk.vm.post_state(&block.pre_state, |tx: TxIndex| blk.writes_of(tx));
+            if parts.len() != threads {
+                return Err(ExecError::Internal(format!("{} of {threads} workers returned", parts.len())));
+            }
+            let post_state = blk.vm.assemble(&block.pre_state, parts);
             let c = &blk.counters;
             let stats = ExecStats {
                 threads,

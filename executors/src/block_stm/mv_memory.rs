@@ -61,10 +61,30 @@ pub struct MvMemory<K, V> {
     /// Locations hashed into shards, each behind its own lock; the location itself is the
     /// key, compared in full.
     shards: Vec<Padded<Mutex<HashMap<K, Versions<V>, FxBuild>>>>,
-    /// Per transaction: the locations its last incarnation wrote (with the values, kept for
-    /// the post-state), and what it read.
-    last_written: Vec<Padded<Mutex<StdArc<Vec<(K, V)>>>>>,
+    /// Per transaction: the locations its last incarnation wrote, and what it read.
+    last_written: Vec<Padded<Mutex<Vec<K>>>>,
     last_reads: Vec<Padded<Mutex<StdArc<Vec<Read<K>>>>>>,
+}
+
+/// The writes to one location that the finished block left, in transaction order.
+pub struct Written<'a, V>(&'a [(TxIndex, Entry<V>)]);
+
+impl<'a, V> Written<'a, V> {
+    /// Every write, lowest transaction first.
+    pub fn iter(&self) -> impl Iterator<Item = (TxIndex, &'a V)> + 'a {
+        self.0.iter().filter_map(|(tx, e)| match e {
+            Entry::Write { value, .. } => Some((*tx, value)),
+            Entry::Estimate => {
+                debug_assert!(false, "an ESTIMATE of {tx} outlived the block");
+                None
+            }
+        })
+    }
+
+    /// The final value: the highest transaction's write.
+    pub fn last(&self) -> Option<(TxIndex, &'a V)> {
+        self.iter().last()
+    }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -88,7 +108,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
             shards: (0..SHARDS)
                 .map(|_| Padded(Mutex::new(HashMap::with_capacity_and_hasher(2 * txs / SHARDS + 4, FxBuild))))
                 .collect(),
-            last_written: (0..txs).map(|_| Padded(Mutex::new(StdArc::new(Vec::new())))).collect(),
+            last_written: (0..txs).map(|_| Padded(Mutex::new(Vec::new()))).collect(),
             last_reads: (0..txs).map(|_| Padded(Mutex::new(StdArc::new(Vec::new())))).collect(),
         }
     }
@@ -155,28 +175,32 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     /// the previous incarnation did not: then higher transactions must be validated again.
     pub fn record(&self, version: Version, reads: Vec<Read<K>>, writes: Vec<(K, V)>) -> bool {
         let tx = version.tx;
-        let previous = lock(&self.last_written[tx.0]).clone();
+        // Nobody else looks at this slot while the transaction executes: only an abort of an
+        // executed incarnation turns its writes into ESTIMATEs.
+        let previous = std::mem::take(&mut *lock(&self.last_written[tx.0]));
         let mut wrote_new = false;
-        for (key, value) in &writes {
-            self.put(key, tx, Entry::Write { incarnation: version.incarnation, value: value.clone() });
-            if !previous.iter().any(|(k, _)| k == key) {
+        let mut keys = Vec::with_capacity(writes.len());
+        for (key, value) in writes {
+            self.put(&key, tx, Entry::Write { incarnation: version.incarnation, value });
+            if !previous.contains(&key) {
                 wrote_new = true;
             }
+            keys.push(key);
         }
-        for (key, _) in previous.iter() {
-            if !writes.iter().any(|(k, _)| k == key) {
+        for key in &previous {
+            if !keys.contains(key) {
                 self.remove(key, tx);
             }
         }
-        *lock(&self.last_written[tx.0]) = StdArc::new(writes);
+        *lock(&self.last_written[tx.0]) = keys;
         *lock(&self.last_reads[tx.0]) = StdArc::new(reads);
         wrote_new
     }
 
     /// Marks every write of `tx`'s last incarnation as an ESTIMATE (it was aborted).
     pub fn convert_writes_to_estimates(&self, tx: TxIndex) {
-        let written = lock(&self.last_written[tx.0]).clone();
-        for (key, _) in written.iter() {
+        let written = lock(&self.last_written[tx.0]);
+        for key in written.iter() {
             self.put(key, tx, Entry::Estimate);
         }
     }
@@ -197,9 +221,21 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         })
     }
 
-    /// The final writes of `tx`, once the block is done, in the order they were made.
-    pub fn writes_of(&self, tx: TxIndex) -> StdArc<Vec<(K, V)>> {
-        lock(&self.last_written[tx.0]).clone()
+    /// Once the block is done: hands each location of the shards `part`, `part + parts`, ...
+    /// with its writes to `f`, then frees those shards and the read and write sets of the
+    /// transactions `part`, `part + parts`, ... on the calling thread. Workers call it each
+    /// with their own `part`, so the post-state is gathered and the memory freed in parallel.
+    pub fn drain(&self, part: usize, parts: usize, mut f: impl FnMut(&K, Written<'_, V>)) {
+        for shard in self.shards.iter().skip(part).step_by(parts.max(1)) {
+            let map = std::mem::take(&mut *lock(shard));
+            for (key, versions) in &map {
+                f(key, Written(versions));
+            }
+        }
+        for tx in (part..self.last_written.len()).step_by(parts.max(1)) {
+            drop(std::mem::take(&mut *lock(&self.last_written[tx])));
+            drop(std::mem::take(&mut *lock(&self.last_reads[tx])));
+        }
     }
 }
 
@@ -245,7 +281,28 @@ mod tests {
         assert_eq!(mv.read(&1, TxIndex(1)), MvRead::Storage);
         assert_eq!(mv.read(&2, TxIndex(1)), MvRead::Value { version: v(0, 1), value: 3 });
         assert!(mv.record(v(0, 2), vec![], vec![(9, 9)]), "a new location");
-        assert_eq!(*mv.writes_of(TxIndex(0)), vec![(9, 9)]);
+        let mut left = Vec::new();
+        mv.drain(0, 1, |k, w| left.extend(w.iter().map(|(tx, v)| (*k, tx, *v))));
+        left.sort();
+        assert_eq!(left, vec![(9, TxIndex(0), 9)], "only the last incarnation's writes remain");
+    }
+
+    #[test]
+    fn drain_in_parts_sees_every_location_once() {
+        let mv = MvMemory::<u32, u64>::new(3);
+        for tx in 0..3 {
+            mv.record(v(tx, 0), vec![], (0..100).map(|k| (k, (tx * 1000) as u64 + k as u64)).collect());
+        }
+        let mut last = Vec::new();
+        for part in 0..3 {
+            mv.drain(part, 3, |k, w| last.push((*k, w.last().map(|(tx, v)| (tx, *v)))));
+        }
+        last.sort();
+        let want: Vec<_> = (0..100).map(|k| (k, Some((TxIndex(2), 2000 + k as u64)))).collect();
+        assert_eq!(last, want);
+        let mut again = 0;
+        mv.drain(0, 1, |_, _| again += 1);
+        assert_eq!(again, 0, "drained shards are empty");
     }
 
     #[test]

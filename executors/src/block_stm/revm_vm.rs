@@ -16,11 +16,12 @@
 use super::mv_memory::{MvMemory, MvRead, Read, ReadOrigin};
 use super::vm::{Execution, Vm};
 use super::{TxIndex, Version};
-use crate::model::{BlockInput, State, TxOutcome};
+use crate::model::{Account, BlockInput, State, TxOutcome};
 use crate::plug::ExecError;
 use crate::revm_env;
 use crate::schedule::{SchedEvent, ScheduleHook, WorkerId};
 use alloy_primitives::{Address, B256, U256};
+use itertools::{EitherOrBoth, Itertools};
 use revm::ExecuteEvm;
 use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
 use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, JournalTr, TxEnv};
@@ -31,6 +32,7 @@ use revm::handler::{
     post_execution,
 };
 use revm::interpreter::interpreter_action::FrameInit;
+use revm::primitives::KECCAK_EMPTY;
 use revm::primitives::hardfork::SpecId;
 use revm::state::{AccountInfo, Bytecode, EvmState};
 use std::collections::HashMap;
@@ -141,74 +143,152 @@ impl RevmVm {
         }
     }
 
-    /// The post-state: the pre-state with every transaction's final writes applied in order.
-    pub fn post_state(&self, pre: &State, writes: impl Fn(TxIndex) -> Arc<Vec<(Location, Value)>>) -> State {
-        let coinbase = self.coinbase();
-        let mut state = pre.clone();
-        // The beneficiary as lazily credited fees leave it, written back before anything else
-        // touches it and at the end (thousands of fees, one write).
-        let mut pending: Option<AccountValue> = None;
-        let flush = |state: &mut State, pending: &mut Option<AccountValue>| {
-            if let Some(v) = pending.take() {
-                let reset_at = v.storage_reset.unwrap_or(TxIndex(usize::MAX));
-                apply_account(state, coinbase, &v, reset_at);
-            }
-        };
-        for i in 0..self.txs.len() {
-            let tx = TxIndex(i);
-            for (loc, value) in writes(tx).iter() {
-                match (loc, value) {
-                    (Location::Account(a), Value::Account(v)) => {
-                        if *a == coinbase {
-                            flush(&mut state, &mut pending);
-                        }
-                        apply_account(&mut state, *a, v, tx)
-                    }
-                    (Location::Storage(a, slot), Value::Storage(v)) => {
-                        if *a == coinbase {
-                            flush(&mut state, &mut pending);
-                        }
-                        if let Some(acc) = state.get_mut(a) {
-                            if v.is_zero() {
-                                acc.storage.remove(slot);
-                            } else {
-                                acc.storage.insert(*slot, *v);
-                            }
-                        }
-                    }
-                    (Location::BeneficiaryFee, Value::Fee(fee)) => {
-                        let v = pending.get_or_insert_with(|| AccountValue {
-                            info: state.get(&coinbase).map(|acc| {
-                                AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), revm_env::bytecode(&acc.code))
-                            }),
-                            storage_reset: None,
-                        });
-                        self.credit_fee(v, *fee, tx);
-                    }
-                    (loc, _) => debug_assert!(false, "mismatched value at {loc:?}"),
+    /// A worker's share of the post-state, once the block is done: the final write to every
+    /// location of its MVMemory shards, sorted by address (account first, then slots), and
+    /// every deferred fee. Frees those shards as it goes.
+    pub fn collect(&self, mv: &MvMemory<Location, Value>, part: usize, parts: usize) -> FinalPart {
+        let mut out = FinalPart::default();
+        mv.drain(part, parts, |location, written| match location {
+            Location::BeneficiaryFee => out.fees.extend(written.iter().map(|(tx, fee)| match fee {
+                Value::Fee(fee) => (tx, *fee),
+                _ => unreachable!("the fee location holds fees"),
+            })),
+            Location::Account(address) => {
+                if let Some((tx, Value::Account(v))) = written.last() {
+                    let value = FinalValue::Account(v.clone());
+                    out.writes.push(FinalWrite { address: *address, slot: None, tx, value });
                 }
             }
+            Location::Storage(address, slot) => {
+                if let Some((tx, Value::Storage(v))) = written.last() {
+                    let value = FinalValue::Slot(*v);
+                    out.writes.push(FinalWrite { address: *address, slot: Some(*slot), tx, value });
+                }
+            }
+        });
+        out.writes.sort_unstable_by(|a, b| (a.address, a.slot).cmp(&(b.address, b.slot)));
+        out
+    }
+
+    /// The post-state: the pre-state with every location's final write and the deferred fees,
+    /// merged in one pass in address order.
+    pub fn assemble(&self, pre: &State, parts: Vec<FinalPart>) -> State {
+        let coinbase = self.coinbase();
+        let mut fees: Vec<(TxIndex, U256)> = parts.iter().flat_map(|p| p.fees.iter().copied()).collect();
+        fees.sort_unstable_by_key(|(tx, _)| *tx);
+        let mut writes = parts
+            .into_iter()
+            .map(|p| p.writes.into_iter())
+            .kmerge_by(|a, b| (a.address, a.slot) < (b.address, b.slot))
+            .peekable();
+        let mut pre_accounts = pre.iter().peekable();
+        let mut out: Vec<(Address, Account)> = Vec::with_capacity(pre.len());
+        let mut coinbase_done = fees.is_empty();
+        let mut slots: Vec<(U256, TxIndex, U256)> = Vec::new();
+        loop {
+            // The beneficiary may have deferred fees and no write of its own.
+            let address = match writes.peek().map(|w| w.address) {
+                Some(a) if coinbase_done || a <= coinbase => a,
+                _ if !coinbase_done => coinbase,
+                Some(a) => a,
+                None => break,
+            };
+            coinbase_done |= address == coinbase;
+            while let Some((a, acc)) = pre_accounts.next_if(|(a, _)| **a < address) {
+                out.push((*a, acc.clone()));
+            }
+            let pre_account = pre_accounts.next_if(|(a, _)| **a == address).map(|(_, acc)| acc);
+            let mut account = None;
+            slots.clear();
+            while let Some(w) = writes.next_if(|w| w.address == address) {
+                match (w.slot, w.value) {
+                    (None, FinalValue::Account(v)) => account = Some((w.tx, v)),
+                    (Some(slot), FinalValue::Slot(v)) => slots.push((slot, w.tx, v)),
+                    _ => unreachable!("accounts hold account values, slots slot values"),
+                }
+            }
+            let fees = if address == coinbase { &fees[..] } else { &[] };
+            if let Some(acc) = self.final_account(pre_account, account, &slots, fees) {
+                out.push((address, acc));
+            }
         }
-        flush(&mut state, &mut pending);
-        state
+        out.extend(pre_accounts.map(|(a, acc)| (*a, acc.clone())));
+        // Sorted input: the map is built in one pass.
+        out.into_iter().collect()
+    }
+
+    /// One account of the post-state from its pre-state, its final written value, its final
+    /// slots, and (for the beneficiary) the fees deferred after that write.
+    fn final_account(
+        &self,
+        pre: Option<&Account>,
+        written: Option<(TxIndex, Arc<AccountValue>)>,
+        slots: &[(U256, TxIndex, U256)],
+        fees: &[(TxIndex, U256)],
+    ) -> Option<Account> {
+        let last = written.as_ref().map(|(tx, _)| *tx);
+        let fees = &fees[fees.partition_point(|(tx, _)| last.is_some_and(|l| *tx <= l))..];
+        if written.is_none() && slots.is_empty() && fees.is_empty() {
+            return pre.cloned();
+        }
+        let mut value = match &written {
+            Some((_, v)) => AccountValue::clone(v),
+            None => AccountValue {
+                info: pre.map(|a| {
+                    let mut info = AccountInfo { balance: a.balance, nonce: a.nonce, ..AccountInfo::default() };
+                    info.code_hash = a.code_hash();
+                    info
+                }),
+                storage_reset: None,
+            },
+        };
+        for (tx, fee) in fees {
+            self.credit_fee(&mut value, *fee, *tx);
+        }
+        let info = value.info?;
+        let code = match &written {
+            Some(_) => info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default(),
+            // Unwritten: the pre-state's code, unless a fee brought the account into being.
+            None => pre.filter(|_| info.code_hash != KECCAK_EMPTY).map(|p| p.code.clone()).unwrap_or_default(),
+        };
+        // Storage written before the last destruction or re-creation is gone, with the
+        // pre-state's; later writes stand.
+        let reset = value.storage_reset;
+        let kept = slots.iter().filter(|(_, tx, _)| reset.is_none_or(|r| *tx >= r)).map(|(slot, _, v)| (*slot, *v));
+        let base = pre.filter(|_| reset.is_none()).map(|p| &p.storage);
+        let storage = base
+            .into_iter()
+            .flatten()
+            .merge_join_by(kept, |(a, _), (b, _)| (*a).cmp(b))
+            .filter_map(|e| match e {
+                EitherOrBoth::Left((slot, v)) => Some((*slot, *v)),
+                EitherOrBoth::Right((slot, v)) | EitherOrBoth::Both(_, (slot, v)) => {
+                    (!v.is_zero()).then_some((slot, v))
+                }
+            })
+            .collect();
+        Some(Account { balance: info.balance, nonce: info.nonce, code, storage })
     }
 }
 
-fn apply_account(state: &mut State, address: Address, v: &AccountValue, tx: TxIndex) {
-    match &v.info {
-        None => {
-            state.remove(&address);
-        }
-        Some(info) => {
-            let acc = state.entry(address).or_default();
-            if v.storage_reset == Some(tx) {
-                acc.storage.clear();
-            }
-            acc.balance = info.balance;
-            acc.nonce = info.nonce;
-            acc.code = info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
-        }
-    }
+/// A worker's share of the post-state; see [`RevmVm::collect`].
+#[derive(Default)]
+pub struct FinalPart {
+    writes: Vec<FinalWrite>,
+    fees: Vec<(TxIndex, U256)>,
+}
+
+struct FinalWrite {
+    address: Address,
+    /// `None`: the account itself.
+    slot: Option<U256>,
+    tx: TxIndex,
+    value: FinalValue,
+}
+
+enum FinalValue {
+    Account(Arc<AccountValue>),
+    Slot(U256),
 }
 
 /// What revm sees as its database while executing transaction `tx`.

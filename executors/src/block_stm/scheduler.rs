@@ -45,6 +45,7 @@ pub struct Scheduler {
     decrease_cnt: Padded<AtomicUsize>,
     num_active_tasks: Padded<AtomicUsize>,
     done_marker: Padded<AtomicBool>,
+    halted: AtomicBool,
     status: Vec<Padded<Mutex<(Incarnation, Status)>>>,
     dependencies: Vec<Padded<Mutex<Vec<TxIndex>>>>,
     bug: PlantedBug,
@@ -59,6 +60,7 @@ impl Scheduler {
             decrease_cnt: Padded(AtomicUsize::new(0)),
             num_active_tasks: Padded(AtomicUsize::new(0)),
             done_marker: Padded(AtomicBool::new(txs == 0)),
+            halted: AtomicBool::new(false),
             status: (0..txs).map(|_| Padded(Mutex::new((Incarnation(0), Status::ReadyToExecute)))).collect(),
             dependencies: (0..txs).map(|_| Padded(Mutex::new(Vec::new()))).collect(),
             bug,
@@ -71,7 +73,13 @@ impl Scheduler {
 
     /// Stops every worker (a worker failed or the deadline passed).
     pub fn halt(&self) {
+        self.halted.store(true, Ordering::Release);
         self.done_marker.store(true, Ordering::Release);
+    }
+
+    /// Whether the run was stopped instead of finishing the block.
+    pub fn halted(&self) -> bool {
+        self.halted.load(Ordering::Acquire)
     }
 
     pub fn status(&self, tx: TxIndex) -> (Incarnation, Status) {
