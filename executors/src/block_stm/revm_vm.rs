@@ -35,6 +35,7 @@ use revm::interpreter::interpreter_action::FrameInit;
 use revm::primitives::KECCAK_EMPTY;
 use revm::primitives::hardfork::SpecId;
 use revm::state::{AccountInfo, Bytecode, EvmState};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -298,7 +299,11 @@ pub struct View<'a> {
     tx: TxIndex,
     reads: Vec<Read<Location>>,
     /// Accounts as this incarnation read them: storage resets and write-set diffing.
-    accounts: HashMap<Address, AccountValue>,
+    accounts: FxHashMap<Address, AccountValue>,
+    /// This worker's own copy of every code it met, by hash. Code is reference-counted: if
+    /// workers shared one copy, every load of a popular contract would bump one counter from
+    /// every core.
+    codes: FxHashMap<B256, Bytecode>,
     blocked: Option<TxIndex>,
     beneficiary_loaded: bool,
     lazy_fee: Option<U256>,
@@ -327,6 +332,28 @@ impl View<'_> {
         }
     }
 
+    /// `info` with this worker's copy of its code.
+    fn local(&mut self, info: &AccountInfo) -> AccountInfo {
+        let code = match &info.code {
+            Some(code) if info.code_hash != KECCAK_EMPTY => self
+                .codes
+                .entry(info.code_hash)
+                .or_insert_with(|| revm_env::bytecode(&code.original_bytes().to_vec().into()))
+                .clone(),
+            // Empty code is one shared constant in revm whatever lockstep does.
+            _ => Bytecode::default(),
+        };
+        AccountInfo::new(info.balance, info.nonce, info.code_hash, code)
+    }
+
+    /// Where `address`'s storage was last reset, loading the account if need be.
+    fn storage_reset(&mut self, address: Address) -> Result<Option<TxIndex>, Blocked> {
+        if let Some(a) = self.accounts.get(&address) {
+            return Ok(a.storage_reset);
+        }
+        Ok(self.account(address)?.storage_reset)
+    }
+
     fn account(&mut self, address: Address) -> Result<AccountValue, Blocked> {
         if let Some(a) = self.accounts.get(&address) {
             return Ok(a.clone());
@@ -336,11 +363,14 @@ impl View<'_> {
         let (mut value, after) = match self.mv.read(&key, self.tx) {
             MvRead::Value { version, value: Value::Account(a) } => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Version(version) });
-                (AccountValue::clone(&a), Some(version.tx))
+                (
+                    AccountValue { info: a.info.as_ref().map(|i| self.local(i)), storage_reset: a.storage_reset },
+                    Some(version.tx),
+                )
             }
             MvRead::Storage => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
-                (AccountValue { info: self.vm.pre.get(&address).cloned(), storage_reset: None }, None)
+                (AccountValue { info: self.vm.pre.get(&address).map(|i| self.local(i)), storage_reset: None }, None)
             }
             MvRead::Estimate { blocking } => return Err(self.block_on(blocking)),
             MvRead::Value { .. } => unreachable!("account location holds an account value"),
@@ -375,19 +405,13 @@ impl Database for View<'_> {
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Blocked> {
-        // `basic` always hands out the code with the account, so revm asks only for code it
-        // already has; look in what this incarnation loaded.
-        Ok(self
-            .accounts
-            .values()
-            .filter_map(|a| a.info.as_ref())
-            .find(|i| i.code_hash == code_hash)
-            .and_then(|i| i.code.clone())
-            .unwrap_or_default())
+        // `basic` always hands out the code with the account, so revm asks only for code this
+        // worker already has.
+        Ok(self.codes.get(&code_hash).cloned().unwrap_or_default())
     }
 
     fn storage(&mut self, address: Address, slot: U256) -> Result<U256, Blocked> {
-        let reset = self.account(address)?.storage_reset;
+        let reset = self.storage_reset(address)?;
         let key = Location::Storage(address, slot);
         self.announce(&key);
         match self.mv.read(&key, self.tx) {
@@ -486,7 +510,8 @@ impl Vm for RevmVm {
             mv,
             tx: TxIndex(0),
             reads: Vec::new(),
-            accounts: HashMap::new(),
+            accounts: FxHashMap::default(),
+            codes: FxHashMap::default(),
             blocked: None,
             beneficiary_loaded: false,
             lazy_fee: None,
