@@ -36,7 +36,6 @@ use revm::primitives::KECCAK_EMPTY;
 use revm::primitives::hardfork::SpecId;
 use revm::state::{AccountInfo, Bytecode, EvmState};
 use rustc_hash::FxHashMap;
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -83,11 +82,11 @@ pub type TxOutput = Result<TxOutcome, ExecError>;
 pub struct RevmVm {
     env: crate::model::BlockEnv,
     /// Pre-state storage of the accounts that have any.
-    pre_storage: HashMap<Address, std::collections::BTreeMap<U256, U256>>,
+    pre_storage: FxHashMap<Address, std::collections::BTreeMap<U256, U256>>,
     cfg: CfgEnv,
     block_env: BlockEnv,
     txs: Vec<TxEnv>,
-    pre: HashMap<Address, AccountInfo>,
+    pre: FxHashMap<Address, AccountInfo>,
     /// EIP-161 empty-account clearing applies.
     clears_empty: bool,
 }
@@ -98,7 +97,7 @@ impl RevmVm {
         let block_env = revm_env::block_env(block, &cfg);
         // Accounts without code share one empty bytecode instead of allocating their own.
         let no_code = Bytecode::default();
-        let mut pre = HashMap::with_capacity(block.pre_state.len());
+        let mut pre = FxHashMap::with_capacity_and_hasher(block.pre_state.len(), Default::default());
         for (a, acc) in &block.pre_state {
             let code = if acc.code.is_empty() { no_code.clone() } else { revm_env::bytecode(&acc.code) };
             pre.insert(*a, AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code));
