@@ -171,7 +171,7 @@ impl RevmVm {
     }
 
     /// The post-state: the pre-state with every location's final write and the deferred fees,
-    /// merged in one pass in address order.
+    /// applied in address order.
     pub fn assemble(&self, pre: &State, parts: Vec<FinalPart>) -> State {
         let coinbase = self.coinbase();
         let mut fees: Vec<(TxIndex, U256)> = parts.iter().flat_map(|p| p.fees.iter().copied()).collect();
@@ -181,8 +181,9 @@ impl RevmVm {
             .map(|p| p.writes.into_iter())
             .kmerge_by(|a, b| (a.address, a.slot) < (b.address, b.slot))
             .peekable();
-        let mut pre_accounts = pre.iter().peekable();
-        let mut out: Vec<(Address, Account)> = Vec::with_capacity(pre.len());
+        // The pre-state's map, updated in place: a staged copy of every account costs more in
+        // fresh memory than the lookups it saves.
+        let mut state = pre.clone();
         let mut coinbase_done = fees.is_empty();
         let mut slots: Vec<(U256, TxIndex, U256)> = Vec::new();
         loop {
@@ -194,10 +195,6 @@ impl RevmVm {
                 None => break,
             };
             coinbase_done |= address == coinbase;
-            while let Some((a, acc)) = pre_accounts.next_if(|(a, _)| **a < address) {
-                out.push((*a, acc.clone()));
-            }
-            let pre_account = pre_accounts.next_if(|(a, _)| **a == address).map(|(_, acc)| acc);
             let mut account = None;
             slots.clear();
             while let Some(w) = writes.next_if(|w| w.address == address) {
@@ -208,13 +205,16 @@ impl RevmVm {
                 }
             }
             let fees = if address == coinbase { &fees[..] } else { &[] };
-            if let Some(acc) = self.final_account(pre_account, account, &slots, fees) {
-                out.push((address, acc));
+            match self.final_account(pre.get(&address), account, &slots, fees) {
+                Some(acc) => {
+                    state.insert(address, acc);
+                }
+                None => {
+                    state.remove(&address);
+                }
             }
         }
-        out.extend(pre_accounts.map(|(a, acc)| (*a, acc.clone())));
-        // Sorted input: the map is built in one pass.
-        out.into_iter().collect()
+        state
     }
 
     /// One account of the post-state from its pre-state, its final written value, its final
