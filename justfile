@@ -22,6 +22,11 @@ contracts:
 loom:
     RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p lockstep-executors --no-default-features --test loom_block_stm --release --target-dir target-loom
 
+# A cargo-fuzz campaign on stable (`cargo install cargo-fuzz --locked`): TARGET is
+# differential or schedules; a divergence stops it with the path of its minimized bundle.
+fuzz TARGET="differential" *ARGS:
+    cargo fuzz run -s none {{TARGET}} {{ARGS}}
+
 # All official state tests on every bundled executor, then packed into multi-transaction blocks.
 conformance:
     cargo run --release -- statetest --executor sequential --executor block-stm --exec-threads 2

@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod diff;
 pub mod engine;
 pub mod explore;
+pub mod fuzz;
 pub mod guard;
 pub mod minimize;
 pub mod progress;

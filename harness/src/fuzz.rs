@@ -1,0 +1,169 @@
+//! The bodies of the cargo-fuzz targets in `fuzz/`, here so that they build and are tested on
+//! stable without libFuzzer. A fuzzer's input decides a generated block (family, size,
+//! contention, seed), the candidate's thread count and, for the schedule target, a controlled
+//! schedule. A divergence is written as a repro bundle, minimized, and returned; the target
+//! then fails with the bundle's path, so a campaign's crash comes out like every other
+//! divergence lockstep finds.
+//!
+//! Environment (read once per fuzzing process): `LOCKSTEP_FUZZ_EXECUTOR` names the candidate
+//! (default `block-stm`; planted-bug executors need the `planted-bugs` feature),
+//! `LOCKSTEP_FUZZ_OUT` the bundle directory (default `artifacts/lockstep`).
+
+use crate::bundle::{self, ExecutorId};
+use crate::diff::{self, Divergence};
+use crate::engine::{check_block, sanitize};
+use crate::explore::run_controlled;
+use crate::guard;
+use crate::minimize::minimize_bundle;
+use crate::schedule::{Schedule, Strategy};
+use crate::workload::ArbitraryBlock;
+use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl, Sequential};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One fuzzer input.
+#[derive(Clone, Debug, arbitrary::Arbitrary)]
+pub struct FuzzCase {
+    pub block: ArbitraryBlock,
+    /// The candidate's worker threads, 1 to 8 (2 to 4 under a controlled schedule).
+    pub threads: u8,
+    /// The controlled schedule: its seed, and PCT instead of uniform choices.
+    pub schedule_seed: u64,
+    pub pct: bool,
+}
+
+/// What a target found.
+#[derive(Debug)]
+pub struct Found {
+    pub divergence: Divergence,
+    /// The minimized bundle, when it could be written.
+    pub bundle: Option<PathBuf>,
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "divergence: {}", self.divergence)?;
+        match &self.bundle {
+            Some(b) => write!(f, "\nbundle: {} (lockstep replay {})", b.display(), b.display()),
+            None => write!(f, "\nno bundle written"),
+        }
+    }
+}
+
+pub struct Target {
+    pub reference: Arc<dyn Executor>,
+    pub candidate: Arc<dyn Executor>,
+    pub out_dir: PathBuf,
+    /// Time given to minimizing each divergence.
+    pub minimize_budget: Duration,
+    pub timeout: Duration,
+}
+
+impl Target {
+    /// The target as the environment configures it; an unknown executor name panics at
+    /// start-up, before any input runs.
+    pub fn from_env() -> Target {
+        let name = std::env::var("LOCKSTEP_FUZZ_EXECUTOR").unwrap_or_else(|_| "block-stm".into());
+        let candidate = lockstep_executors::bundled(&name).unwrap_or_else(|| {
+            panic!("LOCKSTEP_FUZZ_EXECUTOR={name}: not a bundled executor ({})", lockstep_executors::BUNDLED.join(", "))
+        });
+        let out_dir =
+            std::env::var_os("LOCKSTEP_FUZZ_OUT").map_or_else(|| PathBuf::from("artifacts/lockstep"), PathBuf::from);
+        Target {
+            reference: Arc::new(Sequential),
+            candidate,
+            out_dir,
+            minimize_budget: Duration::from_secs(20),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn block(case: &FuzzCase) -> Option<(Arc<BlockInput>, BlockOutput)> {
+        let block = Arc::new(case.block.generate().block);
+        // A block the reference cannot run says nothing about the candidate.
+        let expected = guard::run_caught(&Sequential, &block, &RunControl::with_threads(1)).ok()?;
+        Some((block, expected))
+    }
+
+    /// The candidate on real threads against the reference.
+    pub fn differential(&self, case: &FuzzCase) -> Result<(), Found> {
+        let Some((block, expected)) = Self::block(case) else { return Ok(()) };
+        let threads = (case.threads % 8) as usize + 1;
+        let checked =
+            check_block(&block, self.reference.as_ref(), Some(&expected), &self.candidate, threads, self.timeout);
+        match checked.ok().and_then(|c| c.divergence) {
+            None => Ok(()),
+            Some(d) => Err(self.found(case, &block, &expected, threads, None, d)),
+        }
+    }
+
+    /// The candidate under one controlled schedule against the reference.
+    pub fn schedules(&self, case: &FuzzCase) -> Result<(), Found> {
+        let Some((block, expected)) = Self::block(case) else { return Ok(()) };
+        let threads = (case.threads % 3) as usize + 2;
+        let seed = case.schedule_seed;
+        let strategy = if case.pct {
+            Strategy::Pct { seed, depth: 3, expected_steps: 20 * block.txs.len() as u64 + 10 }
+        } else {
+            Strategy::Random { seed }
+        };
+        let (result, schedule) = run_controlled(&self.candidate, &block, threads, strategy, 50_000, self.timeout);
+        let divergence = match result {
+            Ok(out) => diff::compare(&expected, &out),
+            Err(d) => Some(d),
+        };
+        match divergence {
+            None => Ok(()),
+            Some(d) => {
+                let recorded = Schedule { workers: threads, choices: schedule.choices, trace: Vec::new() };
+                Err(self.found(case, &block, &expected, threads, Some(recorded), d))
+            }
+        }
+    }
+
+    fn found(
+        &self,
+        case: &FuzzCase,
+        block: &BlockInput,
+        expected: &BlockOutput,
+        threads: usize,
+        schedule: Option<Schedule>,
+        divergence: Divergence,
+    ) -> Found {
+        let kind = divergence.kind();
+        let how = if schedule.is_some() { "sched" } else { "threads" };
+        let name = sanitize(&format!("fuzz-{}-s{}-{how}{threads}-{kind}", case.block.family, case.block.seed,));
+        let bundle_case = bundle::Case {
+            block: block.clone(),
+            reference: ExecutorId { name: self.reference.name().into(), version: self.reference.version() },
+            candidate: ExecutorId { name: self.candidate.name().into(), version: self.candidate.version() },
+            threads,
+            seed: Some(case.block.seed),
+            schedule,
+            kind,
+            divergence: divergence.clone(),
+            divergence_rate: None,
+        };
+        let bundle = match bundle::write(&self.out_dir.join(name), &bundle_case, expected) {
+            Ok(dir) => {
+                // A flaky case may not reproduce; the unminimized bundle still stands.
+                let _ = minimize_bundle(
+                    &dir,
+                    self.reference.clone(),
+                    self.candidate.clone(),
+                    self.minimize_budget,
+                    3,
+                    false,
+                );
+                Some(dir)
+            }
+            Err(e) => {
+                eprintln!("lockstep fuzz: cannot write a bundle under {}: {e}", self.out_dir.display());
+                None
+            }
+        };
+        Found { divergence, bundle }
+    }
+}
