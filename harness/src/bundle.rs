@@ -13,7 +13,7 @@ use crate::diff::Divergence;
 use crate::schedule::Schedule;
 use crate::workload::secret_of;
 use alloy_primitives::{B256, U256};
-use lockstep_executors::{BlockInput, BlockOutput, State, Tx, TxOutcome, TxType, trie};
+use lockstep_executors::{BlockInput, BlockOutput, Executor, State, Tx, TxOutcome, TxType, trie};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -44,6 +44,36 @@ pub struct Case {
     /// Of the re-check runs after minimization, how many diverged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub divergence_rate: Option<(usize, usize)>,
+}
+
+impl ExecutorId {
+    pub fn of(e: &dyn Executor) -> ExecutorId {
+        ExecutorId { name: e.name().into(), version: e.version() }
+    }
+}
+
+impl Case {
+    /// `divergence` between `reference` and `candidate` on `block`, found without a seed or
+    /// a schedule (set those after).
+    pub fn new(
+        block: BlockInput,
+        reference: &dyn Executor,
+        candidate: &dyn Executor,
+        threads: usize,
+        divergence: Divergence,
+    ) -> Case {
+        Case {
+            block,
+            reference: ExecutorId::of(reference),
+            candidate: ExecutorId::of(candidate),
+            threads,
+            seed: None,
+            schedule: None,
+            kind: divergence.kind(),
+            divergence,
+            divergence_rate: None,
+        }
+    }
 }
 
 /// Reads a bundle directory (or its `case.json`), with a clear error for a corrupt or partial one.

@@ -292,16 +292,7 @@ fn write_found(
 ) -> std::io::Result<PathBuf> {
     let name =
         sanitize(&format!("{k:03}-{}-{}-t{}-{}", f.workload.family, f.candidate, f.threads, f.divergence.kind()));
-    let case = crate::bundle::Case {
-        block: block.clone(),
-        reference: crate::bundle::ExecutorId { name: reference.name().into(), version: reference.version() },
-        candidate: crate::bundle::ExecutorId { name: candidate.name().into(), version: candidate.version() },
-        threads: f.threads,
-        seed: Some(f.block_seed),
-        schedule: None,
-        kind: f.divergence.kind(),
-        divergence: f.divergence.clone(),
-        divergence_rate: None,
-    };
+    let mut case = crate::bundle::Case::new(block.clone(), reference, candidate, f.threads, f.divergence.clone());
+    case.seed = Some(f.block_seed);
     crate::bundle::write(&dir.join("divergences").join(name), &case, expected)
 }

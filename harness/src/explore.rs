@@ -187,17 +187,9 @@ fn write_found(
 ) -> std::io::Result<PathBuf> {
     let d = dir.join(sanitize(&format!("{k:03}-{}-{}-{}", f.workload.family, f.candidate, f.divergence.kind())));
     let choices = f.shrunk.clone().unwrap_or_else(|| f.schedule.choices.clone());
-    let case = crate::bundle::Case {
-        block: block.clone(),
-        reference: crate::bundle::ExecutorId { name: reference.name().into(), version: reference.version() },
-        candidate: crate::bundle::ExecutorId { name: candidate.name().into(), version: candidate.version() },
-        threads: f.threads,
-        seed: Some(f.block_seed),
-        schedule: Some(Schedule { workers: f.threads, choices, trace: Vec::new() }),
-        kind: f.divergence.kind(),
-        divergence: f.divergence.clone(),
-        divergence_rate: None,
-    };
+    let mut case = crate::bundle::Case::new(block.clone(), reference, candidate, f.threads, f.divergence.clone());
+    case.seed = Some(f.block_seed);
+    case.schedule = Some(Schedule { workers: f.threads, choices, trace: Vec::new() });
     crate::bundle::write(&d, &case, expected)
 }
 

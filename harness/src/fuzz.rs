@@ -9,7 +9,7 @@
 //! (default `block-stm`; planted-bug executors need the `planted-bugs` feature),
 //! `LOCKSTEP_FUZZ_OUT` the bundle directory (default `artifacts/lockstep`).
 
-use crate::bundle::{self, ExecutorId};
+use crate::bundle;
 use crate::diff::{self, Divergence};
 use crate::engine::{check_block, sanitize};
 use crate::explore::run_controlled;
@@ -135,17 +135,15 @@ impl Target {
         let kind = divergence.kind();
         let how = if schedule.is_some() { "sched" } else { "threads" };
         let name = sanitize(&format!("fuzz-{}-s{}-{how}{threads}-{kind}", case.block.family, case.block.seed,));
-        let bundle_case = bundle::Case {
-            block: block.clone(),
-            reference: ExecutorId { name: self.reference.name().into(), version: self.reference.version() },
-            candidate: ExecutorId { name: self.candidate.name().into(), version: self.candidate.version() },
+        let mut bundle_case = bundle::Case::new(
+            block.clone(),
+            self.reference.as_ref(),
+            self.candidate.as_ref(),
             threads,
-            seed: Some(case.block.seed),
-            schedule,
-            kind,
-            divergence: divergence.clone(),
-            divergence_rate: None,
-        };
+            divergence.clone(),
+        );
+        bundle_case.seed = Some(case.block.seed);
+        bundle_case.schedule = schedule;
         let bundle = match bundle::write(&self.out_dir.join(name), &bundle_case, expected) {
             Ok(dir) => {
                 // A flaky case may not reproduce; the unminimized bundle still stands.

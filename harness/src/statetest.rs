@@ -244,20 +244,10 @@ fn write_bundle(
     name: &str,
 ) -> Option<PathBuf> {
     let dir = opts.out_dir.as_ref()?;
-    let kind = divergence.kind();
     let short: String = name.chars().take(48).collect();
-    let name = sanitize(&format!("{short}-{}-{kind}", candidate.name()));
-    let case = bundle::Case {
-        block: block.clone(),
-        reference: bundle::ExecutorId { name: reference.name().into(), version: reference.version() },
-        candidate: bundle::ExecutorId { name: candidate.name().into(), version: candidate.version() },
-        threads: opts.exec_threads.max(1),
-        seed: None,
-        schedule: None,
-        kind,
-        divergence,
-        divergence_rate: None,
-    };
+    let name = sanitize(&format!("{short}-{}-{}", candidate.name(), divergence.kind()));
+    let case =
+        bundle::Case::new(block.clone(), reference.as_ref(), candidate.as_ref(), opts.exec_threads.max(1), divergence);
     match bundle::write(&dir.join("divergences").join(&name), &case, expected) {
         Ok(p) => Some(p),
         Err(e) => {
