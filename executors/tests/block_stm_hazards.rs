@@ -181,6 +181,14 @@ fn beneficiary_absent_with_zero_tip_and_before_spurious_dragon() {
     }
     let out = assert_agrees(&b.input());
     assert_eq!(out.post_state.get(&COINBASE), Some(&Account::default()));
+    // The same with no reader: only the deferred zero fees bring the coinbase into being.
+    let mut b = Block::new(Fork::Frontier, 20);
+    b.fillers(0, 10);
+    for t in &mut b.txs {
+        t.gas_price = 0;
+    }
+    let out = assert_agrees(&b.input());
+    assert_eq!(out.post_state.get(&COINBASE), Some(&Account::default()));
     // An empty coinbase in the pre-state is cleared by a zero reward from Spurious Dragon on.
     let mut b = Block::new(Fork::Cancun, 20);
     b.pre.insert(COINBASE, Account::default());
