@@ -57,7 +57,6 @@ fn write_regression_bundles() {
     use lockstep_harness::diff::Divergence;
     use lockstep_harness::workload::{Family, Workload};
     let stm = BlockStm::default();
-    let id = |e: &dyn Executor| ExecutorId { name: e.name().into(), version: e.version() };
     // Transfers paying fees with two calls in between to a contract that stores and returns
     // BALANCE(coinbase): the shape that first exposed each bug.
     let with_readers = |fork: Fork, gas_price: Option<u128>, seed: u64| {
@@ -111,8 +110,8 @@ fn write_regression_bundles() {
         let expected = Sequential.execute(&block, &RunControl::default()).unwrap();
         let case = Case {
             block,
-            reference: id(&Sequential),
-            candidate: id(&stm),
+            reference: ExecutorId::of(&Sequential),
+            candidate: ExecutorId::of(&stm),
             threads: 2,
             seed: None,
             schedule: None,
