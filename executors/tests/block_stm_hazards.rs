@@ -416,3 +416,28 @@ fn fully_dependent_chain_on_one_slot() {
     let stats = BlockStm::default().execute(&b.input(), &RunControl::with_threads(4)).unwrap().stats;
     assert!(stats.parallel && stats.executions >= 40, "{stats:?}");
 }
+
+#[test]
+fn post_state_built_by_workers_in_address_ranges() {
+    // Workers each build one address range of the post-state: accounts spread over the whole
+    // address space, a beneficiary at the top of it that only receives deferred fees, and a
+    // contract whose slots are written by many transactions must all land exactly once.
+    let counter = address!("0x80000000000000000000000000000000000c0c0c");
+    let mut b = Block::new(Fork::Cancun, 300);
+    // SSTORE(CALLER, 1): one slot per caller.
+    b.contract(counter, &[0x60, 0x01, 0x33, 0x55, 0x00]);
+    for i in 0..300 {
+        if i % 3 == 0 {
+            b.tx(user(i), Some(counter), 0, &[]);
+        } else {
+            b.tx(user(i), Some(user((i * 7 + 1) % 300)), 5, &[]);
+        }
+    }
+    let coinbase = address!("0xfffffffffffffffffffffffffffffffffffffffe");
+    b.pre.insert(coinbase, Account { balance: U256::from(1), ..Default::default() });
+    let mut input = b.input();
+    input.env.coinbase = coinbase;
+    let out = assert_agrees(&input);
+    assert_eq!(out.post_state[&counter].storage.len(), 100);
+    assert!(out.post_state[&coinbase].balance > U256::from(1));
+}

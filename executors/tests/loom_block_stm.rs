@@ -61,7 +61,7 @@ impl Vm for ToyVm {
             }
         }
         let value = sum + tx.add;
-        Execution::Done { reads, writes: tx.writes.iter().map(|k| (*k, value)).collect(), output: value }
+        Execution::Done { reads, writes: tx.writes.iter().map(|k| (*k, value)).collect(), delta: None, output: value }
     }
 }
 
@@ -94,11 +94,12 @@ fn model(txs: Vec<ToyTx>, bug: PlantedBug) {
             assert_eq!(run.scheduler.status(TxIndex(i)).1, Status::Executed, "tx {i} not executed at the end");
         }
         let mut state = BTreeMap::new();
-        run.mv.drain(0, 1, |k, written| {
+        let deltas = run.mv.drain(0, 1, |k, written| {
             if let Some((_, v)) = written.last() {
                 state.insert(*k, *v);
             }
         });
+        assert!(deltas.is_empty());
         let outputs: Vec<u64> = run.take_outputs().into_iter().map(|o| o.expect("every tx has an output")).collect();
         assert_eq!(outputs, expected_outputs, "outputs differ from sequential");
         assert_eq!(state, expected_state, "final MVMemory state differs from sequential");

@@ -128,9 +128,9 @@ impl<V: Vm> BlockRun<V> {
                         return None;
                     }
                 }
-                Execution::Done { reads, writes, output } => {
-                    let n = writes.len();
-                    let wrote_new = self.mv.record(version, reads, writes);
+                Execution::Done { reads, writes, delta, output } => {
+                    let n = writes.len() + usize::from(delta.is_some());
+                    let wrote_new = self.mv.record(version, reads, writes, delta);
                     *lock(&self.outputs[version.tx.0]) = Some(output);
                     self.event(
                         worker,

@@ -33,12 +33,14 @@ mod executor_impl {
     use super::pool::Pool;
     use super::revm_vm::{FinalPart, RevmVm};
     use super::scheduler::PlantedBug;
-    use super::sync::Ordering;
-    use crate::model::{BlockInput, BlockOutput, ExecStats};
+    use super::sync::{AtomicUsize, Ordering, backoff};
+    use crate::model::{Account, BlockInput, BlockOutput, ExecStats};
     use crate::plug::{ExecError, Executor, RunControl};
     use crate::schedule::WorkerId;
+    use alloy_primitives::Address;
     use std::any::Any;
     use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+    use std::sync::OnceLock;
     use std::sync::{Arc, mpsc};
 
     /// Block-STM on revm. Its worker threads are shared by every instance and reused
@@ -71,7 +73,48 @@ mod executor_impl {
     }
 
     type PanicPayload = Box<dyn Any + Send>;
-    type WorkerResult = Result<Option<FinalPart>, PanicPayload>;
+    type Range = Vec<(Address, Option<Account>)>;
+    type WorkerResult = Result<Option<Range>, PanicPayload>;
+
+    /// What the workers hand each other after the block: each its share of MVMemory's final
+    /// writes, and the count of shares published (a barrier: every worker builds its address
+    /// range of the post-state from all of them).
+    struct Gather {
+        parts: Vec<OnceLock<FinalPart>>,
+        published: AtomicUsize,
+    }
+
+    impl Gather {
+        /// Publishes `part` and waits for every other worker's. `None` when the run was
+        /// halted meanwhile (a worker panicked): its part will never come.
+        fn exchange(&self, blk: &BlockRun<RevmVm>, id: usize, part: FinalPart) -> Option<Vec<&FinalPart>> {
+            let _ = self.parts[id].set(part);
+            self.published.fetch_add(1, Ordering::AcqRel);
+            let mut round = 0;
+            while self.published.load(Ordering::Acquire) < self.parts.len() {
+                if blk.scheduler.halted() {
+                    return None;
+                }
+                round += 1;
+                backoff(round);
+            }
+            self.parts.iter().map(|p| p.get()).collect()
+        }
+    }
+
+    /// One worker's whole share: the block, then its part of the final writes (freeing its
+    /// part of MVMemory), then its address range of the post-state.
+    fn worker(blk: &BlockRun<RevmVm>, gather: &Gather, id: usize) -> Option<Range> {
+        blk.work(WorkerId(id));
+        if blk.scheduler.halted() {
+            return None;
+        }
+        let threads = gather.parts.len();
+        let parts = gather.exchange(blk, id, blk.vm.collect(&blk.mv, id, threads))?;
+        let splits = RevmVm::splits(parts[0], threads);
+        let from = id.checked_sub(1).map(|i| splits[i]);
+        Some(blk.vm.build_range(&parts, from, splits.get(id).copied()))
+    }
 
     impl Executor for BlockStm {
         fn name(&self) -> &str {
@@ -89,33 +132,30 @@ mod executor_impl {
             };
             let vm = RevmVm::new(block);
             let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
-            // Each worker runs the block, then gathers its share of the post-state and frees
-            // its share of MVMemory. A panicking worker halts the others and is re-raised here,
-            // so the caller sees the executor panic instead of a hang.
-            let work = move |blk: &BlockRun<RevmVm>, id: usize| -> WorkerResult {
-                catch_unwind(AssertUnwindSafe(|| {
-                    blk.work(WorkerId(id));
-                    (!blk.scheduler.halted()).then(|| blk.vm.collect(&blk.mv, id, threads))
-                }))
-                .inspect_err(|_| blk.scheduler.halt())
+            let gather =
+                Arc::new(Gather { parts: (0..threads).map(|_| OnceLock::new()).collect(), published: 0.into() });
+            // A panicking worker halts the others and is re-raised here, so the caller sees
+            // the executor panic instead of a hang.
+            let work = move |blk: &BlockRun<RevmVm>, gather: &Gather, id: usize| -> WorkerResult {
+                catch_unwind(AssertUnwindSafe(|| worker(blk, gather, id))).inspect_err(|_| blk.scheduler.halt())
             };
-            let (done_tx, done_rx) = mpsc::channel::<WorkerResult>();
+            let (done_tx, done_rx) = mpsc::channel::<(usize, WorkerResult)>();
             let jobs = (1..threads)
                 .map(|id| {
-                    let blk = blk.clone();
+                    let (blk, gather) = (blk.clone(), gather.clone());
                     let done = done_tx.clone();
                     Box::new(move || {
-                        let _ = done.send(work(&blk, id));
+                        let _ = done.send((id, work(&blk, &gather, id)));
                     }) as Box<dyn FnOnce() + Send>
                 })
                 .collect();
             drop(done_tx);
             POOL.run(jobs).map_err(|e| ExecError::Internal(format!("cannot start {threads} workers: {e}")))?;
-            let mut parts = Vec::with_capacity(threads);
+            let mut ranges: Vec<Option<Range>> = (0..threads).map(|_| None).collect();
             let mut panic = None;
-            for result in std::iter::once(work(&blk, 0)).chain(done_rx.iter()) {
+            for (id, result) in std::iter::once((0, work(&blk, &gather, 0))).chain(done_rx.iter()) {
                 match result {
-                    Ok(part) => parts.extend(part),
+                    Ok(range) => ranges[id] = range,
                     Err(p) => panic = panic.or(Some(p)),
                 }
             }
@@ -133,10 +173,10 @@ mod executor_impl {
                     None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
                 }
             }
-            if parts.len() != threads {
-                return Err(ExecError::Internal(format!("{} of {threads} workers returned", parts.len())));
-            }
-            let post_state = blk.vm.assemble(&block.pre_state, parts);
+            let Some(ranges) = ranges.into_iter().collect::<Option<Vec<Range>>>() else {
+                return Err(ExecError::Internal("a worker stopped before the post-state".into()));
+            };
+            let post_state = RevmVm::post_state(&block.pre_state, ranges);
             let c = &blk.counters;
             let stats = ExecStats {
                 threads,

@@ -48,22 +48,31 @@ pub enum Read<K> {
         key: K,
         origin: ReadOrigin,
     },
-    /// Every write to `key` strictly between `after` and the reader (delta accumulations
-    /// such as beneficiary fees).
-    Range {
-        key: K,
+    /// Every delta strictly between `after` and the reader (the beneficiary's fees).
+    Deltas {
         after: Option<TxIndex>,
         versions: Vec<Version>,
     },
+}
+
+/// What MVMemory keeps per transaction: the locations its last incarnation wrote, what it
+/// read, and its delta, if any.
+///
+/// A delta is a write that commutes with the deltas of other transactions (a fee credited to
+/// the beneficiary). It lives here, not under a shared location, so that transactions that
+/// each add one never touch the same memory; a reader that needs the sum walks the records
+/// of the transactions below it.
+struct TxRecord<K, V> {
+    written: Vec<K>,
+    reads: StdArc<Vec<Read<K>>>,
+    delta: Option<Entry<V>>,
 }
 
 pub struct MvMemory<K, V> {
     /// Locations hashed into shards, each behind its own lock; the location itself is the
     /// key, compared in full.
     shards: Vec<Padded<Mutex<HashMap<K, Versions<V>, FxBuild>>>>,
-    /// Per transaction: the locations its last incarnation wrote, and what it read.
-    last_written: Vec<Padded<Mutex<Vec<K>>>>,
-    last_reads: Vec<Padded<Mutex<StdArc<Vec<Read<K>>>>>>,
+    records: Vec<Padded<Mutex<TxRecord<K, V>>>>,
 }
 
 /// The writes to one location that the finished block left, in transaction order.
@@ -108,8 +117,9 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
             shards: (0..SHARDS)
                 .map(|_| Padded(Mutex::new(HashMap::with_capacity_and_hasher(2 * txs / SHARDS + 4, FxBuild))))
                 .collect(),
-            last_written: (0..txs).map(|_| Padded(Mutex::new(Vec::new()))).collect(),
-            last_reads: (0..txs).map(|_| Padded(Mutex::new(StdArc::new(Vec::new())))).collect(),
+            records: (0..txs)
+                .map(|_| Padded(Mutex::new(TxRecord { written: Vec::new(), reads: StdArc::default(), delta: None })))
+                .collect(),
         }
     }
 
@@ -132,20 +142,31 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         }
     }
 
-    /// Every write to `key` strictly between `after` and `tx`, in index order.
-    pub fn read_range(&self, key: &K, after: Option<TxIndex>, tx: TxIndex) -> Result<Vec<(Version, V)>, TxIndex> {
+    /// Where a read of `key` by `tx` would come from now, without cloning the value:
+    /// validation only compares versions.
+    fn origin(&self, key: &K, tx: TxIndex) -> Option<ReadOrigin> {
         let shard = lock(self.shard(key));
         let Some(versions) = shard.get(key) else {
-            return Ok(Vec::new());
+            return Some(ReadOrigin::Storage);
         };
-        let start = after.map_or(0, |a| versions.partition_point(|(i, _)| *i <= a));
-        let end = versions.partition_point(|(i, _)| *i < tx);
-        let mut out = Vec::with_capacity(end.saturating_sub(start));
-        for (idx, e) in &versions[start..end.max(start)] {
-            match e {
-                Entry::Estimate => return Err(*idx),
-                Entry::Write { incarnation, value } => {
-                    out.push((Version { tx: *idx, incarnation: *incarnation }, value.clone()))
+        match below(versions, tx).map(|i| &versions[i]) {
+            None => Some(ReadOrigin::Storage),
+            Some((_, Entry::Estimate)) => None,
+            Some((idx, Entry::Write { incarnation, .. })) => {
+                Some(ReadOrigin::Version(Version { tx: *idx, incarnation: *incarnation }))
+            }
+        }
+    }
+
+    /// Every delta strictly between `after` and `tx`, in index order, or the first ESTIMATE.
+    pub fn read_deltas(&self, after: Option<TxIndex>, tx: TxIndex) -> Result<Vec<(Version, V)>, TxIndex> {
+        let mut out = Vec::new();
+        for i in after.map_or(0, |a| a.0 + 1)..tx.0 {
+            match &lock(&self.records[i]).delta {
+                None => {}
+                Some(Entry::Estimate) => return Err(TxIndex(i)),
+                Some(Entry::Write { incarnation, value }) => {
+                    out.push((Version { tx: TxIndex(i), incarnation: *incarnation }, value.clone()))
                 }
             }
         }
@@ -154,7 +175,10 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
 
     fn put(&self, key: &K, tx: TxIndex, entry: Entry<V>) {
         let mut shard = lock(self.shard(key));
-        let versions = shard.entry(key.clone()).or_insert_with(|| Vec::with_capacity(2));
+        let versions = match shard.get_mut(key) {
+            Some(v) => v,
+            None => shard.entry(key.clone()).or_insert_with(|| Vec::with_capacity(2)),
+        };
         match versions.binary_search_by_key(&tx, |(i, _)| *i) {
             Ok(i) => versions[i].1 = entry,
             Err(i) => versions.insert(i, (tx, entry)),
@@ -170,15 +194,19 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         }
     }
 
-    /// Records an incarnation's read and write sets. Locations the previous incarnation wrote
-    /// and this one did not are removed (known-bugs #10). Returns whether it wrote a location
-    /// the previous incarnation did not: then higher transactions must be validated again.
-    pub fn record(&self, version: Version, reads: Vec<Read<K>>, writes: Vec<(K, V)>) -> bool {
+    /// Records an incarnation's read set, write set and delta. Locations the previous
+    /// incarnation wrote and this one did not are removed (known-bugs #10). Returns whether it
+    /// wrote a location (or a delta) the previous incarnation did not: then higher
+    /// transactions must be validated again.
+    pub fn record(&self, version: Version, reads: Vec<Read<K>>, writes: Vec<(K, V)>, delta: Option<V>) -> bool {
         let tx = version.tx;
-        // Nobody else looks at this slot while the transaction executes: only an abort of an
+        // Nobody else changes this record while the transaction executes: only an abort of an
         // executed incarnation turns its writes into ESTIMATEs.
-        let previous = std::mem::take(&mut *lock(&self.last_written[tx.0]));
-        let mut wrote_new = false;
+        let (previous, had_delta) = {
+            let mut r = lock(&self.records[tx.0]);
+            (std::mem::take(&mut r.written), r.delta.is_some())
+        };
+        let mut wrote_new = delta.is_some() && !had_delta;
         let mut keys = Vec::with_capacity(writes.len());
         for (key, value) in writes {
             self.put(&key, tx, Entry::Write { incarnation: version.incarnation, value });
@@ -192,50 +220,67 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
                 self.remove(key, tx);
             }
         }
-        *lock(&self.last_written[tx.0]) = keys;
-        *lock(&self.last_reads[tx.0]) = StdArc::new(reads);
+        let mut r = lock(&self.records[tx.0]);
+        r.written = keys;
+        r.reads = StdArc::new(reads);
+        r.delta = delta.map(|value| Entry::Write { incarnation: version.incarnation, value });
         wrote_new
     }
 
     /// Marks every write of `tx`'s last incarnation as an ESTIMATE (it was aborted).
     pub fn convert_writes_to_estimates(&self, tx: TxIndex) {
-        let written = lock(&self.last_written[tx.0]);
-        for key in written.iter() {
+        let mut r = lock(&self.records[tx.0]);
+        for key in r.written.iter() {
             self.put(key, tx, Entry::Estimate);
+        }
+        if r.delta.is_some() {
+            r.delta = Some(Entry::Estimate);
         }
     }
 
     /// Whether every read of `tx`'s last incarnation would still see the same version.
     pub fn validate_read_set(&self, tx: TxIndex) -> bool {
-        let reads = lock(&self.last_reads[tx.0]).clone();
+        let reads = lock(&self.records[tx.0]).reads.clone();
         reads.iter().all(|r| match r {
-            Read::Point { key, origin } => match (self.read(key, tx), origin) {
-                (MvRead::Storage, ReadOrigin::Storage) => true,
-                (MvRead::Value { version, .. }, ReadOrigin::Version(v)) => version == *v,
-                _ => false,
-            },
-            Read::Range { key, after, versions } => match self.read_range(key, *after, tx) {
+            Read::Point { key, origin } => self.origin(key, tx).as_ref() == Some(origin),
+            Read::Deltas { after, versions } => match self.read_deltas(*after, tx) {
                 Ok(now) => now.len() == versions.len() && now.iter().zip(versions).all(|((v, _), w)| v == w),
                 Err(_) => false,
             },
         })
     }
 
+    /// How many locations the shards `part`, `part + parts`, ... hold (what `drain` will hand
+    /// out), so the caller can size its buffer once.
+    pub fn locations(&self, part: usize, parts: usize) -> usize {
+        self.shards.iter().skip(part).step_by(parts.max(1)).map(|s| lock(s).len()).sum()
+    }
+
     /// Once the block is done: hands each location of the shards `part`, `part + parts`, ...
-    /// with its writes to `f`, then frees those shards and the read and write sets of the
-    /// transactions `part`, `part + parts`, ... on the calling thread. Workers call it each
-    /// with their own `part`, so the post-state is gathered and the memory freed in parallel.
-    pub fn drain(&self, part: usize, parts: usize, mut f: impl FnMut(&K, Written<'_, V>)) {
+    /// with its writes to `f`, then frees those shards and the records of the transactions
+    /// `part`, `part + parts`, ... on the calling thread, returning their deltas. Workers call
+    /// it each with their own `part`, so the post-state is gathered and the memory freed in
+    /// parallel.
+    pub fn drain(&self, part: usize, parts: usize, mut f: impl FnMut(&K, Written<'_, V>)) -> Vec<(TxIndex, V)> {
         for shard in self.shards.iter().skip(part).step_by(parts.max(1)) {
             let map = std::mem::take(&mut *lock(shard));
             for (key, versions) in &map {
                 f(key, Written(versions));
             }
         }
-        for tx in (part..self.last_written.len()).step_by(parts.max(1)) {
-            drop(std::mem::take(&mut *lock(&self.last_written[tx])));
-            drop(std::mem::take(&mut *lock(&self.last_reads[tx])));
+        let mut deltas = Vec::new();
+        for tx in (part..self.records.len()).step_by(parts.max(1)) {
+            let r = std::mem::replace(
+                &mut *lock(&self.records[tx]),
+                TxRecord { written: Vec::new(), reads: StdArc::default(), delta: None },
+            );
+            match r.delta {
+                Some(Entry::Write { value, .. }) => deltas.push((TxIndex(tx), value)),
+                Some(Entry::Estimate) => debug_assert!(false, "an ESTIMATE of {tx} outlived the block"),
+                None => {}
+            }
         }
+        deltas
     }
 }
 
@@ -251,8 +296,8 @@ mod tests {
     fn reads_see_the_highest_lower_write() {
         let mv = MvMemory::<u32, u64>::new(4);
         assert_eq!(mv.read(&7, TxIndex(3)), MvRead::Storage);
-        mv.record(v(0, 0), vec![], vec![(7, 10)]);
-        mv.record(v(2, 0), vec![], vec![(7, 20)]);
+        mv.record(v(0, 0), vec![], vec![(7, 10)], None);
+        mv.record(v(2, 0), vec![], vec![(7, 20)], None);
         assert_eq!(mv.read(&7, TxIndex(0)), MvRead::Storage);
         assert_eq!(mv.read(&7, TxIndex(1)), MvRead::Value { version: v(0, 0), value: 10 });
         assert_eq!(mv.read(&7, TxIndex(2)), MvRead::Value { version: v(0, 0), value: 10 });
@@ -262,25 +307,25 @@ mod tests {
     #[test]
     fn estimates_block_and_fail_validation() {
         let mv = MvMemory::<u32, u64>::new(3);
-        mv.record(v(0, 0), vec![], vec![(1, 5)]);
-        mv.record(v(1, 0), vec![Read::Point { key: 1, origin: ReadOrigin::Version(v(0, 0)) }], vec![]);
+        mv.record(v(0, 0), vec![], vec![(1, 5)], None);
+        mv.record(v(1, 0), vec![Read::Point { key: 1, origin: ReadOrigin::Version(v(0, 0)) }], vec![], None);
         assert!(mv.validate_read_set(TxIndex(1)));
         mv.convert_writes_to_estimates(TxIndex(0));
         assert_eq!(mv.read(&1, TxIndex(1)), MvRead::Estimate { blocking: TxIndex(0) });
         assert!(!mv.validate_read_set(TxIndex(1)));
         // The re-execution writes again: the old read saw incarnation 0, now it is 1.
-        mv.record(v(0, 1), vec![], vec![(1, 5)]);
+        mv.record(v(0, 1), vec![], vec![(1, 5)], None);
         assert!(!mv.validate_read_set(TxIndex(1)));
     }
 
     #[test]
     fn a_new_incarnation_removes_stale_writes() {
         let mv = MvMemory::<u32, u64>::new(2);
-        assert!(mv.record(v(0, 0), vec![], vec![(1, 1), (2, 2)]));
-        assert!(!mv.record(v(0, 1), vec![], vec![(2, 3)]), "no new location");
+        assert!(mv.record(v(0, 0), vec![], vec![(1, 1), (2, 2)], None));
+        assert!(!mv.record(v(0, 1), vec![], vec![(2, 3)], None), "no new location");
         assert_eq!(mv.read(&1, TxIndex(1)), MvRead::Storage);
         assert_eq!(mv.read(&2, TxIndex(1)), MvRead::Value { version: v(0, 1), value: 3 });
-        assert!(mv.record(v(0, 2), vec![], vec![(9, 9)]), "a new location");
+        assert!(mv.record(v(0, 2), vec![], vec![(9, 9)], None), "a new location");
         let mut left = Vec::new();
         mv.drain(0, 1, |k, w| left.extend(w.iter().map(|(tx, v)| (*k, tx, *v))));
         left.sort();
@@ -291,7 +336,7 @@ mod tests {
     fn drain_in_parts_sees_every_location_once() {
         let mv = MvMemory::<u32, u64>::new(3);
         for tx in 0..3 {
-            mv.record(v(tx, 0), vec![], (0..100).map(|k| (k, (tx * 1000) as u64 + k as u64)).collect());
+            mv.record(v(tx, 0), vec![], (0..100).map(|k| (k, (tx * 1000) as u64 + k as u64)).collect(), None);
         }
         let mut last = Vec::new();
         for part in 0..3 {
@@ -308,29 +353,37 @@ mod tests {
     #[test]
     fn storage_reads_validate_until_someone_writes_below() {
         let mv = MvMemory::<u32, u64>::new(3);
-        mv.record(v(2, 0), vec![Read::Point { key: 4, origin: ReadOrigin::Storage }], vec![]);
+        mv.record(v(2, 0), vec![Read::Point { key: 4, origin: ReadOrigin::Storage }], vec![], None);
         assert!(mv.validate_read_set(TxIndex(2)));
-        mv.record(v(1, 0), vec![], vec![(4, 1)]);
+        mv.record(v(1, 0), vec![], vec![(4, 1)], None);
         assert!(!mv.validate_read_set(TxIndex(2)));
     }
 
     #[test]
-    fn range_reads_collect_every_delta_and_validate() {
+    fn delta_reads_collect_every_lower_delta_and_validate() {
         let mv = MvMemory::<u32, u64>::new(5);
-        mv.record(v(0, 0), vec![], vec![(0, 1)]);
-        mv.record(v(1, 0), vec![], vec![(0, 2)]);
-        mv.record(v(3, 0), vec![], vec![(0, 4)]);
-        let got = mv.read_range(&0, Some(TxIndex(0)), TxIndex(4)).unwrap();
+        assert!(mv.record(v(0, 0), vec![], vec![], Some(1)), "a first delta is a new write");
+        mv.record(v(1, 0), vec![], vec![], Some(2));
+        mv.record(v(3, 0), vec![], vec![], Some(4));
+        let got = mv.read_deltas(Some(TxIndex(0)), TxIndex(4)).unwrap();
         assert_eq!(got, vec![(v(1, 0), 2), (v(3, 0), 4)]);
         mv.record(
             v(4, 0),
-            vec![Read::Range { key: 0, after: Some(TxIndex(0)), versions: vec![v(1, 0), v(3, 0)] }],
+            vec![Read::Deltas { after: Some(TxIndex(0)), versions: vec![v(1, 0), v(3, 0)] }],
             vec![],
+            None,
         );
         assert!(mv.validate_read_set(TxIndex(4)));
-        mv.record(v(2, 0), vec![], vec![(0, 3)]);
+        // A delta appears below the reader: its sum is stale.
+        mv.record(v(2, 0), vec![], vec![], Some(3));
         assert!(!mv.validate_read_set(TxIndex(4)));
         mv.convert_writes_to_estimates(TxIndex(3));
-        assert_eq!(mv.read_range(&0, None, TxIndex(4)), Err(TxIndex(3)));
+        assert_eq!(mv.read_deltas(None, TxIndex(4)), Err(TxIndex(3)));
+        // The re-execution pays no fee: the delta is gone, and that is no new write.
+        assert!(!mv.record(v(3, 1), vec![], vec![], None));
+        assert_eq!(mv.read_deltas(Some(TxIndex(1)), TxIndex(4)).unwrap(), vec![(v(2, 0), 3)]);
+        let mut deltas: Vec<_> = (0..2).flat_map(|p| mv.drain(p, 2, |_, _| {})).collect();
+        deltas.sort();
+        assert_eq!(deltas, vec![(TxIndex(0), 1), (TxIndex(1), 2), (TxIndex(2), 3)]);
     }
 }

@@ -8,7 +8,8 @@
 //! (`storage_reset`): slot writes below it read as zero (known-bugs #6, #7).
 //!
 //! Fees: a transaction that never loads the beneficiary does not credit it; it writes its
-//! fee to the `BeneficiaryFee` location instead, so fee-paying transactions do not conflict.
+//! fee as a delta of its own instead (kept per transaction by MVMemory), so fee-paying
+//! transactions do not conflict.
 //! A transaction that does load the beneficiary (BALANCE, a call, sending from it) sees the
 //! last explicit value plus every lower fee delta, read as a range and validated like any
 //! other read, and credits its own fee the ordinary way (known-bugs #2-#5).
@@ -20,7 +21,7 @@ use crate::model::{Account, BlockInput, State, TxOutcome};
 use crate::plug::ExecError;
 use crate::revm_env;
 use crate::schedule::{SchedEvent, ScheduleHook, WorkerId};
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use itertools::{EitherOrBoth, Itertools};
 use revm::ExecuteEvm;
 use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
@@ -36,6 +37,7 @@ use revm::primitives::KECCAK_EMPTY;
 use revm::primitives::hardfork::SpecId;
 use revm::state::{AccountInfo, Bytecode, EvmState};
 use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -44,7 +46,8 @@ use std::sync::Arc;
 pub enum Location {
     Account(Address),
     Storage(Address, U256),
-    /// Fee deltas of transactions that did not load the beneficiary.
+    /// The fee deltas of lower transactions. Never an MVMemory key (deltas live with their
+    /// transaction): the name of what a beneficiary read announces to a schedule hook.
     BeneficiaryFee,
 }
 
@@ -78,15 +81,22 @@ impl DBErrorMarker for Blocked {}
 
 pub type TxOutput = Result<TxOutcome, ExecError>;
 
-/// One block prepared for revm.
+/// A pre-state account as the workers need it: revm's view of it, and its code and storage
+/// for the post-state.
+struct PreAccount {
+    info: AccountInfo,
+    code: Bytes,
+    storage: BTreeMap<U256, U256>,
+}
+
+/// One block prepared for revm. It owns what it needs of the block: the pool's workers outlive
+/// the caller's borrow.
 pub struct RevmVm {
     env: crate::model::BlockEnv,
-    /// Pre-state storage of the accounts that have any.
-    pre_storage: FxHashMap<Address, std::collections::BTreeMap<U256, U256>>,
     cfg: CfgEnv,
     block_env: BlockEnv,
     txs: Vec<TxEnv>,
-    pre: FxHashMap<Address, AccountInfo>,
+    pre: FxHashMap<Address, PreAccount>,
     /// EIP-161 empty-account clearing applies.
     clears_empty: bool,
 }
@@ -100,7 +110,8 @@ impl RevmVm {
         let mut pre = FxHashMap::with_capacity_and_hasher(block.pre_state.len(), Default::default());
         for (a, acc) in &block.pre_state {
             let code = if acc.code.is_empty() { no_code.clone() } else { revm_env::bytecode(&acc.code) };
-            pre.insert(*a, AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code));
+            let info = AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code);
+            pre.insert(*a, PreAccount { info, code: acc.code.clone(), storage: acc.storage.clone() });
         }
         RevmVm {
             clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
@@ -108,12 +119,6 @@ impl RevmVm {
             block_env,
             txs: block.txs.iter().map(revm_env::tx_env).collect(),
             pre,
-            pre_storage: block
-                .pre_state
-                .iter()
-                .filter(|(_, a)| !a.storage.is_empty())
-                .map(|(addr, a)| (*addr, a.storage.clone()))
-                .collect(),
             env: block.env.clone(),
         }
     }
@@ -147,12 +152,9 @@ impl RevmVm {
     /// location of its MVMemory shards, sorted by address (account first, then slots), and
     /// every deferred fee. Frees those shards as it goes.
     pub fn collect(&self, mv: &MvMemory<Location, Value>, part: usize, parts: usize) -> FinalPart {
-        let mut out = FinalPart::default();
-        mv.drain(part, parts, |location, written| match location {
-            Location::BeneficiaryFee => out.fees.extend(written.iter().map(|(tx, fee)| match fee {
-                Value::Fee(fee) => (tx, *fee),
-                _ => unreachable!("the fee location holds fees"),
-            })),
+        let mut out = FinalPart { writes: Vec::with_capacity(mv.locations(part, parts)), fees: Vec::new() };
+        let deltas = mv.drain(part, parts, |location, written| match location {
+            Location::BeneficiaryFee => unreachable!("fees are deltas, not locations"),
             Location::Account(address) => {
                 if let Some((tx, Value::Account(v))) = written.last() {
                     let value = FinalValue::Account(v.clone());
@@ -166,24 +168,50 @@ impl RevmVm {
                 }
             }
         });
+        out.fees = deltas
+            .into_iter()
+            .map(|(tx, fee)| match fee {
+                Value::Fee(fee) => (tx, fee),
+                _ => unreachable!("deltas are fees"),
+            })
+            .collect();
         out.writes.sort_unstable_by(|a, b| (a.address, a.slot).cmp(&(b.address, b.slot)));
         out
     }
 
-    /// The post-state: the pre-state with every location's final write and the deferred fees,
-    /// applied in address order.
-    pub fn assemble(&self, pre: &State, parts: Vec<FinalPart>) -> State {
+    /// Where the workers split the address space to build the post-state: at quantiles of one
+    /// worker's writes (locations are spread over workers by hash, so any one is a fair sample).
+    pub fn splits(sample: &FinalPart, ranges: usize) -> Vec<Address> {
+        let w = &sample.writes;
+        (1..ranges).map(|r| w.get(w.len() * r / ranges).map_or(Address::ZERO, |w| w.address)).collect()
+    }
+
+    /// The final accounts of the addresses in `from..to` (unbounded where `None`) that the block
+    /// wrote, in address order; `None` for an account that no longer exists. Each worker builds
+    /// its own range from every worker's part.
+    pub fn build_range(
+        &self,
+        parts: &[&FinalPart],
+        from: Option<Address>,
+        to: Option<Address>,
+    ) -> Vec<(Address, Option<Account>)> {
         let coinbase = self.coinbase();
-        let mut fees: Vec<(TxIndex, U256)> = parts.iter().flat_map(|p| p.fees.iter().copied()).collect();
-        fees.sort_unstable_by_key(|(tx, _)| *tx);
+        let in_range = |a: Address| from.is_none_or(|f| a >= f) && to.is_none_or(|t| a < t);
+        let mut fees: Vec<(TxIndex, U256)> = Vec::new();
+        if in_range(coinbase) {
+            fees = parts.iter().flat_map(|p| p.fees.iter().copied()).collect();
+            fees.sort_unstable_by_key(|(tx, _)| *tx);
+        }
         let mut writes = parts
-            .into_iter()
-            .map(|p| p.writes.into_iter())
+            .iter()
+            .map(|p| {
+                let lo = from.map_or(0, |f| p.writes.partition_point(|w| w.address < f));
+                let hi = to.map_or(p.writes.len(), |t| p.writes.partition_point(|w| w.address < t));
+                p.writes[lo..hi].iter()
+            })
             .kmerge_by(|a, b| (a.address, a.slot) < (b.address, b.slot))
             .peekable();
-        // The pre-state's map, updated in place: a staged copy of every account costs more in
-        // fresh memory than the lookups it saves.
-        let mut state = pre.clone();
+        let mut out = Vec::new();
         let mut coinbase_done = fees.is_empty();
         let mut slots: Vec<(U256, TxIndex, U256)> = Vec::new();
         loop {
@@ -198,49 +226,43 @@ impl RevmVm {
             let mut account = None;
             slots.clear();
             while let Some(w) = writes.next_if(|w| w.address == address) {
-                match (w.slot, w.value) {
-                    (None, FinalValue::Account(v)) => account = Some((w.tx, v)),
-                    (Some(slot), FinalValue::Slot(v)) => slots.push((slot, w.tx, v)),
+                match (w.slot, &w.value) {
+                    (None, FinalValue::Account(v)) => account = Some((w.tx, v.clone())),
+                    (Some(slot), FinalValue::Slot(v)) => slots.push((slot, w.tx, *v)),
                     _ => unreachable!("accounts hold account values, slots slot values"),
                 }
             }
             let fees = if address == coinbase { &fees[..] } else { &[] };
-            match self.final_account(pre.get(&address), account, &slots, fees) {
-                Some(acc) => {
-                    state.insert(address, acc);
-                }
-                None => {
-                    state.remove(&address);
-                }
-            }
+            out.push((address, self.final_account(self.pre.get(&address), account, &slots, fees)));
         }
-        state
+        out
+    }
+
+    /// The post-state: the pre-state with the built ranges (in address order) laid over it.
+    pub fn post_state(pre: &State, ranges: Vec<Vec<(Address, Option<Account>)>>) -> State {
+        pre.iter()
+            .merge_join_by(ranges.into_iter().flatten(), |(a, _), (b, _)| (*a).cmp(b))
+            .filter_map(|e| match e {
+                EitherOrBoth::Left((a, acc)) => Some((*a, acc.clone())),
+                EitherOrBoth::Right((a, acc)) | EitherOrBoth::Both(_, (a, acc)) => acc.map(|acc| (a, acc)),
+            })
+            .collect()
     }
 
     /// One account of the post-state from its pre-state, its final written value, its final
     /// slots, and (for the beneficiary) the fees deferred after that write.
     fn final_account(
         &self,
-        pre: Option<&Account>,
+        pre: Option<&PreAccount>,
         written: Option<(TxIndex, Arc<AccountValue>)>,
         slots: &[(U256, TxIndex, U256)],
         fees: &[(TxIndex, U256)],
     ) -> Option<Account> {
         let last = written.as_ref().map(|(tx, _)| *tx);
         let fees = &fees[fees.partition_point(|(tx, _)| last.is_some_and(|l| *tx <= l))..];
-        if written.is_none() && slots.is_empty() && fees.is_empty() {
-            return pre.cloned();
-        }
         let mut value = match &written {
             Some((_, v)) => AccountValue::clone(v),
-            None => AccountValue {
-                info: pre.map(|a| {
-                    let mut info = AccountInfo { balance: a.balance, nonce: a.nonce, ..AccountInfo::default() };
-                    info.code_hash = a.code_hash();
-                    info
-                }),
-                storage_reset: None,
-            },
+            None => AccountValue { info: pre.map(|p| p.info.clone()), storage_reset: None },
         };
         for (tx, fee) in fees {
             self.credit_fee(&mut value, *fee, *tx);
@@ -303,6 +325,9 @@ pub struct View<'a> {
     /// workers shared one copy, every load of a popular contract would bump one counter from
     /// every core.
     codes: FxHashMap<B256, Bytecode>,
+    /// This worker's own empty code. revm's `Bytecode::default()` is one process-wide
+    /// reference count, touched by every clone and drop of every code-less account.
+    empty_code: Bytecode,
     blocked: Option<TxIndex>,
     beneficiary_loaded: bool,
     lazy_fee: Option<U256>,
@@ -339,8 +364,7 @@ impl View<'_> {
                 .entry(info.code_hash)
                 .or_insert_with(|| revm_env::bytecode(&code.original_bytes().to_vec().into()))
                 .clone(),
-            // Empty code is one shared constant in revm whatever lockstep does.
-            _ => Bytecode::default(),
+            _ => self.empty_code.clone(),
         };
         AccountInfo::new(info.balance, info.nonce, info.code_hash, code)
     }
@@ -369,7 +393,10 @@ impl View<'_> {
             }
             MvRead::Storage => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
-                (AccountValue { info: self.vm.pre.get(&address).map(|i| self.local(i)), storage_reset: None }, None)
+                (
+                    AccountValue { info: self.vm.pre.get(&address).map(|p| self.local(&p.info)), storage_reset: None },
+                    None,
+                )
             }
             MvRead::Estimate { blocking } => return Err(self.block_on(blocking)),
             MvRead::Value { .. } => unreachable!("account location holds an account value"),
@@ -377,15 +404,11 @@ impl View<'_> {
         if address == self.vm.coinbase() {
             self.beneficiary_loaded = true;
             self.announce(&Location::BeneficiaryFee);
-            let deltas = match self.mv.read_range(&Location::BeneficiaryFee, after, self.tx) {
+            let deltas = match self.mv.read_deltas(after, self.tx) {
                 Ok(d) => d,
                 Err(blocking) => return Err(self.block_on(blocking)),
             };
-            self.reads.push(Read::Range {
-                key: Location::BeneficiaryFee,
-                after,
-                versions: deltas.iter().map(|(v, _)| *v).collect(),
-            });
+            self.reads.push(Read::Deltas { after, versions: deltas.iter().map(|(v, _)| *v).collect() });
             for (version, fee) in deltas {
                 let Value::Fee(fee) = fee else { unreachable!("fee location holds fees") };
                 self.vm.credit_fee(&mut value, fee, version.tx);
@@ -423,7 +446,7 @@ impl Database for View<'_> {
                 Ok(if reset.is_some() {
                     U256::ZERO
                 } else {
-                    self.vm.pre_storage.get(&address).and_then(|s| s.get(&slot)).copied().unwrap_or_default()
+                    self.vm.pre.get(&address).and_then(|p| p.storage.get(&slot)).copied().unwrap_or_default()
                 })
             }
             MvRead::Estimate { blocking } => Err(self.block_on(blocking)),
@@ -511,6 +534,7 @@ impl Vm for RevmVm {
             reads: Vec::new(),
             accounts: FxHashMap::default(),
             codes: FxHashMap::default(),
+            empty_code: Bytecode::new_legacy(Bytes::new()),
             blocked: None,
             beneficiary_loaded: false,
             lazy_fee: None,
@@ -538,20 +562,22 @@ impl Vm for RevmVm {
         let outcome = match revm_env::outcome(result) {
             Ok(o) => o,
             Err(e) => {
-                return Execution::Done { reads, writes: Vec::new(), output: Err(e) };
+                return Execution::Done { reads, writes: Vec::new(), delta: None, output: Err(e) };
             }
         };
         let mut writes = Vec::new();
+        let mut delta = None;
         if matches!(outcome, TxOutcome::Executed { .. }) {
             self.write_set(view, tx, diff, &mut writes);
+            delta = view.lazy_fee.map(Value::Fee);
         }
-        Execution::Done { reads, writes, output: Ok(outcome) }
+        Execution::Done { reads, writes, delta, output: Ok(outcome) }
     }
 }
 
 impl RevmVm {
     /// Every changed field of every touched account (a nonce-only change included, known-bugs
-    /// #8), code on creation and delegation, storage, destruction; then the deferred fee.
+    /// #8), code on creation and delegation, storage, destruction.
     fn write_set(&self, view: &View<'_>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
         let mut slots = Vec::new();
         for (address, account) in diff {
@@ -587,9 +613,6 @@ impl RevmVm {
         }
         // Account writes come first: the post-state clears storage before slot writes.
         writes.append(&mut slots);
-        if let Some(fee) = view.lazy_fee {
-            writes.push((Location::BeneficiaryFee, Value::Fee(fee)));
-        }
     }
 }
 

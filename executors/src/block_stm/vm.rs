@@ -12,12 +12,12 @@ pub enum Execution<K, V, O> {
     Done {
         reads: Vec<Read<K>>,
         writes: Vec<(K, V)>,
+        /// A write that commutes with other transactions' deltas (a beneficiary fee).
+        delta: Option<V>,
         output: O,
     },
     /// A read hit an ESTIMATE of `blocking`: wait for it.
-    Blocked {
-        blocking: TxIndex,
-    },
+    Blocked { blocking: TxIndex },
 }
 
 pub trait Vm: Sync {
