@@ -441,3 +441,25 @@ fn post_state_built_by_workers_in_address_ranges() {
     assert_eq!(out.post_state[&counter].storage.len(), 100);
     assert!(out.post_state[&coinbase].balance > U256::from(1));
 }
+
+#[test]
+fn concurrent_callers_with_different_thread_counts_share_the_pool() {
+    // Callers share Block-STM's worker threads, and the workers of one block wait for each
+    // other before building the post-state: blocks of different widths queued on the same
+    // threads must neither deadlock nor mix.
+    let mut b = Block::new(Fork::Cancun, 120);
+    b.fillers(0, 120);
+    let block = b.input();
+    let expected = Sequential.execute(&block, &RunControl::default()).unwrap();
+    std::thread::scope(|s| {
+        for threads in [2, 3, 4, 8] {
+            let (block, expected) = (&block, &expected);
+            s.spawn(move || {
+                for round in 0..REPEAT {
+                    let got = BlockStm::default().execute(block, &RunControl::with_threads(threads)).unwrap();
+                    assert_eq!(got.post_state, expected.post_state, "{threads} threads, round {round}");
+                }
+            });
+        }
+    });
+}
