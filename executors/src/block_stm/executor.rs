@@ -93,7 +93,8 @@ impl<V: Vm> BlockRun<V> {
         self.event(worker, SchedEvent::WorkerExit);
     }
 
-    fn past_deadline(&self) -> bool {
+    /// Whether the run's deadline has passed; if so, halts it.
+    pub fn past_deadline(&self) -> bool {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             self.deadline_hit.store(true, Ordering::Release);
             self.scheduler.halt();

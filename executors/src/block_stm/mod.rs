@@ -86,13 +86,14 @@ mod executor_impl {
 
     impl Gather {
         /// Publishes `part` and waits for every other worker's. `None` when the run was
-        /// halted meanwhile (a worker panicked): its part will never come.
+        /// halted meanwhile (a worker panicked, or the deadline passed while a worker's pool
+        /// thread was still busy with another caller's block).
         fn exchange(&self, blk: &BlockRun<RevmVm>, id: usize, part: FinalPart) -> Option<Vec<&FinalPart>> {
             let _ = self.parts[id].set(part);
             self.published.fetch_add(1, Ordering::AcqRel);
             let mut round = 0;
             while self.published.load(Ordering::Acquire) < self.parts.len() {
-                if blk.scheduler.halted() {
+                if blk.scheduler.halted() || (round % 64 == 63 && blk.past_deadline()) {
                     return None;
                 }
                 round += 1;
