@@ -7,6 +7,7 @@
 
 use super::sync::{Mutex, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc as StdArc;
@@ -19,9 +20,10 @@ enum Entry<V> {
     Estimate,
 }
 
-/// The versions of one location, sorted by transaction index. Most locations have one or two
-/// writers, so a sorted vector beats a tree.
-type Versions<V> = Vec<(TxIndex, Entry<V>)>;
+/// The versions of one location, sorted by transaction index. Most locations have one writer:
+/// it is kept inline, so a new location costs no allocation of its own (and no free from
+/// another thread when the block is drained).
+type Versions<V> = SmallVec<[(TxIndex, Entry<V>); 1]>;
 
 /// What a read saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,7 +179,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         let mut shard = lock(self.shard(key));
         let versions = match shard.get_mut(key) {
             Some(v) => v,
-            None => shard.entry(key.clone()).or_insert_with(|| Vec::with_capacity(2)),
+            None => shard.entry(key.clone()).or_default(),
         };
         match versions.binary_search_by_key(&tx, |(i, _)| *i) {
             Ok(i) => versions[i].1 = entry,

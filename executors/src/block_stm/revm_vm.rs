@@ -89,6 +89,18 @@ struct PreAccount {
     storage: BTreeMap<U256, U256>,
 }
 
+fn pre_accounts(state: &State) -> FxHashMap<Address, PreAccount> {
+    // Accounts without code share one empty bytecode instead of allocating their own.
+    let no_code = Bytecode::default();
+    let mut pre = FxHashMap::with_capacity_and_hasher(state.len(), Default::default());
+    for (a, acc) in state {
+        let code = if acc.code.is_empty() { no_code.clone() } else { revm_env::bytecode(&acc.code) };
+        let info = AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code);
+        pre.insert(*a, PreAccount { info, code: acc.code.clone(), storage: acc.storage.clone() });
+    }
+    pre
+}
+
 /// One block prepared for revm. It owns what it needs of the block: the pool's workers outlive
 /// the caller's borrow.
 pub struct RevmVm {
@@ -105,19 +117,20 @@ impl RevmVm {
     pub fn new(block: &BlockInput) -> Self {
         let cfg = revm_env::cfg_env(block);
         let block_env = revm_env::block_env(block, &cfg);
-        // Accounts without code share one empty bytecode instead of allocating their own.
-        let no_code = Bytecode::default();
-        let mut pre = FxHashMap::with_capacity_and_hasher(block.pre_state.len(), Default::default());
-        for (a, acc) in &block.pre_state {
-            let code = if acc.code.is_empty() { no_code.clone() } else { revm_env::bytecode(&acc.code) };
-            let info = AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code);
-            pre.insert(*a, PreAccount { info, code: acc.code.clone(), storage: acc.storage.clone() });
-        }
+        let txs = || block.txs.iter().map(revm_env::tx_env).collect();
+        // Converting a large block's pre-state and transactions are two independent passes of
+        // a few milliseconds each; below a few hundred transactions, waking a second thread
+        // costs more than it saves.
+        let (pre, txs) = if block.txs.len() >= 512 {
+            rayon::join(|| pre_accounts(&block.pre_state), txs)
+        } else {
+            (pre_accounts(&block.pre_state), txs())
+        };
         RevmVm {
             clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
             cfg,
             block_env,
-            txs: block.txs.iter().map(revm_env::tx_env).collect(),
+            txs,
             pre,
             env: block.env.clone(),
         }
