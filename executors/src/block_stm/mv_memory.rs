@@ -70,6 +70,12 @@ struct TxRecord<K, V> {
     delta: Option<Entry<V>>,
 }
 
+impl<K, V> Default for TxRecord<K, V> {
+    fn default() -> Self {
+        TxRecord { written: Vec::new(), reads: StdArc::default(), delta: None }
+    }
+}
+
 pub struct MvMemory<K, V> {
     /// Locations hashed into shards, each behind its own lock; the location itself is the
     /// key, compared in full.
@@ -119,9 +125,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
             shards: (0..SHARDS)
                 .map(|_| Padded(Mutex::new(HashMap::with_capacity_and_hasher(2 * txs / SHARDS + 4, FxBuild))))
                 .collect(),
-            records: (0..txs)
-                .map(|_| Padded(Mutex::new(TxRecord { written: Vec::new(), reads: StdArc::default(), delta: None })))
-                .collect(),
+            records: (0..txs).map(|_| Padded(Mutex::new(TxRecord::default()))).collect(),
         }
     }
 
@@ -272,10 +276,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         }
         let mut deltas = Vec::new();
         for tx in (part..self.records.len()).step_by(parts.max(1)) {
-            let r = std::mem::replace(
-                &mut *lock(&self.records[tx]),
-                TxRecord { written: Vec::new(), reads: StdArc::default(), delta: None },
-            );
+            let r = std::mem::take(&mut *lock(&self.records[tx]));
             match r.delta {
                 Some(Entry::Write { value, .. }) => deltas.push((TxIndex(tx), value)),
                 Some(Entry::Estimate) => debug_assert!(false, "an ESTIMATE of {tx} outlived the block"),

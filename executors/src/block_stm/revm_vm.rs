@@ -423,7 +423,7 @@ impl View<'_> {
             };
             self.reads.push(Read::Deltas { after, versions: deltas.iter().map(|(v, _)| *v).collect() });
             for (version, fee) in deltas {
-                let Value::Fee(fee) = fee else { unreachable!("fee location holds fees") };
+                let Value::Fee(fee) = fee else { unreachable!("deltas are fees") };
                 self.vm.credit_fee(&mut value, fee, version.tx);
             }
         }
