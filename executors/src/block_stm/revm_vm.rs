@@ -240,7 +240,7 @@ impl RevmVm {
             slots.clear();
             while let Some(w) = writes.next_if(|w| w.address == address) {
                 match (w.slot, &w.value) {
-                    (None, FinalValue::Account(v)) => account = Some((w.tx, v.clone())),
+                    (None, FinalValue::Account(v)) => account = Some((w.tx, &**v)),
                     (Some(slot), FinalValue::Slot(v)) => slots.push((slot, w.tx, *v)),
                     _ => unreachable!("accounts hold account values, slots slot values"),
                 }
@@ -267,24 +267,36 @@ impl RevmVm {
     fn final_account(
         &self,
         pre: Option<&PreAccount>,
-        written: Option<(TxIndex, Arc<AccountValue>)>,
+        written: Option<(TxIndex, &AccountValue)>,
         slots: &[(U256, TxIndex, U256)],
         fees: &[(TxIndex, U256)],
     ) -> Option<Account> {
-        let last = written.as_ref().map(|(tx, _)| *tx);
+        let last = written.map(|(tx, _)| tx);
         let fees = &fees[fees.partition_point(|(tx, _)| last.is_some_and(|l| *tx <= l))..];
-        let mut value = match &written {
-            Some((_, v)) => AccountValue::clone(v),
-            None => AccountValue { info: pre.map(|p| p.info.clone()), storage_reset: None },
+        // Borrowed unless a fee changes it: cloning would bump the reference count of the code
+        // of an account that another worker wrote, from this core.
+        let credited;
+        let value = match written {
+            Some((_, v)) if fees.is_empty() => v,
+            _ => {
+                let mut v = match written {
+                    Some((_, v)) => v.clone(),
+                    None => AccountValue { info: pre.map(|p| p.info.clone()), storage_reset: None },
+                };
+                for (tx, fee) in fees {
+                    self.credit_fee(&mut v, *fee, *tx);
+                }
+                credited = v;
+                &credited
+            }
         };
-        for (tx, fee) in fees {
-            self.credit_fee(&mut value, *fee, *tx);
-        }
-        let info = value.info?;
-        let code = match &written {
-            Some(_) => info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default(),
-            // Unwritten: the pre-state's code, unless a fee brought the account into being.
-            None => pre.filter(|_| info.code_hash != KECCAK_EMPTY).map(|p| p.code.clone()).unwrap_or_default(),
+        let info = value.info.as_ref()?;
+        let code = if info.code_hash == KECCAK_EMPTY {
+            Bytes::new()
+        } else if written.is_some() {
+            info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default()
+        } else {
+            pre.map(|p| p.code.clone()).unwrap_or_default()
         };
         // Storage written before the last destruction or re-creation is gone, with the
         // pre-state's; later writes stand.
