@@ -192,11 +192,34 @@ impl RevmVm {
         out
     }
 
-    /// Where the workers split the address space to build the post-state: at quantiles of one
-    /// worker's writes (locations are spread over workers by hash, so any one is a fair sample).
+    /// Where the workers split the address space to build the post-state: at quantiles of the
+    /// building cost of one worker's writes (locations are spread over workers by hash, so any
+    /// one is a fair sample). An account is never split, so a contract with most of the block's
+    /// slots (an ERC-20 token) goes whole to one side of a split: the side where the two halves
+    /// come out closer.
     pub fn splits(sample: &FinalPart, ranges: usize) -> Vec<Address> {
-        let w = &sample.writes;
-        (1..ranges).map(|r| w.get(w.len() * r / ranges).map_or(Address::ZERO, |w| w.address)).collect()
+        let costs: Vec<(Address, u64)> = sample
+            .writes
+            .chunk_by(|a, b| a.address == b.address)
+            .map(|g| (g[0].address, g.iter().map(|w| if w.slot.is_none() { ACCOUNT_COST } else { 1 }).sum()))
+            .collect();
+        let total: u64 = costs.iter().map(|(_, c)| c).sum();
+        let (mut next, mut below) = (0, 0);
+        (1..ranges as u64)
+            .map(|r| {
+                let target = total * r / ranges as u64;
+                while next < costs.len() && below + costs[next].1 <= target {
+                    below += costs[next].1;
+                    next += 1;
+                }
+                // `costs[next]` straddles the target: cut after it when that lands closer.
+                if next + 1 < costs.len() && below + costs[next].1 - target < target - below {
+                    below += costs[next].1;
+                    next += 1;
+                }
+                costs.get(next).or(costs.last()).map_or(Address::ZERO, |(a, _)| *a)
+            })
+            .collect()
     }
 
     /// The final accounts of the addresses in `from..to` (unbounded where `None`) that the block
@@ -303,20 +326,26 @@ impl RevmVm {
         let reset = value.storage_reset;
         let kept = slots.iter().filter(|(_, tx, _)| reset.is_none_or(|r| *tx >= r)).map(|(slot, _, v)| (*slot, *v));
         let base = pre.filter(|_| reset.is_none()).map(|p| &p.storage);
-        let storage = base
-            .into_iter()
-            .flatten()
-            .merge_join_by(kept, |(a, _), (b, _)| (*a).cmp(b))
-            .filter_map(|e| match e {
+        // Gathered in a buffer of the final size first: the map is built from a sorted vector
+        // anyway, and a growing one would copy a large contract's storage a dozen times.
+        let mut sorted = Vec::with_capacity(base.map_or(0, |b| b.len()) + slots.len());
+        sorted.extend(base.into_iter().flatten().merge_join_by(kept, |(a, _), (b, _)| (*a).cmp(b)).filter_map(|e| {
+            match e {
                 EitherOrBoth::Left((slot, v)) => Some((*slot, *v)),
                 EitherOrBoth::Right((slot, v)) | EitherOrBoth::Both(_, (slot, v)) => {
                     (!v.is_zero()).then_some((slot, v))
                 }
-            })
-            .collect();
+            }
+        }));
+        let storage = BTreeMap::from_iter(sorted);
         Some(Account { balance: info.balance, nonce: info.nonce, code, storage })
     }
 }
+
+/// What building a written account costs next to building one written slot: looking up its
+/// pre-state, settling its code and fees. Measured on blocks of ERC-20 transfers (one token,
+/// 20,000 slots: 2.2 ms) and raw transfers (10,000 accounts a worker: 2 ms).
+const ACCOUNT_COST: u64 = 2;
 
 /// A worker's share of the post-state; see [`RevmVm::collect`].
 #[derive(Default)]
@@ -648,4 +677,40 @@ fn same_account(a: &AccountValue, b: &AccountValue) -> bool {
             (Some(x), Some(y)) => x.balance == y.balance && x.nonce == y.nonce && x.code_hash == y.code_hash,
             _ => false,
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(accounts: &[(u8, usize)]) -> FinalPart {
+        let mut writes = Vec::new();
+        for &(a, slots) in accounts {
+            let address = Address::with_last_byte(a);
+            let value = FinalValue::Account(Arc::new(AccountValue { info: None, storage_reset: None }));
+            writes.push(FinalWrite { address, slot: None, tx: TxIndex(0), value });
+            for s in 0..slots {
+                writes.push(FinalWrite {
+                    address,
+                    slot: Some(U256::from(s)),
+                    tx: TxIndex(0),
+                    value: FinalValue::Slot(U256::ONE),
+                });
+            }
+        }
+        FinalPart { writes, fees: Vec::new() }
+    }
+
+    #[test]
+    fn splits_balance_building_cost_and_keep_a_large_contract_whole() {
+        // Even accounts: even thirds.
+        let even = part(&(1..=9).map(|a| (a, 0)).collect::<Vec<_>>());
+        assert_eq!(RevmVm::splits(&even, 3), vec![Address::with_last_byte(4), Address::with_last_byte(7)]);
+        // A token with most of the slots in the middle: cutting after it (110 | 10) beats
+        // cutting before it (8 | 112); a plain quantile of the writes would cut at the token.
+        let token = part(&[(1, 0), (2, 0), (3, 0), (4, 0), (5, 100), (6, 0), (7, 0), (8, 0), (9, 0), (10, 0)]);
+        assert_eq!(RevmVm::splits(&token, 2), vec![Address::with_last_byte(6)]);
+        // Nothing written: every range but the first is empty, never out of order.
+        assert_eq!(RevmVm::splits(&FinalPart::default(), 3), vec![Address::ZERO, Address::ZERO]);
+    }
 }
