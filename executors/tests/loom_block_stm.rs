@@ -94,7 +94,7 @@ fn model(txs: Vec<ToyTx>, bug: PlantedBug) {
             assert_eq!(run.scheduler.status(TxIndex(i)).1, Status::Executed, "tx {i} not executed at the end");
         }
         let mut state = BTreeMap::new();
-        let deltas = run.mv.drain(0, 1, |k, written| {
+        let deltas = run.mv.final_writes(0, 1, |k, written| {
             if let Some((_, v)) = written.last() {
                 state.insert(*k, *v);
             }

@@ -103,8 +103,8 @@ mod executor_impl {
         }
     }
 
-    /// One worker's whole share: the block, then its part of the final writes (freeing its
-    /// part of MVMemory), then its address range of the post-state.
+    /// One worker's whole share: the block, then its part of the final writes, then its
+    /// address range of the post-state.
     fn worker(blk: &BlockRun<RevmVm>, gather: &Gather, id: usize) -> Option<Range> {
         blk.work(WorkerId(id));
         if blk.scheduler.halted() {
@@ -186,6 +186,10 @@ mod executor_impl {
                 validations: c.validations.load(Ordering::Relaxed),
                 parallel: threads > 1,
             };
+            // MVMemory, the read sets and the per-transaction arrays are tens of thousands of
+            // allocations on a large block: freed by the pool's reaper thread, after the caller
+            // has its output.
+            POOL.drop_later(Box::new((blk, gather)));
             Ok(BlockOutput { outcomes, post_state, stats })
         }
     }

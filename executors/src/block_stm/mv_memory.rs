@@ -22,7 +22,7 @@ enum Entry<V> {
 
 /// The versions of one location, sorted by transaction index. Most locations have one writer:
 /// it is kept inline, so a new location costs no allocation of its own (and no free from
-/// another thread when the block is drained).
+/// another thread when the block is dropped).
 type Versions<V> = SmallVec<[(TxIndex, Entry<V>); 1]>;
 
 /// What a read saw.
@@ -256,29 +256,27 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         })
     }
 
-    /// How many locations the shards `part`, `part + parts`, ... hold (what `drain` will hand
-    /// out), so the caller can size its buffer once.
+    /// How many locations the shards `part`, `part + parts`, ... hold (what `final_writes`
+    /// will hand out), so the caller can size its buffer once.
     pub fn locations(&self, part: usize, parts: usize) -> usize {
         self.shards.iter().skip(part).step_by(parts.max(1)).map(|s| lock(s).len()).sum()
     }
 
     /// Once the block is done: hands each location of the shards `part`, `part + parts`, ...
-    /// with its writes to `f`, then frees those shards and the records of the transactions
-    /// `part`, `part + parts`, ... on the calling thread, returning their deltas. Workers call
-    /// it each with their own `part`, so the post-state is gathered and the memory freed in
-    /// parallel.
-    pub fn drain(&self, part: usize, parts: usize, mut f: impl FnMut(&K, Written<'_, V>)) -> Vec<(TxIndex, V)> {
+    /// with its writes to `f`, and returns the deltas of the transactions `part`,
+    /// `part + parts`, ... Workers call it each with their own `part`, so the post-state is
+    /// gathered in parallel. Nothing is freed here: the whole memory goes at once when the
+    /// block's run is dropped, off the caller's path.
+    pub fn final_writes(&self, part: usize, parts: usize, mut f: impl FnMut(&K, Written<'_, V>)) -> Vec<(TxIndex, V)> {
         for shard in self.shards.iter().skip(part).step_by(parts.max(1)) {
-            let map = std::mem::take(&mut *lock(shard));
-            for (key, versions) in &map {
+            for (key, versions) in lock(shard).iter() {
                 f(key, Written(versions));
             }
         }
         let mut deltas = Vec::new();
         for tx in (part..self.records.len()).step_by(parts.max(1)) {
-            let r = std::mem::take(&mut *lock(&self.records[tx]));
-            match r.delta {
-                Some(Entry::Write { value, .. }) => deltas.push((TxIndex(tx), value)),
+            match &lock(&self.records[tx]).delta {
+                Some(Entry::Write { value, .. }) => deltas.push((TxIndex(tx), value.clone())),
                 Some(Entry::Estimate) => debug_assert!(false, "an ESTIMATE of {tx} outlived the block"),
                 None => {}
             }
@@ -330,27 +328,28 @@ mod tests {
         assert_eq!(mv.read(&2, TxIndex(1)), MvRead::Value { version: v(0, 1), value: 3 });
         assert!(mv.record(v(0, 2), vec![], vec![(9, 9)], None), "a new location");
         let mut left = Vec::new();
-        mv.drain(0, 1, |k, w| left.extend(w.iter().map(|(tx, v)| (*k, tx, *v))));
+        mv.final_writes(0, 1, |k, w| left.extend(w.iter().map(|(tx, v)| (*k, tx, *v))));
         left.sort();
         assert_eq!(left, vec![(9, TxIndex(0), 9)], "only the last incarnation's writes remain");
     }
 
     #[test]
-    fn drain_in_parts_sees_every_location_once() {
+    fn final_writes_in_parts_see_every_location_once() {
         let mv = MvMemory::<u32, u64>::new(3);
         for tx in 0..3 {
             mv.record(v(tx, 0), vec![], (0..100).map(|k| (k, (tx * 1000) as u64 + k as u64)).collect(), None);
         }
         let mut last = Vec::new();
         for part in 0..3 {
-            mv.drain(part, 3, |k, w| last.push((*k, w.last().map(|(tx, v)| (tx, *v)))));
+            mv.final_writes(part, 3, |k, w| last.push((*k, w.last().map(|(tx, v)| (tx, *v)))));
         }
         last.sort();
         let want: Vec<_> = (0..100).map(|k| (k, Some((TxIndex(2), 2000 + k as u64)))).collect();
         assert_eq!(last, want);
-        let mut again = 0;
-        mv.drain(0, 1, |_, _| again += 1);
-        assert_eq!(again, 0, "drained shards are empty");
+        let mut whole = Vec::new();
+        mv.final_writes(0, 1, |k, w| whole.push((*k, w.last().map(|(tx, v)| (tx, *v)))));
+        whole.sort();
+        assert_eq!(whole, want, "one part is the whole");
     }
 
     #[test]
@@ -385,7 +384,7 @@ mod tests {
         // The re-execution pays no fee: the delta is gone, and that is no new write.
         assert!(!mv.record(v(3, 1), vec![], vec![], None));
         assert_eq!(mv.read_deltas(Some(TxIndex(1)), TxIndex(4)).unwrap(), vec![(v(2, 0), 3)]);
-        let mut deltas: Vec<_> = (0..2).flat_map(|p| mv.drain(p, 2, |_, _| {})).collect();
+        let mut deltas: Vec<_> = (0..2).flat_map(|p| mv.final_writes(p, 2, |_, _| {})).collect();
         deltas.sort();
         assert_eq!(deltas, vec![(TxIndex(0), 1), (TxIndex(1), 2), (TxIndex(2), 3)]);
     }

@@ -163,10 +163,10 @@ impl RevmVm {
 
     /// A worker's share of the post-state, once the block is done: the final write to every
     /// location of its MVMemory shards, sorted by address (account first, then slots), and
-    /// every deferred fee. Frees those shards as it goes.
+    /// every deferred fee.
     pub fn collect(&self, mv: &MvMemory<Location, Value>, part: usize, parts: usize) -> FinalPart {
         let mut out = FinalPart { writes: Vec::with_capacity(mv.locations(part, parts)), fees: Vec::new() };
-        let deltas = mv.drain(part, parts, |location, written| match location {
+        let deltas = mv.final_writes(part, parts, |location, written| match location {
             Location::BeneficiaryFee => unreachable!("fees are deltas, not locations"),
             Location::Account(address) => {
                 if let Some((tx, Value::Account(v))) = written.last() {
