@@ -198,26 +198,32 @@ impl RevmVm {
     /// slots (an ERC-20 token) goes whole to one side of a split: the side where the two halves
     /// come out closer.
     pub fn splits(sample: &FinalPart, ranges: usize) -> Vec<Address> {
-        let costs: Vec<(Address, u64)> = sample
-            .writes
-            .chunk_by(|a, b| a.address == b.address)
-            .map(|g| (g[0].address, g.iter().map(|w| if w.slot.is_none() { ACCOUNT_COST } else { 1 }).sum()))
-            .collect();
-        let total: u64 = costs.iter().map(|(_, c)| c).sum();
-        let (mut next, mut below) = (0, 0);
+        let costs = || {
+            sample
+                .writes
+                .chunk_by(|a, b| a.address == b.address)
+                .map(|g| (g[0].address, g.iter().map(|w| if w.slot.is_none() { ACCOUNT_COST } else { 1 }).sum::<u64>()))
+        };
+        let total: u64 = costs().map(|(_, c)| c).sum();
+        let mut costs = costs();
+        let mut head = costs.next();
+        let mut below = 0;
         (1..ranges as u64)
             .map(|r| {
                 let target = total * r / ranges as u64;
-                while next < costs.len() && below + costs[next].1 <= target {
-                    below += costs[next].1;
-                    next += 1;
+                while let Some((_, c)) = head.filter(|(_, c)| below + c <= target) {
+                    below += c;
+                    head = costs.next();
                 }
-                // `costs[next]` straddles the target: cut after it when that lands closer.
-                if next + 1 < costs.len() && below + costs[next].1 - target < target - below {
-                    below += costs[next].1;
-                    next += 1;
+                // `head` straddles the target: cut after it when that lands closer and another
+                // account follows.
+                if let Some((_, c)) = head.filter(|(_, c)| below + c - target < target - below) {
+                    if let Some(next) = costs.next() {
+                        below += c;
+                        head = Some(next);
+                    }
                 }
-                costs.get(next).or(costs.last()).map_or(Address::ZERO, |(a, _)| *a)
+                head.map_or(Address::ZERO, |(a, _)| a)
             })
             .collect()
     }
@@ -238,16 +244,22 @@ impl RevmVm {
             fees = parts.iter().flat_map(|p| p.fees.iter().copied()).collect();
             fees.sort_unstable_by_key(|(tx, _)| *tx);
         }
-        let mut writes = parts
+        let in_parts: Vec<&[FinalWrite]> = parts
             .iter()
             .map(|p| {
                 let lo = from.map_or(0, |f| p.writes.partition_point(|w| w.address < f));
                 let hi = to.map_or(p.writes.len(), |t| p.writes.partition_point(|w| w.address < t));
-                p.writes[lo..hi].iter()
+                &p.writes[lo..hi]
             })
+            .collect();
+        // At most one account per write, and the beneficiary: sized once, since a growing
+        // buffer of accounts is copied and faulted in again at every doubling.
+        let mut out = Vec::with_capacity(in_parts.iter().map(|w| w.len()).sum::<usize>() + 1);
+        let mut writes = in_parts
+            .into_iter()
+            .map(|w| w.iter())
             .kmerge_by(|a, b| (a.address, a.slot) < (b.address, b.slot))
             .peekable();
-        let mut out = Vec::new();
         let mut coinbase_done = fees.is_empty();
         let mut slots: Vec<(U256, TxIndex, U256)> = Vec::new();
         loop {
