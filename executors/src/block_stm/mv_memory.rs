@@ -10,7 +10,6 @@ use super::{Incarnation, TxIndex, Version};
 use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc as StdArc;
 
 const SHARDS: usize = 256;
 
@@ -66,13 +65,13 @@ pub enum Read<K> {
 /// of the transactions below it.
 struct TxRecord<K, V> {
     written: Vec<K>,
-    reads: StdArc<Vec<Read<K>>>,
+    reads: Vec<Read<K>>,
     delta: Option<Entry<V>>,
 }
 
 impl<K, V> Default for TxRecord<K, V> {
     fn default() -> Self {
-        TxRecord { written: Vec::new(), reads: StdArc::default(), delta: None }
+        TxRecord { written: Vec::new(), reads: Vec::new(), delta: None }
     }
 }
 
@@ -228,7 +227,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         }
         let mut r = lock(&self.records[tx.0]);
         r.written = keys;
-        r.reads = StdArc::new(reads);
+        r.reads = reads;
         r.delta = delta.map(|value| Entry::Write { incarnation: version.incarnation, value });
         wrote_new
     }
@@ -246,8 +245,11 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
 
     /// Whether every read of `tx`'s last incarnation would still see the same version.
     pub fn validate_read_set(&self, tx: TxIndex) -> bool {
-        let reads = lock(&self.records[tx.0]).reads.clone();
-        reads.iter().all(|r| match r {
+        // The read set is checked under its record's lock rather than copied out: no other
+        // core's reference count to touch. Locks are taken record before shard, and a higher
+        // record before a lower one (the deltas), everywhere, so this cannot deadlock.
+        let record = lock(&self.records[tx.0]);
+        record.reads.iter().all(|r| match r {
             Read::Point { key, origin } => self.origin(key, tx).as_ref() == Some(origin),
             Read::Deltas { after, versions } => match self.read_deltas(*after, tx) {
                 Ok(now) => now.len() == versions.len() && now.iter().zip(versions).all(|((v, _), w)| v == w),
