@@ -14,6 +14,11 @@ pub mod vm;
 mod revm_vm;
 
 pub use crate::model::TxIndex;
+
+/// From this many transactions on, a block is worth a second thread for its setup and a
+/// reaper for its memory; below it, waking another thread costs more than the work.
+#[cfg(feature = "revm")]
+const LARGE_BLOCK: usize = 512;
 pub use crate::schedule::Incarnation;
 pub use scheduler::PlantedBug;
 
@@ -29,6 +34,7 @@ pub use executor_impl::BlockStm;
 
 #[cfg(feature = "revm")]
 mod executor_impl {
+    use super::LARGE_BLOCK;
     use super::executor::BlockRun;
     use super::pool::Pool;
     use super::revm_vm::{FinalPart, RevmVm};
@@ -188,8 +194,10 @@ mod executor_impl {
             };
             // MVMemory, the read sets and the per-transaction arrays are tens of thousands of
             // allocations on a large block: freed by the pool's reaper thread, after the caller
-            // has its output.
-            POOL.drop_later(Box::new((blk, gather)));
+            // has its output. A small block frees faster than the reaper wakes.
+            if block.txs.len() >= LARGE_BLOCK {
+                POOL.drop_later(Box::new((blk, gather)));
+            }
             Ok(BlockOutput { outcomes, post_state, stats })
         }
     }

@@ -119,9 +119,8 @@ impl RevmVm {
         let block_env = revm_env::block_env(block, &cfg);
         let txs = || block.txs.iter().map(revm_env::tx_env).collect();
         // Converting a large block's pre-state and transactions are two independent passes of
-        // a few milliseconds each; below a few hundred transactions, waking a second thread
-        // costs more than it saves.
-        let (pre, txs) = if block.txs.len() >= 512 {
+        // a few milliseconds each.
+        let (pre, txs) = if block.txs.len() >= super::LARGE_BLOCK {
             rayon::join(|| pre_accounts(&block.pre_state), txs)
         } else {
             (pre_accounts(&block.pre_state), txs())
