@@ -76,7 +76,7 @@ impl<V: Vm> BlockRun<V> {
                     if t.is_none() {
                         self.event(worker, SchedEvent::Idle);
                         idle_rounds += 1;
-                        if idle_rounds % 64 == 0 && self.past_deadline() {
+                        if idle_rounds.is_multiple_of(64) && self.past_deadline() {
                             break;
                         }
                         backoff(idle_rounds);

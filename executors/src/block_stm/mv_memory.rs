@@ -75,10 +75,13 @@ impl<K, V> Default for TxRecord<K, V> {
     }
 }
 
+/// One lock's worth of locations.
+type Shard<K, V> = Mutex<HashMap<K, Versions<V>, FxBuild>>;
+
 pub struct MvMemory<K, V> {
     /// Locations hashed into shards, each behind its own lock; the location itself is the
     /// key, compared in full.
-    shards: Vec<Padded<Mutex<HashMap<K, Versions<V>, FxBuild>>>>,
+    shards: Vec<Padded<Shard<K, V>>>,
     records: Vec<Padded<Mutex<TxRecord<K, V>>>>,
 }
 
@@ -128,7 +131,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         }
     }
 
-    fn shard(&self, key: &K) -> &Mutex<HashMap<K, Versions<V>, FxBuild>> {
+    fn shard(&self, key: &K) -> &Shard<K, V> {
         &self.shards[(FxBuild.hash_one(key) as usize) % SHARDS]
     }
 
@@ -192,10 +195,10 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
 
     fn remove(&self, key: &K, tx: TxIndex) {
         let mut shard = lock(self.shard(key));
-        if let Some(versions) = shard.get_mut(key) {
-            if let Ok(i) = versions.binary_search_by_key(&tx, |(i, _)| *i) {
-                versions.remove(i);
-            }
+        if let Some(versions) = shard.get_mut(key)
+            && let Ok(i) = versions.binary_search_by_key(&tx, |(i, _)| *i)
+        {
+            versions.remove(i);
         }
     }
 

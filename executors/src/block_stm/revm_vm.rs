@@ -187,7 +187,7 @@ impl RevmVm {
                 _ => unreachable!("deltas are fees"),
             })
             .collect();
-        out.writes.sort_unstable_by(|a, b| (a.address, a.slot).cmp(&(b.address, b.slot)));
+        out.writes.sort_unstable_by(|a, b| a.address.cmp(&b.address).then_with(|| a.slot.cmp(&b.slot)));
         out
     }
 
@@ -216,11 +216,11 @@ impl RevmVm {
                 }
                 // `head` straddles the target: cut after it when that lands closer and another
                 // account follows.
-                if let Some((_, c)) = head.filter(|(_, c)| below + c - target < target - below) {
-                    if let Some(next) = costs.next() {
-                        below += c;
-                        head = Some(next);
-                    }
+                if let Some((_, c)) = head.filter(|(_, c)| below + c - target < target - below)
+                    && let Some(next) = costs.next()
+                {
+                    below += c;
+                    head = Some(next);
                 }
                 head.map_or(Address::ZERO, |(a, _)| a)
             })
