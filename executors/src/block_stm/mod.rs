@@ -14,13 +14,13 @@ pub mod vm;
 mod revm_vm;
 
 pub use crate::model::TxIndex;
+pub use crate::schedule::Incarnation;
+pub use scheduler::PlantedBug;
 
 /// From this many transactions on, a block is worth a second thread for its setup and a
 /// reaper for its memory; below it, waking another thread costs more than the work.
 #[cfg(feature = "revm")]
 const LARGE_BLOCK: usize = 512;
-pub use crate::schedule::Incarnation;
-pub use scheduler::PlantedBug;
 
 /// One execution of a transaction: its index and incarnation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
