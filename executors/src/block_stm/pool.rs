@@ -1,6 +1,7 @@
 //! Worker threads kept across blocks, so that small blocks (fuzzing, controlled schedules)
 //! do not pay a thread spawn each. Plain threads and channels: a work-stealing pool would let
 //! a waiting caller run other jobs on its own stack, nesting blocks without bound.
+//! One more thread, the reaper, frees finished blocks' memory after their callers have moved on.
 
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Mutex, OnceLock};

@@ -721,7 +721,7 @@ mod tests {
         // cutting before it (8 | 112); a plain quantile of the writes would cut at the token.
         let token = part(&[(1, 0), (2, 0), (3, 0), (4, 0), (5, 100), (6, 0), (7, 0), (8, 0), (9, 0), (10, 0)]);
         assert_eq!(RevmVm::splits(&token, 2), vec![Address::with_last_byte(6)]);
-        // Nothing written: every range but the first is empty, never out of order.
+        // Nothing written: every range but the last is empty, never out of order.
         assert_eq!(RevmVm::splits(&FinalPart::default(), 3), vec![Address::ZERO, Address::ZERO]);
     }
 }
