@@ -4,10 +4,12 @@
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use k256::ecdsa::SigningKey;
+use lockstep_executors::schedule::{SchedEvent, ScheduleHook, WorkerId};
 use lockstep_executors::{
     Account, Authorization, BlockEnv, BlockInput, BlockOutput, BlockStm, Executor, Fork, RejectKind, RunControl,
     Sequential, State, Tx, TxOutcome, TxType,
 };
+use std::sync::Arc;
 
 const ETH: u128 = 1_000_000_000_000_000_000;
 const COINBASE: Address = address!("0x000000000000000000000000000000000c014ba5");
@@ -422,15 +424,16 @@ fn post_state_built_by_workers_in_address_ranges() {
     // Workers each build one address range of the post-state: accounts spread over the whole
     // address space, a beneficiary at the top of it that only receives deferred fees, and a
     // contract whose slots are written by many transactions must all land exactly once.
+    // Large enough to run on scoped threads over the borrowed block (see the next test).
     let counter = address!("0x80000000000000000000000000000000000c0c0c");
-    let mut b = Block::new(Fork::Cancun, 300);
+    let mut b = Block::new(Fork::Cancun, LARGE);
     // SSTORE(CALLER, 1): one slot per caller.
     b.contract(counter, &[0x60, 0x01, 0x33, 0x55, 0x00]);
-    for i in 0..300 {
+    for i in 0..LARGE {
         if i % 3 == 0 {
             b.tx(user(i), Some(counter), 0, &[]);
         } else {
-            b.tx(user(i), Some(user((i * 7 + 1) % 300)), 5, &[]);
+            b.tx(user(i), Some(user((i * 7 + 1) % LARGE)), 5, &[]);
         }
     }
     let coinbase = address!("0xfffffffffffffffffffffffffffffffffffffffe");
@@ -438,8 +441,43 @@ fn post_state_built_by_workers_in_address_ranges() {
     let mut input = b.input();
     input.env.coinbase = coinbase;
     let out = assert_agrees(&input);
-    assert_eq!(out.post_state[&counter].storage.len(), 100);
+    assert_eq!(out.post_state[&counter].storage.len(), LARGE.div_ceil(3) as usize);
     assert!(out.post_state[&coinbase].balance > U256::from(1));
+}
+
+/// Transactions from which Block-STM runs a block on scoped threads that borrow it.
+const LARGE: u64 = 600;
+
+/// Records the name of every thread a worker reports from.
+#[derive(Default)]
+struct ThreadNames(std::sync::Mutex<std::collections::BTreeSet<String>>);
+
+impl ScheduleHook for ThreadNames {
+    fn on_event(&self, worker: WorkerId, _: &SchedEvent) {
+        if worker != WorkerId(0) {
+            let name = std::thread::current().name().unwrap_or("unnamed").to_string();
+            self.0.lock().unwrap().insert(name);
+        }
+    }
+}
+
+#[test]
+fn a_large_block_runs_on_scoped_threads_and_a_small_one_on_the_pool() {
+    for (txs, want) in [(LARGE, "lockstep-block-stm-scoped-"), (40, "lockstep-block-stm-")] {
+        let mut b = Block::new(Fork::Cancun, txs);
+        b.fillers(0, txs);
+        let names = Arc::new(ThreadNames::default());
+        let run = RunControl { threads: 3, hook: Some(names.clone()), deadline: None };
+        let got = BlockStm::default().execute(&b.input(), &run).unwrap();
+        let expected = Sequential.execute(&b.input(), &RunControl::default()).unwrap();
+        assert_eq!(got.post_state, expected.post_state);
+        let names = names.0.lock().unwrap();
+        assert_eq!(names.len(), 2, "{txs} txs: two helpers, {names:?}");
+        for name in names.iter() {
+            let scoped = name.starts_with("lockstep-block-stm-scoped-");
+            assert!(name.starts_with(want) && scoped == (txs == LARGE), "{txs} txs ran on {name}");
+        }
+    }
 }
 
 #[test]

@@ -36,8 +36,8 @@ pub use executor_impl::BlockStm;
 mod executor_impl {
     use super::LARGE_BLOCK;
     use super::executor::BlockRun;
-    use super::pool::Pool;
-    use super::revm_vm::{FinalPart, RevmVm};
+    use super::pool::{Pool, STACK};
+    use super::revm_vm::{FinalPart, RevmVm, post_state};
     use super::scheduler::PlantedBug;
     use super::sync::{AtomicUsize, Ordering, backoff};
     use crate::model::{Account, BlockInput, BlockOutput, ExecStats};
@@ -45,12 +45,14 @@ mod executor_impl {
     use crate::schedule::WorkerId;
     use alloy_primitives::Address;
     use std::any::Any;
+    use std::ops::Deref;
     use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
     use std::sync::OnceLock;
     use std::sync::{Arc, mpsc};
 
-    /// Block-STM on revm. Its worker threads are shared by every instance and reused
-    /// across blocks; the calling thread is worker 0.
+    /// Block-STM on revm. The calling thread is worker 0. A small block's other workers come
+    /// from a pool shared by every instance and reused across blocks; a large block's are
+    /// scoped threads that borrow the block instead of a copy of it.
     pub struct BlockStm {
         name: String,
         bug: PlantedBug,
@@ -81,6 +83,7 @@ mod executor_impl {
     type PanicPayload = Box<dyn Any + Send>;
     type Range = Vec<(Address, Option<Account>)>;
     type WorkerResult = Result<Option<Range>, PanicPayload>;
+    type Run<B> = BlockRun<RevmVm<B>>;
 
     /// What the workers hand each other after the block: each its share of MVMemory's final
     /// writes, and the count of shares published (a barrier: every worker builds its address
@@ -91,10 +94,19 @@ mod executor_impl {
     }
 
     impl Gather {
+        fn new(threads: usize) -> Gather {
+            Gather { parts: (0..threads).map(|_| OnceLock::new()).collect(), published: 0.into() }
+        }
+
         /// Publishes `part` and waits for every other worker's. `None` when the run was
         /// halted meanwhile (a worker panicked, or the deadline passed while a worker's pool
         /// thread was still busy with another caller's block).
-        fn exchange(&self, blk: &BlockRun<RevmVm>, id: usize, part: FinalPart) -> Option<Vec<&FinalPart>> {
+        fn exchange<B: Deref<Target = BlockInput> + Sync>(
+            &self,
+            blk: &Run<B>,
+            id: usize,
+            part: FinalPart,
+        ) -> Option<Vec<&FinalPart>> {
             let _ = self.parts[id].set(part);
             self.published.fetch_add(1, Ordering::AcqRel);
             let mut round = 0;
@@ -111,16 +123,121 @@ mod executor_impl {
 
     /// One worker's whole share: the block, then its part of the final writes, then its
     /// address range of the post-state.
-    fn worker(blk: &BlockRun<RevmVm>, gather: &Gather, id: usize) -> Option<Range> {
+    fn worker<B: Deref<Target = BlockInput> + Sync>(blk: &Run<B>, gather: &Gather, id: usize) -> Option<Range> {
         blk.work(WorkerId(id));
         if blk.scheduler.halted() {
             return None;
         }
         let threads = gather.parts.len();
         let parts = gather.exchange(blk, id, blk.vm.collect(&blk.mv, id, threads))?;
-        let splits = RevmVm::splits(parts[0], threads);
+        let splits = parts[0].splits(threads);
         let from = id.checked_sub(1).map(|i| splits[i]);
         Some(blk.vm.build_range(&parts, from, splits.get(id).copied()))
+    }
+
+    /// A worker, with its panic caught: it halts the others and is re-raised by the caller,
+    /// so the caller sees the executor panic instead of a hang.
+    fn work<B: Deref<Target = BlockInput> + Sync>(blk: &Run<B>, gather: &Gather, id: usize) -> WorkerResult {
+        catch_unwind(AssertUnwindSafe(|| worker(blk, gather, id))).inspect_err(|_| blk.scheduler.halt())
+    }
+
+    fn cannot_start(threads: usize, e: std::io::Error) -> ExecError {
+        ExecError::Internal(format!("cannot start {threads} workers: {e}"))
+    }
+
+    /// Runs a large block on scoped threads: a few tens of microseconds to start, against the
+    /// milliseconds that copying its pre-state for the pool would cost.
+    fn run_scoped(blk: &Run<&BlockInput>, gather: &Gather, threads: usize) -> Result<Vec<WorkerResult>, ExecError> {
+        std::thread::scope(|s| {
+            let mut helpers = Vec::with_capacity(threads - 1);
+            for id in 1..threads {
+                let started = std::thread::Builder::new()
+                    .name(format!("lockstep-block-stm-scoped-{id}"))
+                    .stack_size(STACK)
+                    .spawn_scoped(s, move || work(blk, gather, id));
+                match started {
+                    Ok(h) => helpers.push(h),
+                    Err(e) => {
+                        blk.scheduler.halt();
+                        return Err(cannot_start(threads, e));
+                    }
+                }
+            }
+            let mut results = vec![work(blk, gather, 0)];
+            // Workers catch their own panics; a join error cannot happen, and would be one.
+            results.extend(helpers.into_iter().map(|h| h.join().unwrap_or_else(Err)));
+            Ok(results)
+        })
+    }
+
+    /// Runs a small block on the pool, whose threads outlive the caller's borrow: they share
+    /// a copy of the block.
+    fn run_pooled(
+        blk: &Arc<Run<Arc<BlockInput>>>,
+        gather: &Arc<Gather>,
+        threads: usize,
+    ) -> Result<Vec<WorkerResult>, ExecError> {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, WorkerResult)>();
+        let jobs = (1..threads)
+            .map(|id| {
+                let (blk, gather) = (blk.clone(), gather.clone());
+                let done = done_tx.clone();
+                Box::new(move || {
+                    let _ = done.send((id, work(&blk, &gather, id)));
+                }) as Box<dyn FnOnce() + Send>
+            })
+            .collect();
+        drop(done_tx);
+        POOL.run(jobs).map_err(|e| cannot_start(threads, e))?;
+        let mut results: Vec<WorkerResult> = (0..threads).map(|_| Ok(None)).collect();
+        for (id, result) in std::iter::once((0, work(blk, gather, 0))).chain(done_rx.iter()) {
+            results[id] = result;
+        }
+        Ok(results)
+    }
+
+    /// The block's output from its finished run and every worker's range of the post-state.
+    fn output<B: Deref<Target = BlockInput> + Sync>(
+        blk: &Run<B>,
+        block: &BlockInput,
+        threads: usize,
+        results: Vec<WorkerResult>,
+    ) -> Result<BlockOutput, ExecError> {
+        let mut ranges = Vec::with_capacity(threads);
+        let mut panic = None;
+        for result in results {
+            match result {
+                Ok(range) => ranges.push(range),
+                Err(p) => panic = panic.or(Some(p)),
+            }
+        }
+        if let Some(p) = panic {
+            resume_unwind(p);
+        }
+        if blk.deadline_hit() {
+            return Err(ExecError::Deadline);
+        }
+        let mut outcomes = Vec::with_capacity(block.txs.len());
+        for (i, out) in blk.take_outputs().into_iter().enumerate() {
+            match out {
+                Some(Ok(o)) => outcomes.push(o),
+                Some(Err(e)) => return Err(e),
+                None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
+            }
+        }
+        let Some(ranges) = ranges.into_iter().collect::<Option<Vec<Range>>>() else {
+            return Err(ExecError::Internal("a worker stopped before the post-state".into()));
+        };
+        let post_state = post_state(&block.pre_state, ranges);
+        let c = &blk.counters;
+        let stats = ExecStats {
+            threads,
+            executions: c.executions.load(Ordering::Relaxed),
+            aborts: c.aborts.load(Ordering::Relaxed),
+            validations: c.validations.load(Ordering::Relaxed),
+            parallel: threads > 1,
+        };
+        Ok(BlockOutput { outcomes, post_state, stats })
     }
 
     impl Executor for BlockStm {
@@ -137,68 +254,26 @@ mod executor_impl {
                 0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
                 n => n,
             };
-            let vm = RevmVm::new(block);
-            let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
-            let gather =
-                Arc::new(Gather { parts: (0..threads).map(|_| OnceLock::new()).collect(), published: 0.into() });
-            // A panicking worker halts the others and is re-raised here, so the caller sees
-            // the executor panic instead of a hang.
-            let work = move |blk: &BlockRun<RevmVm>, gather: &Gather, id: usize| -> WorkerResult {
-                catch_unwind(AssertUnwindSafe(|| worker(blk, gather, id))).inspect_err(|_| blk.scheduler.halt())
-            };
-            let (done_tx, done_rx) = mpsc::channel::<(usize, WorkerResult)>();
-            let jobs = (1..threads)
-                .map(|id| {
-                    let (blk, gather) = (blk.clone(), gather.clone());
-                    let done = done_tx.clone();
-                    Box::new(move || {
-                        let _ = done.send((id, work(&blk, &gather, id)));
-                    }) as Box<dyn FnOnce() + Send>
-                })
-                .collect();
-            drop(done_tx);
-            POOL.run(jobs).map_err(|e| ExecError::Internal(format!("cannot start {threads} workers: {e}")))?;
-            let mut ranges: Vec<Option<Range>> = (0..threads).map(|_| None).collect();
-            let mut panic = None;
-            for (id, result) in std::iter::once((0, work(&blk, &gather, 0))).chain(done_rx.iter()) {
-                match result {
-                    Ok(range) => ranges[id] = range,
-                    Err(p) => panic = panic.or(Some(p)),
-                }
+            let gather = Gather::new(threads);
+            if block.txs.len() < LARGE_BLOCK {
+                let blk = Arc::new(BlockRun::new(
+                    RevmVm::new(Arc::new(block.clone())),
+                    run.hook.clone(),
+                    run.deadline,
+                    self.bug,
+                ));
+                let gather = Arc::new(gather);
+                let results = run_pooled(&blk, &gather, threads)?;
+                return output(&blk, block, threads, results);
             }
-            if let Some(p) = panic {
-                resume_unwind(p);
-            }
-            if blk.deadline_hit() {
-                return Err(ExecError::Deadline);
-            }
-            let mut outcomes = Vec::with_capacity(block.txs.len());
-            for (i, out) in blk.take_outputs().into_iter().enumerate() {
-                match out {
-                    Some(Ok(o)) => outcomes.push(o),
-                    Some(Err(e)) => return Err(e),
-                    None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
-                }
-            }
-            let Some(ranges) = ranges.into_iter().collect::<Option<Vec<Range>>>() else {
-                return Err(ExecError::Internal("a worker stopped before the post-state".into()));
-            };
-            let post_state = RevmVm::post_state(&block.pre_state, ranges);
-            let c = &blk.counters;
-            let stats = ExecStats {
-                threads,
-                executions: c.executions.load(Ordering::Relaxed),
-                aborts: c.aborts.load(Ordering::Relaxed),
-                validations: c.validations.load(Ordering::Relaxed),
-                parallel: threads > 1,
-            };
+            let blk = BlockRun::new(RevmVm::new(block), run.hook.clone(), run.deadline, self.bug);
+            let results = run_scoped(&blk, &gather, threads)?;
+            let out = output(&blk, block, threads, results);
             // MVMemory, the read sets and the per-transaction arrays are tens of thousands of
             // allocations on a large block: freed by the pool's reaper thread, after the caller
-            // has its output. A small block frees faster than the reaper wakes.
-            if block.txs.len() >= LARGE_BLOCK {
-                POOL.drop_later(Box::new((blk, gather)));
-            }
-            Ok(BlockOutput { outcomes, post_state, stats })
+            // has its output.
+            POOL.drop_later(Box::new((blk.into_leftovers(), gather)));
+            out
         }
     }
 }

@@ -25,7 +25,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use itertools::{EitherOrBoth, Itertools};
 use revm::ExecuteEvm;
 use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
-use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, JournalTr, TxEnv};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, JournalTr};
 use revm::context_interface::{Block as _, Cfg as _, Transaction as _};
 use revm::database_interface::{DBErrorMarker, Database};
 use revm::handler::{
@@ -40,6 +40,7 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -81,62 +82,42 @@ impl DBErrorMarker for Blocked {}
 
 pub type TxOutput = Result<TxOutcome, ExecError>;
 
-/// A pre-state account as the workers need it: revm's view of it, and its code and storage
-/// for the post-state.
-struct PreAccount {
-    info: AccountInfo,
-    code: Bytes,
-    storage: BTreeMap<U256, U256>,
-}
-
-fn pre_accounts(state: &State) -> FxHashMap<Address, PreAccount> {
-    // Accounts without code share one empty bytecode instead of allocating their own.
-    let no_code = Bytecode::default();
-    let mut pre = FxHashMap::with_capacity_and_hasher(state.len(), Default::default());
-    for (a, acc) in state {
-        let code = if acc.code.is_empty() { no_code.clone() } else { revm_env::bytecode(&acc.code) };
-        let info = AccountInfo::new(acc.balance, acc.nonce, acc.code_hash(), code);
-        pre.insert(*a, PreAccount { info, code: acc.code.clone(), storage: acc.storage.clone() });
-    }
-    pre
-}
-
-/// One block prepared for revm. It owns what it needs of the block: the pool's workers outlive
-/// the caller's borrow.
-pub struct RevmVm {
-    env: crate::model::BlockEnv,
+/// One block prepared for revm, over the block itself: `B` is a borrow of the caller's block
+/// (scoped workers) or a shared copy of it (pool workers, which outlive the caller's borrow).
+/// Nothing of the pre-state is copied: reads go to the block's own maps.
+pub struct RevmVm<B> {
+    block: B,
     cfg: CfgEnv,
     block_env: BlockEnv,
-    txs: Vec<TxEnv>,
-    pre: FxHashMap<Address, PreAccount>,
+    /// The code hash of every pre-state contract, computed once instead of at every load.
+    code_hashes: FxHashMap<Address, B256>,
     /// EIP-161 empty-account clearing applies.
     clears_empty: bool,
 }
 
-impl RevmVm {
-    pub fn new(block: &BlockInput) -> Self {
-        let cfg = revm_env::cfg_env(block);
-        let block_env = revm_env::block_env(block, &cfg);
-        let txs = || block.txs.iter().map(revm_env::tx_env).collect();
-        // Converting a large block's pre-state and transactions are two independent passes of
-        // a few milliseconds each.
-        let (pre, txs) = if block.txs.len() >= super::LARGE_BLOCK {
-            rayon::join(|| pre_accounts(&block.pre_state), txs)
-        } else {
-            (pre_accounts(&block.pre_state), txs())
-        };
-        RevmVm {
-            clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
-            cfg,
-            block_env,
-            txs,
-            pre,
-            env: block.env.clone(),
-        }
+impl<B: Deref<Target = BlockInput>> RevmVm<B> {
+    pub fn new(block: B) -> Self {
+        let cfg = revm_env::cfg_env(&block);
+        let block_env = revm_env::block_env(&block, &cfg);
+        let code_hashes = block
+            .pre_state
+            .iter()
+            .filter(|(_, acc)| !acc.code.is_empty())
+            .map(|(a, acc)| (*a, acc.code_hash()))
+            .collect();
+        RevmVm { clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON), cfg, block_env, code_hashes, block }
+    }
+
+    fn pre(&self, address: &Address) -> Option<&Account> {
+        self.block.pre_state.get(address)
+    }
+
+    fn code_hash(&self, address: &Address, account: &Account) -> B256 {
+        if account.code.is_empty() { KECCAK_EMPTY } else { self.code_hashes[address] }
     }
 
     fn coinbase(&self) -> Address {
-        self.env.coinbase
+        self.block.env.coinbase
     }
 
     /// The beneficiary after a lazily credited fee: balance up, touched, and so cleared when
@@ -189,42 +170,6 @@ impl RevmVm {
             .collect();
         out.writes.sort_unstable_by(|a, b| a.address.cmp(&b.address).then_with(|| a.slot.cmp(&b.slot)));
         out
-    }
-
-    /// Where the workers split the address space to build the post-state: at quantiles of the
-    /// building cost of one worker's writes (locations are spread over workers by hash, so any
-    /// one is a fair sample). An account is never split, so a contract with most of the block's
-    /// slots (an ERC-20 token) goes whole to one side of a split: the side where the two halves
-    /// come out closer.
-    pub fn splits(sample: &FinalPart, ranges: usize) -> Vec<Address> {
-        let costs = || {
-            sample
-                .writes
-                .chunk_by(|a, b| a.address == b.address)
-                .map(|g| (g[0].address, g.iter().map(|w| if w.slot.is_none() { ACCOUNT_COST } else { 1 }).sum::<u64>()))
-        };
-        let total: u64 = costs().map(|(_, c)| c).sum();
-        let mut costs = costs();
-        let mut head = costs.next();
-        let mut below = 0;
-        (1..ranges as u64)
-            .map(|r| {
-                let target = total * r / ranges as u64;
-                while let Some((_, c)) = head.filter(|(_, c)| below + c <= target) {
-                    below += c;
-                    head = costs.next();
-                }
-                // `head` straddles the target: cut after it when that lands closer and another
-                // account follows.
-                if let Some((_, c)) = head.filter(|(_, c)| below + c - target < target - below)
-                    && let Some(next) = costs.next()
-                {
-                    below += c;
-                    head = Some(next);
-                }
-                head.map_or(Address::ZERO, |(a, _)| a)
-            })
-            .collect()
     }
 
     /// The final accounts of the addresses in `from..to` (unbounded where `None`) that the block
@@ -280,27 +225,17 @@ impl RevmVm {
                 }
             }
             let fees = if address == coinbase { &fees[..] } else { &[] };
-            out.push((address, self.final_account(self.pre.get(&address), account, &slots, fees)));
+            out.push((address, self.final_account(address, self.pre(&address), account, &slots, fees)));
         }
         out
-    }
-
-    /// The post-state: the pre-state with the built ranges (in address order) laid over it.
-    pub fn post_state(pre: &State, ranges: Vec<Vec<(Address, Option<Account>)>>) -> State {
-        pre.iter()
-            .merge_join_by(ranges.into_iter().flatten(), |(a, _), (b, _)| (*a).cmp(b))
-            .filter_map(|e| match e {
-                EitherOrBoth::Left((a, acc)) => Some((*a, acc.clone())),
-                EitherOrBoth::Right((a, acc)) | EitherOrBoth::Both(_, (a, acc)) => acc.map(|acc| (a, acc)),
-            })
-            .collect()
     }
 
     /// One account of the post-state from its pre-state, its final written value, its final
     /// slots, and (for the beneficiary) the fees deferred after that write.
     fn final_account(
         &self,
-        pre: Option<&PreAccount>,
+        address: Address,
+        pre: Option<&Account>,
         written: Option<(TxIndex, &AccountValue)>,
         slots: &[(U256, TxIndex, U256)],
         fees: &[(TxIndex, U256)],
@@ -315,7 +250,13 @@ impl RevmVm {
             _ => {
                 let mut v = match written {
                     Some((_, v)) => v.clone(),
-                    None => AccountValue { info: pre.map(|p| p.info.clone()), storage_reset: None },
+                    None => AccountValue {
+                        info: pre.map(|p| {
+                            let code = revm_env::bytecode(&p.code);
+                            AccountInfo::new(p.balance, p.nonce, self.code_hash(&address, p), code)
+                        }),
+                        storage_reset: None,
+                    },
                 };
                 for (tx, fee) in fees {
                     self.credit_fee(&mut v, *fee, *tx);
@@ -365,6 +306,54 @@ pub struct FinalPart {
     fees: Vec<(TxIndex, U256)>,
 }
 
+impl FinalPart {
+    /// Where the workers split the address space to build the post-state: at quantiles of the
+    /// building cost of one worker's writes (locations are spread over workers by hash, so any
+    /// one is a fair sample). An account is never split, so a contract with most of the block's
+    /// slots (an ERC-20 token) goes whole to one side of a split: the side where the two halves
+    /// come out closer.
+    pub fn splits(&self, ranges: usize) -> Vec<Address> {
+        let costs = || {
+            self.writes
+                .chunk_by(|a, b| a.address == b.address)
+                .map(|g| (g[0].address, g.iter().map(|w| if w.slot.is_none() { ACCOUNT_COST } else { 1 }).sum::<u64>()))
+        };
+        let total: u64 = costs().map(|(_, c)| c).sum();
+        let mut costs = costs();
+        let mut head = costs.next();
+        let mut below = 0;
+        (1..ranges as u64)
+            .map(|r| {
+                let target = total * r / ranges as u64;
+                while let Some((_, c)) = head.filter(|(_, c)| below + c <= target) {
+                    below += c;
+                    head = costs.next();
+                }
+                // `head` straddles the target: cut after it when that lands closer and another
+                // account follows.
+                if let Some((_, c)) = head.filter(|(_, c)| below + c - target < target - below)
+                    && let Some(next) = costs.next()
+                {
+                    below += c;
+                    head = Some(next);
+                }
+                head.map_or(Address::ZERO, |(a, _)| a)
+            })
+            .collect()
+    }
+}
+
+/// The post-state: the pre-state with the built ranges (in address order) laid over it.
+pub fn post_state(pre: &State, ranges: Vec<Vec<(Address, Option<Account>)>>) -> State {
+    pre.iter()
+        .merge_join_by(ranges.into_iter().flatten(), |(a, _), (b, _)| (*a).cmp(b))
+        .filter_map(|e| match e {
+            EitherOrBoth::Left((a, acc)) => Some((*a, acc.clone())),
+            EitherOrBoth::Right((a, acc)) | EitherOrBoth::Both(_, (a, acc)) => acc.map(|acc| (a, acc)),
+        })
+        .collect()
+}
+
 struct FinalWrite {
     address: Address,
     /// `None`: the account itself.
@@ -379,8 +368,8 @@ enum FinalValue {
 }
 
 /// What revm sees as its database while executing transaction `tx`.
-pub struct View<'a> {
-    vm: &'a RevmVm,
+pub struct View<'a, B> {
+    vm: &'a RevmVm<B>,
     mv: &'a MvMemory<Location, Value>,
     tx: TxIndex,
     reads: Vec<Read<Location>>,
@@ -400,7 +389,7 @@ pub struct View<'a> {
     hook: Option<&'a dyn ScheduleHook>,
 }
 
-impl View<'_> {
+impl<B: Deref<Target = BlockInput>> View<'_, B> {
     fn reset(&mut self, tx: TxIndex) {
         self.tx = tx;
         self.reads.clear();
@@ -434,6 +423,17 @@ impl View<'_> {
         AccountInfo::new(info.balance, info.nonce, info.code_hash, code)
     }
 
+    /// A pre-state account as revm sees it, with this worker's copy of its code.
+    fn local_pre(&mut self, address: Address, account: &Account) -> AccountInfo {
+        let hash = self.vm.code_hash(&address, account);
+        let code = if hash == KECCAK_EMPTY {
+            self.empty_code.clone()
+        } else {
+            self.codes.entry(hash).or_insert_with(|| revm_env::bytecode(&Bytes::copy_from_slice(&account.code))).clone()
+        };
+        AccountInfo::new(account.balance, account.nonce, hash, code)
+    }
+
     /// Where `address`'s storage was last reset, loading the account if need be.
     fn storage_reset(&mut self, address: Address) -> Result<Option<TxIndex>, Blocked> {
         if let Some(a) = self.accounts.get(&address) {
@@ -459,7 +459,10 @@ impl View<'_> {
             MvRead::Storage => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
                 (
-                    AccountValue { info: self.vm.pre.get(&address).map(|p| self.local(&p.info)), storage_reset: None },
+                    AccountValue {
+                        info: self.vm.pre(&address).map(|p| self.local_pre(address, p)),
+                        storage_reset: None,
+                    },
                     None,
                 )
             }
@@ -484,7 +487,7 @@ impl View<'_> {
     }
 }
 
-impl Database for View<'_> {
+impl<B: Deref<Target = BlockInput>> Database for View<'_, B> {
     type Error = Blocked;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
@@ -511,7 +514,7 @@ impl Database for View<'_> {
                 Ok(if reset.is_some() {
                     U256::ZERO
                 } else {
-                    self.vm.pre.get(&address).and_then(|p| p.storage.get(&slot)).copied().unwrap_or_default()
+                    self.vm.pre(&address).and_then(|p| p.storage.get(&slot)).copied().unwrap_or_default()
                 })
             }
             MvRead::Estimate { blocking } => Err(self.block_on(blocking)),
@@ -520,7 +523,7 @@ impl Database for View<'_> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Blocked> {
-        Ok(self.vm.env.block_hash(number))
+        Ok(self.vm.block.env.block_hash(number))
     }
 }
 
@@ -534,7 +537,7 @@ trait FeeSink {
     fn defer_fee(&mut self, fee: U256);
 }
 
-impl FeeSink for View<'_> {
+impl<B> FeeSink for View<'_, B> {
     fn beneficiary_loaded(&self) -> bool {
         self.beneficiary_loaded
     }
@@ -571,19 +574,19 @@ where
     }
 }
 
-type Evm<'a> = MainnetEvm<MainnetContext<View<'a>>>;
+type Evm<'a, B> = MainnetEvm<MainnetContext<View<'a, B>>>;
 
-impl Vm for RevmVm {
+impl<B: Deref<Target = BlockInput> + Sync> Vm for RevmVm<B> {
     type Key = Location;
     type Value = Value;
     type Output = TxOutput;
     type Worker<'w>
-        = Evm<'w>
+        = Evm<'w, B>
     where
         Self: 'w;
 
     fn txs(&self) -> usize {
-        self.txs.len()
+        self.block.txs.len()
     }
 
     fn worker<'w>(
@@ -591,7 +594,7 @@ impl Vm for RevmVm {
         mv: &'w MvMemory<Location, Value>,
         worker: WorkerId,
         hook: Option<&'w dyn ScheduleHook>,
-    ) -> Evm<'w> {
+    ) -> Evm<'w, B> {
         let view = View {
             vm: self,
             mv,
@@ -609,14 +612,14 @@ impl Vm for RevmVm {
         Context::mainnet().with_cfg(self.cfg.clone()).with_block(self.block_env.clone()).with_db(view).build_mainnet()
     }
 
-    fn execute(&self, evm: &mut Evm<'_>, version: Version) -> Execution<Location, Value, TxOutput> {
+    fn execute(&self, evm: &mut Evm<'_, B>, version: Version) -> Execution<Location, Value, TxOutput> {
         let tx = version.tx;
         evm.ctx.journaled_state.database.reset(tx);
         // revm parks a database error raised inside an opcode in the context and does not
         // always take it on the error path: a stale ESTIMATE error must not leak into the
         // next execution.
         evm.ctx.error = Ok(());
-        evm.ctx.set_tx(self.txs[tx.0].clone());
+        evm.ctx.set_tx(revm_env::tx_env(&self.block.txs[tx.0]));
         let result = LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
         let diff = evm.finalize();
         let view = &mut evm.ctx.journaled_state.database;
@@ -640,10 +643,10 @@ impl Vm for RevmVm {
     }
 }
 
-impl RevmVm {
+impl<B: Deref<Target = BlockInput>> RevmVm<B> {
     /// Every changed field of every touched account (a nonce-only change included, known-bugs
     /// #8), code on creation and delegation, storage, destruction.
-    fn write_set(&self, view: &View<'_>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
+    fn write_set(&self, view: &View<'_, B>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
         let mut slots = Vec::new();
         for (address, account) in diff {
             if !account.is_touched() {
@@ -716,12 +719,12 @@ mod tests {
     fn splits_balance_building_cost_and_keep_a_large_contract_whole() {
         // Even accounts: even thirds.
         let even = part(&(1..=9).map(|a| (a, 0)).collect::<Vec<_>>());
-        assert_eq!(RevmVm::splits(&even, 3), vec![Address::with_last_byte(4), Address::with_last_byte(7)]);
+        assert_eq!(even.splits(3), vec![Address::with_last_byte(4), Address::with_last_byte(7)]);
         // A token with most of the slots in the middle: cutting after it (110 | 10) beats
         // cutting before it (8 | 112); a plain quantile of the writes would cut at the token.
         let token = part(&[(1, 0), (2, 0), (3, 0), (4, 0), (5, 100), (6, 0), (7, 0), (8, 0), (9, 0), (10, 0)]);
-        assert_eq!(RevmVm::splits(&token, 2), vec![Address::with_last_byte(6)]);
+        assert_eq!(token.splits(2), vec![Address::with_last_byte(6)]);
         // Nothing written: every range but the last is empty, never out of order.
-        assert_eq!(RevmVm::splits(&FinalPart::default(), 3), vec![Address::ZERO, Address::ZERO]);
+        assert_eq!(FinalPart::default().splits(3), vec![Address::ZERO, Address::ZERO]);
     }
 }
