@@ -20,6 +20,12 @@ pub trait Executor: Send + Sync {
     }
 
     fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError>;
+
+    /// `execute` for a caller that holds the block in an `Arc`: an executor whose threads
+    /// outlive the call can keep the block instead of copying it. Same output as `execute`.
+    fn execute_shared(&self, block: &Arc<BlockInput>, run: &RunControl) -> Result<BlockOutput, ExecError> {
+        self.execute(block, run)
+    }
 }
 
 /// How to run one block.

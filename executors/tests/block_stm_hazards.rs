@@ -424,7 +424,7 @@ fn post_state_built_by_workers_in_address_ranges() {
     // Workers each build one address range of the post-state: accounts spread over the whole
     // address space, a beneficiary at the top of it that only receives deferred fees, and a
     // contract whose slots are written by many transactions must all land exactly once.
-    // Large enough to run on scoped threads over the borrowed block (see the next test).
+    // Large enough that its memory goes to the reaper thread.
     let counter = address!("0x80000000000000000000000000000000000c0c0c");
     let mut b = Block::new(Fork::Cancun, LARGE);
     // SSTORE(CALLER, 1): one slot per caller.
@@ -448,35 +448,33 @@ fn post_state_built_by_workers_in_address_ranges() {
 /// Transactions from which Block-STM runs a block on scoped threads that borrow it.
 const LARGE: u64 = 600;
 
-/// Records the name of every thread a worker reports from.
-#[derive(Default)]
-struct ThreadNames(std::sync::Mutex<std::collections::BTreeSet<String>>);
+/// Records how many owners the caller's block has while the workers run.
+struct Owners(std::sync::Weak<BlockInput>, std::sync::atomic::AtomicUsize);
 
-impl ScheduleHook for ThreadNames {
-    fn on_event(&self, worker: WorkerId, _: &SchedEvent) {
-        if worker != WorkerId(0) {
-            let name = std::thread::current().name().unwrap_or("unnamed").to_string();
-            self.0.lock().unwrap().insert(name);
-        }
+impl ScheduleHook for Owners {
+    fn on_event(&self, _: WorkerId, _: &SchedEvent) {
+        self.1.fetch_max(self.0.strong_count(), std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 #[test]
-fn a_large_block_runs_on_scoped_threads_and_a_small_one_on_the_pool() {
-    for (txs, want) in [(LARGE, "lockstep-block-stm-scoped-"), (40, "lockstep-block-stm-")] {
-        let mut b = Block::new(Fork::Cancun, txs);
-        b.fillers(0, txs);
-        let names = Arc::new(ThreadNames::default());
-        let run = RunControl { threads: 3, hook: Some(names.clone()), deadline: None };
-        let got = BlockStm::default().execute(&b.input(), &run).unwrap();
-        let expected = Sequential.execute(&b.input(), &RunControl::default()).unwrap();
-        assert_eq!(got.post_state, expected.post_state);
-        let names = names.0.lock().unwrap();
-        assert_eq!(names.len(), 2, "{txs} txs: two helpers, {names:?}");
-        for name in names.iter() {
-            let scoped = name.starts_with("lockstep-block-stm-scoped-");
-            assert!(name.starts_with(want) && scoped == (txs == LARGE), "{txs} txs ran on {name}");
-        }
+fn a_shared_block_is_kept_by_the_workers_not_copied() {
+    let mut b = Block::new(Fork::Cancun, 40);
+    b.fillers(0, 40);
+    let block = Arc::new(b.input());
+    let expected = Sequential.execute(&block, &RunControl::default()).unwrap();
+    for shared in [true, false] {
+        let owners = Arc::new(Owners(Arc::downgrade(&block), 0.into()));
+        let run = RunControl { threads: 2, hook: Some(owners.clone()), deadline: None };
+        let got = if shared {
+            BlockStm::default().execute_shared(&block, &run)
+        } else {
+            BlockStm::default().execute(&block, &run)
+        };
+        assert_eq!(got.unwrap().post_state, expected.post_state);
+        let most = owners.1.load(std::sync::atomic::Ordering::Relaxed);
+        // Shared: the caller's Arc and the run's. Borrowed: the run works on its own copy.
+        assert_eq!(most, if shared { 2 } else { 1 }, "shared: {shared}");
     }
 }
 

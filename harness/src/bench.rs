@@ -47,9 +47,9 @@ pub struct BenchOptions {
     pub seed: u64,
 }
 
-fn time(exec: &dyn Executor, block: &BlockInput, threads: usize) -> Result<(Duration, ExecStats), String> {
+fn time(exec: &dyn Executor, block: &Arc<BlockInput>, threads: usize) -> Result<(Duration, ExecStats), String> {
     let start = Instant::now();
-    let out = exec.execute(block, &RunControl::with_threads(threads)).map_err(|e| e.to_string())?;
+    let out = exec.execute_shared(block, &RunControl::with_threads(threads)).map_err(|e| e.to_string())?;
     Ok((start.elapsed(), out.stats))
 }
 
@@ -61,14 +61,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
 pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
     let mut rows = Vec::new();
     for (name, w) in &opts.suite {
-        let block = w.generate(opts.seed).block;
+        // Shared, as the engine's runs share theirs: an executor may keep it instead of copying.
+        let block = Arc::new(w.generate(opts.seed).block);
         let expected = opts.reference.execute(&block, &RunControl::with_threads(1)).map_err(|e| e.to_string())?;
         let gas: u64 = expected.outcomes.iter().map(|o| o.gas_used()).sum();
         let txs = block.txs.len();
         let mut configs: Vec<(Arc<dyn Executor>, usize)> = vec![(opts.reference.clone(), 1)];
         for c in &opts.candidates {
             for t in &opts.threads {
-                let got = c.execute(&block, &RunControl::with_threads(*t)).map_err(|e| e.to_string())?;
+                let got = c.execute_shared(&block, &RunControl::with_threads(*t)).map_err(|e| e.to_string())?;
                 if let Some(d) = diff::compare(&expected, &got) {
                     return Err(format!("{} diverges on {name} at {t} threads: {d}", c.name()));
                 }

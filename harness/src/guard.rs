@@ -10,7 +10,22 @@ use std::time::{Duration, Instant};
 
 /// Runs on the calling thread; a panic becomes `Divergence::Panic`.
 pub fn run_caught(exec: &dyn Executor, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, Divergence> {
-    match catch_unwind(AssertUnwindSafe(|| exec.execute(block, run))) {
+    caught(|| exec.execute(block, run))
+}
+
+/// `run_caught` for a block held in an `Arc`, which the executor may keep instead of copying.
+pub fn run_caught_shared(
+    exec: &dyn Executor,
+    block: &Arc<BlockInput>,
+    run: &RunControl,
+) -> Result<BlockOutput, Divergence> {
+    caught(|| exec.execute_shared(block, run))
+}
+
+fn caught(
+    execute: impl FnOnce() -> Result<BlockOutput, lockstep_executors::ExecError>,
+) -> Result<BlockOutput, Divergence> {
+    match catch_unwind(AssertUnwindSafe(execute)) {
         Ok(Ok(out)) => Ok(out),
         Ok(Err(e)) => Err(Divergence::ExecError { message: e.to_string() }),
         Err(payload) => Err(Divergence::Panic { message: panic_message(payload.as_ref()) }),
@@ -33,7 +48,7 @@ pub fn run_with_timeout(
     let spawned =
         std::thread::Builder::new().name(format!("lockstep-{}", exec.name())).stack_size(64 << 20).spawn(move || {
             let t = Instant::now();
-            let r = run_caught(exec.as_ref(), &block, &run);
+            let r = run_caught_shared(exec.as_ref(), &block, &run);
             let _ = tx.send((r, t.elapsed()));
         });
     if let Err(e) = spawned {

@@ -22,13 +22,6 @@ pub struct BlockRun<V: Vm> {
     pub counters: Counters,
 }
 
-/// See [`BlockRun::into_leftovers`].
-pub struct Leftovers<K, Val, O> {
-    _mv: MvMemory<K, Val>,
-    _scheduler: Scheduler,
-    _outputs: Vec<Padded<Mutex<Option<O>>>>,
-}
-
 /// Totals of the block, added to once per worker when it stops: a shared counter bumped per
 /// task would bounce its cache line between workers on every transaction.
 #[derive(Default)]
@@ -172,12 +165,6 @@ impl<V: Vm> BlockRun<V> {
         }
         self.event(worker, SchedEvent::Validated { tx: version.tx, incarnation: version.incarnation, valid: !aborted });
         self.scheduler.finish_validation(version.tx, aborted)
-    }
-
-    /// What is left once the outputs are taken: MVMemory, the scheduler and the
-    /// per-transaction slots. None of it borrows the VM, so it can be freed on another thread.
-    pub fn into_leftovers(self) -> Leftovers<V::Key, V::Value, V::Output> {
-        Leftovers { _mv: self.mv, _scheduler: self.scheduler, _outputs: self.outputs }
     }
 
     /// The outputs of every transaction's last incarnation, once the block is done.

@@ -17,8 +17,8 @@ pub use crate::model::TxIndex;
 pub use crate::schedule::Incarnation;
 pub use scheduler::PlantedBug;
 
-/// From this many transactions on, a block is worth a second thread for its setup and a
-/// reaper for its memory; below it, waking another thread costs more than the work.
+/// From this many transactions on, a block's memory is worth handing to the reaper thread;
+/// below it, freeing inline is faster than waking another thread.
 #[cfg(feature = "revm")]
 const LARGE_BLOCK: usize = 512;
 
@@ -36,7 +36,7 @@ pub use executor_impl::BlockStm;
 mod executor_impl {
     use super::LARGE_BLOCK;
     use super::executor::BlockRun;
-    use super::pool::{Pool, STACK};
+    use super::pool::Pool;
     use super::revm_vm::{FinalPart, RevmVm, post_state};
     use super::scheduler::PlantedBug;
     use super::sync::{AtomicUsize, Ordering, backoff};
@@ -45,14 +45,12 @@ mod executor_impl {
     use crate::schedule::WorkerId;
     use alloy_primitives::Address;
     use std::any::Any;
-    use std::ops::Deref;
     use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
     use std::sync::OnceLock;
     use std::sync::{Arc, mpsc};
 
-    /// Block-STM on revm. The calling thread is worker 0. A small block's other workers come
-    /// from a pool shared by every instance and reused across blocks; a large block's are
-    /// scoped threads that borrow the block instead of a copy of it.
+    /// Block-STM on revm. Its worker threads are shared by every instance and reused
+    /// across blocks; the calling thread is worker 0.
     pub struct BlockStm {
         name: String,
         bug: PlantedBug,
@@ -83,7 +81,7 @@ mod executor_impl {
     type PanicPayload = Box<dyn Any + Send>;
     type Range = Vec<(Address, Option<Account>)>;
     type WorkerResult = Result<Option<Range>, PanicPayload>;
-    type Run<B> = BlockRun<RevmVm<B>>;
+    type Run = BlockRun<RevmVm>;
 
     /// What the workers hand each other after the block: each its share of MVMemory's final
     /// writes, and the count of shares published (a barrier: every worker builds its address
@@ -101,12 +99,7 @@ mod executor_impl {
         /// Publishes `part` and waits for every other worker's. `None` when the run was
         /// halted meanwhile (a worker panicked, or the deadline passed while a worker's pool
         /// thread was still busy with another caller's block).
-        fn exchange<B: Deref<Target = BlockInput> + Sync>(
-            &self,
-            blk: &Run<B>,
-            id: usize,
-            part: FinalPart,
-        ) -> Option<Vec<&FinalPart>> {
+        fn exchange(&self, blk: &Run, id: usize, part: FinalPart) -> Option<Vec<&FinalPart>> {
             let _ = self.parts[id].set(part);
             self.published.fetch_add(1, Ordering::AcqRel);
             let mut round = 0;
@@ -123,7 +116,7 @@ mod executor_impl {
 
     /// One worker's whole share: the block, then its part of the final writes, then its
     /// address range of the post-state.
-    fn worker<B: Deref<Target = BlockInput> + Sync>(blk: &Run<B>, gather: &Gather, id: usize) -> Option<Range> {
+    fn worker(blk: &Run, gather: &Gather, id: usize) -> Option<Range> {
         blk.work(WorkerId(id));
         if blk.scheduler.halted() {
             return None;
@@ -137,46 +130,12 @@ mod executor_impl {
 
     /// A worker, with its panic caught: it halts the others and is re-raised by the caller,
     /// so the caller sees the executor panic instead of a hang.
-    fn work<B: Deref<Target = BlockInput> + Sync>(blk: &Run<B>, gather: &Gather, id: usize) -> WorkerResult {
+    fn work(blk: &Run, gather: &Gather, id: usize) -> WorkerResult {
         catch_unwind(AssertUnwindSafe(|| worker(blk, gather, id))).inspect_err(|_| blk.scheduler.halt())
     }
 
-    fn cannot_start(threads: usize, e: std::io::Error) -> ExecError {
-        ExecError::Internal(format!("cannot start {threads} workers: {e}"))
-    }
-
-    /// Runs a large block on scoped threads: a few tens of microseconds to start, against the
-    /// milliseconds that copying its pre-state for the pool would cost.
-    fn run_scoped(blk: &Run<&BlockInput>, gather: &Gather, threads: usize) -> Result<Vec<WorkerResult>, ExecError> {
-        std::thread::scope(|s| {
-            let mut helpers = Vec::with_capacity(threads - 1);
-            for id in 1..threads {
-                let started = std::thread::Builder::new()
-                    .name(format!("lockstep-block-stm-scoped-{id}"))
-                    .stack_size(STACK)
-                    .spawn_scoped(s, move || work(blk, gather, id));
-                match started {
-                    Ok(h) => helpers.push(h),
-                    Err(e) => {
-                        blk.scheduler.halt();
-                        return Err(cannot_start(threads, e));
-                    }
-                }
-            }
-            let mut results = vec![work(blk, gather, 0)];
-            // Workers catch their own panics; a join error cannot happen, and would be one.
-            results.extend(helpers.into_iter().map(|h| h.join().unwrap_or_else(Err)));
-            Ok(results)
-        })
-    }
-
-    /// Runs a small block on the pool, whose threads outlive the caller's borrow: they share
-    /// a copy of the block.
-    fn run_pooled(
-        blk: &Arc<Run<Arc<BlockInput>>>,
-        gather: &Arc<Gather>,
-        threads: usize,
-    ) -> Result<Vec<WorkerResult>, ExecError> {
+    /// Runs the block on the calling thread and `threads - 1` pool threads, which share it.
+    fn run_pooled(blk: &Arc<Run>, gather: &Arc<Gather>, threads: usize) -> Result<Vec<WorkerResult>, ExecError> {
         let (done_tx, done_rx) = mpsc::channel::<(usize, WorkerResult)>();
         let jobs = (1..threads)
             .map(|id| {
@@ -188,7 +147,7 @@ mod executor_impl {
             })
             .collect();
         drop(done_tx);
-        POOL.run(jobs).map_err(|e| cannot_start(threads, e))?;
+        POOL.run(jobs).map_err(|e| ExecError::Internal(format!("cannot start {threads} workers: {e}")))?;
         let mut results: Vec<WorkerResult> = (0..threads).map(|_| Ok(None)).collect();
         for (id, result) in std::iter::once((0, work(blk, gather, 0))).chain(done_rx.iter()) {
             results[id] = result;
@@ -197,8 +156,8 @@ mod executor_impl {
     }
 
     /// The block's output from its finished run and every worker's range of the post-state.
-    fn output<B: Deref<Target = BlockInput> + Sync>(
-        blk: &Run<B>,
+    fn output(
+        blk: &Run,
         block: &BlockInput,
         threads: usize,
         results: Vec<WorkerResult>,
@@ -250,29 +209,26 @@ mod executor_impl {
         }
 
         fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
+            // The pool's threads outlive the borrow: they get a copy.
+            self.execute_shared(&Arc::new(block.clone()), run)
+        }
+
+        fn execute_shared(&self, block: &Arc<BlockInput>, run: &RunControl) -> Result<BlockOutput, ExecError> {
             let threads = match run.threads {
                 0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
                 n => n,
             };
-            let gather = Gather::new(threads);
-            if block.txs.len() < LARGE_BLOCK {
-                let blk = Arc::new(BlockRun::new(
-                    RevmVm::new(Arc::new(block.clone())),
-                    run.hook.clone(),
-                    run.deadline,
-                    self.bug,
-                ));
-                let gather = Arc::new(gather);
-                let results = run_pooled(&blk, &gather, threads)?;
-                return output(&blk, block, threads, results);
-            }
-            let blk = BlockRun::new(RevmVm::new(block), run.hook.clone(), run.deadline, self.bug);
-            let results = run_scoped(&blk, &gather, threads)?;
+            let vm = RevmVm::new(block.clone());
+            let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
+            let gather = Arc::new(Gather::new(threads));
+            let results = run_pooled(&blk, &gather, threads)?;
             let out = output(&blk, block, threads, results);
             // MVMemory, the read sets and the per-transaction arrays are tens of thousands of
             // allocations on a large block: freed by the pool's reaper thread, after the caller
-            // has its output.
-            POOL.drop_later(Box::new((blk.into_leftovers(), gather)));
+            // has its output. A small block frees faster than the reaper wakes.
+            if block.txs.len() >= LARGE_BLOCK {
+                POOL.drop_later(Box::new((blk, gather)));
+            }
             out
         }
     }

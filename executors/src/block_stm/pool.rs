@@ -14,7 +14,7 @@ pub struct Pool {
 }
 
 /// revm's interpreter recurses per call frame; 1024-deep calls need more than the default.
-pub const STACK: usize = 64 << 20;
+const STACK: usize = 64 << 20;
 
 impl Pool {
     pub const fn new() -> Pool {

@@ -40,7 +40,6 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::ops::Deref;
 use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -82,11 +81,10 @@ impl DBErrorMarker for Blocked {}
 
 pub type TxOutput = Result<TxOutcome, ExecError>;
 
-/// One block prepared for revm, over the block itself: `B` is a borrow of the caller's block
-/// (scoped workers) or a shared copy of it (pool workers, which outlive the caller's borrow).
-/// Nothing of the pre-state is copied: reads go to the block's own maps.
-pub struct RevmVm<B> {
-    block: B,
+/// One block prepared for revm. It shares the caller's block (the pool's workers outlive the
+/// caller's borrow) and copies nothing of it: reads go to the block's own maps.
+pub struct RevmVm {
+    block: Arc<BlockInput>,
     cfg: CfgEnv,
     block_env: BlockEnv,
     /// The code hash of every pre-state contract, computed once instead of at every load.
@@ -95,8 +93,8 @@ pub struct RevmVm<B> {
     clears_empty: bool,
 }
 
-impl<B: Deref<Target = BlockInput>> RevmVm<B> {
-    pub fn new(block: B) -> Self {
+impl RevmVm {
+    pub fn new(block: Arc<BlockInput>) -> Self {
         let cfg = revm_env::cfg_env(&block);
         let block_env = revm_env::block_env(&block, &cfg);
         let code_hashes = block
@@ -368,8 +366,8 @@ enum FinalValue {
 }
 
 /// What revm sees as its database while executing transaction `tx`.
-pub struct View<'a, B> {
-    vm: &'a RevmVm<B>,
+pub struct View<'a> {
+    vm: &'a RevmVm,
     mv: &'a MvMemory<Location, Value>,
     tx: TxIndex,
     reads: Vec<Read<Location>>,
@@ -389,7 +387,7 @@ pub struct View<'a, B> {
     hook: Option<&'a dyn ScheduleHook>,
 }
 
-impl<B: Deref<Target = BlockInput>> View<'_, B> {
+impl View<'_> {
     fn reset(&mut self, tx: TxIndex) {
         self.tx = tx;
         self.reads.clear();
@@ -487,7 +485,7 @@ impl<B: Deref<Target = BlockInput>> View<'_, B> {
     }
 }
 
-impl<B: Deref<Target = BlockInput>> Database for View<'_, B> {
+impl Database for View<'_> {
     type Error = Blocked;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
@@ -537,7 +535,7 @@ trait FeeSink {
     fn defer_fee(&mut self, fee: U256);
 }
 
-impl<B> FeeSink for View<'_, B> {
+impl FeeSink for View<'_> {
     fn beneficiary_loaded(&self) -> bool {
         self.beneficiary_loaded
     }
@@ -574,14 +572,14 @@ where
     }
 }
 
-type Evm<'a, B> = MainnetEvm<MainnetContext<View<'a, B>>>;
+type Evm<'a> = MainnetEvm<MainnetContext<View<'a>>>;
 
-impl<B: Deref<Target = BlockInput> + Sync> Vm for RevmVm<B> {
+impl Vm for RevmVm {
     type Key = Location;
     type Value = Value;
     type Output = TxOutput;
     type Worker<'w>
-        = Evm<'w, B>
+        = Evm<'w>
     where
         Self: 'w;
 
@@ -594,7 +592,7 @@ impl<B: Deref<Target = BlockInput> + Sync> Vm for RevmVm<B> {
         mv: &'w MvMemory<Location, Value>,
         worker: WorkerId,
         hook: Option<&'w dyn ScheduleHook>,
-    ) -> Evm<'w, B> {
+    ) -> Evm<'w> {
         let view = View {
             vm: self,
             mv,
@@ -612,7 +610,7 @@ impl<B: Deref<Target = BlockInput> + Sync> Vm for RevmVm<B> {
         Context::mainnet().with_cfg(self.cfg.clone()).with_block(self.block_env.clone()).with_db(view).build_mainnet()
     }
 
-    fn execute(&self, evm: &mut Evm<'_, B>, version: Version) -> Execution<Location, Value, TxOutput> {
+    fn execute(&self, evm: &mut Evm<'_>, version: Version) -> Execution<Location, Value, TxOutput> {
         let tx = version.tx;
         evm.ctx.journaled_state.database.reset(tx);
         // revm parks a database error raised inside an opcode in the context and does not
@@ -643,10 +641,10 @@ impl<B: Deref<Target = BlockInput> + Sync> Vm for RevmVm<B> {
     }
 }
 
-impl<B: Deref<Target = BlockInput>> RevmVm<B> {
+impl RevmVm {
     /// Every changed field of every touched account (a nonce-only change included, known-bugs
     /// #8), code on creation and delegation, storage, destruction.
-    fn write_set(&self, view: &View<'_, B>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
+    fn write_set(&self, view: &View<'_>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
         let mut slots = Vec::new();
         for (address, account) in diff {
             if !account.is_touched() {
