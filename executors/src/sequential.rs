@@ -6,7 +6,7 @@ use crate::revm_env;
 use alloy_primitives::{Address, B256, U256};
 use revm::context::Context;
 use revm::database_interface::{Database, DatabaseCommit};
-use revm::primitives::AddressMap;
+use revm::primitives::{AddressMap, KECCAK_EMPTY};
 use revm::state::{AccountInfo, Bytecode};
 use revm::{ExecuteCommitEvm, MainBuilder, MainContext};
 use std::collections::HashMap;
@@ -54,11 +54,14 @@ struct WorkingState<'a> {
     state: State,
     /// Code by hash, filled as accounts are loaded: revm asks for code by hash.
     code: HashMap<B256, Bytecode>,
+    /// The code hash of every contract loaded so far, kept current at each commit: hashing a
+    /// contract's code at every load would cost more than many transactions themselves.
+    code_hashes: HashMap<Address, B256>,
 }
 
 impl<'a> WorkingState<'a> {
     fn new(block: &'a BlockInput) -> Self {
-        WorkingState { block, state: block.pre_state.clone(), code: HashMap::new() }
+        WorkingState { block, state: block.pre_state.clone(), code: HashMap::new(), code_hashes: HashMap::new() }
     }
 }
 
@@ -69,7 +72,11 @@ impl Database for WorkingState<'_> {
         let Some(account) = self.state.get(&address) else {
             return Ok(None);
         };
-        let code_hash = account.code_hash();
+        let code_hash = if account.code.is_empty() {
+            KECCAK_EMPTY
+        } else {
+            *self.code_hashes.entry(address).or_insert_with(|| account.code_hash())
+        };
         let code = self.code.entry(code_hash).or_insert_with(|| revm_env::bytecode(&account.code)).clone();
         Ok(Some(AccountInfo::new(account.balance, account.nonce, code_hash, code)))
     }
@@ -89,6 +96,13 @@ impl Database for WorkingState<'_> {
 
 impl DatabaseCommit for WorkingState<'_> {
     fn commit(&mut self, changes: AddressMap<revm::state::Account>) {
+        // revm keeps each account's code hash in step with its code (creation, EIP-7702
+        // delegation); a destroyed account's is dropped with it.
+        for (address, account) in &changes {
+            if account.is_touched() {
+                self.code_hashes.insert(*address, account.info.code_hash);
+            }
+        }
         revm_env::apply_diff(&mut self.state, changes);
     }
 }
