@@ -124,8 +124,10 @@ fn below<V>(versions: &Versions<V>, tx: TxIndex) -> Option<usize> {
 impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     pub fn new(txs: usize) -> Self {
         MvMemory {
+            // Room for four locations a transaction (an ERC-20 transfer writes three): a shard
+            // that outgrows its table copies every entry into fresh memory, mid-block.
             shards: (0..SHARDS)
-                .map(|_| Padded(Mutex::new(HashMap::with_capacity_and_hasher(2 * txs / SHARDS + 4, FxBuild))))
+                .map(|_| Padded(Mutex::new(HashMap::with_capacity_and_hasher(4 * txs / SHARDS + 4, FxBuild))))
                 .collect(),
             records: (0..txs).map(|_| Padded(Mutex::new(TxRecord::default()))).collect(),
         }
