@@ -53,7 +53,7 @@ impl Vm for ToyVm {
         for k in &tx.reads {
             match mv.read(k, version.tx) {
                 MvRead::Storage => reads.push(Read::Point { key: *k, origin: ReadOrigin::Storage }),
-                MvRead::Value { version: v, value } => {
+                MvRead::Value { version: v, value, .. } => {
                     sum += value;
                     reads.push(Read::Point { key: *k, origin: ReadOrigin::Version(v) });
                 }

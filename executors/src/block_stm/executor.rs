@@ -117,8 +117,11 @@ impl<V: Vm> BlockRun<V> {
         self.event(worker, SchedEvent::ExecuteClaimed { tx: version.tx, incarnation: version.incarnation });
         loop {
             tally.executions += 1;
-            match self.vm.execute(vm_worker, version) {
+            self.mv.begin(version.tx);
+            let execution = self.vm.execute(vm_worker, version);
+            match execution {
                 Execution::Blocked { blocking } => {
+                    self.mv.end(version.tx);
                     tally.aborts += 1;
                     self.event(worker, SchedEvent::Suspended { tx: version.tx, blocked_on: blocking });
                     if self.scheduler.add_dependency(version.tx, blocking) {
@@ -132,6 +135,7 @@ impl<V: Vm> BlockRun<V> {
                 Execution::Done { reads, writes, delta, output } => {
                     let n = writes.len() + usize::from(delta.is_some());
                     let wrote_new = self.mv.record(version, reads, writes, delta);
+                    self.mv.end(version.tx);
                     *lock(&self.outputs[version.tx.0]) = Some(output);
                     self.event(
                         worker,

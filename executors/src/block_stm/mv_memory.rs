@@ -27,8 +27,10 @@ type Versions<V> = SmallVec<[(TxIndex, Entry<V>); 1]>;
 /// What a read saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MvRead<V> {
-    /// Written by a lower transaction.
-    Value { version: Version, value: V },
+    /// Written by a lower transaction. `chained`: the write below that one is by the
+    /// transaction just before it, the mark of a location that consecutive transactions update
+    /// (a counter, a hot balance), which the transactions in between will likely write too.
+    Value { version: Version, value: V, chained: bool },
     /// No lower transaction wrote it: the value comes from the pre-state.
     Storage,
     /// The highest lower write is an ESTIMATE of this transaction: wait for it.
@@ -83,6 +85,10 @@ pub struct MvMemory<K, V> {
     /// key, compared in full.
     shards: Vec<Padded<Shard<K, V>>>,
     records: Vec<Padded<Mutex<TxRecord<K, V>>>>,
+    /// Per transaction, odd while one of its incarnations executes. A timing hint only (see
+    /// [`MvMemory::progress`]); loom builds leave it out, as it cannot change a result.
+    #[cfg(not(loom))]
+    progress: Vec<std::sync::atomic::AtomicU32>,
 }
 
 /// The writes to one location that the finished block left, in transaction order.
@@ -130,7 +136,31 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
                 .map(|_| Padded(Mutex::new(HashMap::with_capacity_and_hasher(4 * txs / SHARDS + 4, FxBuild))))
                 .collect(),
             records: (0..txs).map(|_| Padded(Mutex::new(TxRecord::default()))).collect(),
+            #[cfg(not(loom))]
+            progress: (0..txs).map(|_| std::sync::atomic::AtomicU32::new(0)).collect(),
         }
+    }
+
+    /// An incarnation of `tx` starts executing.
+    pub fn begin(&self, _tx: TxIndex) {
+        #[cfg(not(loom))]
+        self.progress[_tx.0].fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// That incarnation stopped: recorded, or blocked.
+    pub fn end(&self, _tx: TxIndex) {
+        #[cfg(not(loom))]
+        self.progress[_tx.0].fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// How far `tx` has got: odd while it executes; a new value once that execution stopped.
+    /// Lets a reader wait a moment for the transaction just below it instead of reading a
+    /// value that transaction is about to replace. Always 0 under loom.
+    pub fn progress(&self, _tx: TxIndex) -> u32 {
+        #[cfg(not(loom))]
+        return self.progress[_tx.0].load(std::sync::atomic::Ordering::Acquire);
+        #[cfg(loom)]
+        0
     }
 
     fn shard(&self, key: &K) -> &Shard<K, V> {
@@ -143,13 +173,48 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         let Some(versions) = shard.get(key) else {
             return MvRead::Storage;
         };
-        match below(versions, tx).map(|i| &versions[i]) {
-            None => MvRead::Storage,
-            Some((idx, Entry::Estimate)) => MvRead::Estimate { blocking: *idx },
-            Some((idx, Entry::Write { incarnation, value })) => {
-                MvRead::Value { version: Version { tx: *idx, incarnation: *incarnation }, value: value.clone() }
-            }
+        let Some(i) = below(versions, tx) else {
+            return MvRead::Storage;
+        };
+        match &versions[i] {
+            (idx, Entry::Estimate) => MvRead::Estimate { blocking: *idx },
+            (idx, Entry::Write { incarnation, value }) => MvRead::Value {
+                version: Version { tx: *idx, incarnation: *incarnation },
+                value: value.clone(),
+                chained: i.checked_sub(1).is_some_and(|j| versions[j].0.0 + 1 == idx.0),
+            },
         }
+    }
+
+    /// `read`, except on a chained location whose last write is older than `tx - 1` while
+    /// `tx - 1` is executing: that transaction will most likely write it too, and reading now
+    /// would only get `tx` aborted at validation. Waits up to `bound` for `tx - 1` to stop, then
+    /// reads. Whatever the wait, the read is an ordinary one: the guess can cost time, never a
+    /// result. A fully dependent chain so runs as a pipeline across workers (each transaction's
+    /// work before the read overlaps the transaction below) instead of executing most of its
+    /// transactions twice.
+    pub fn read_after_chain(&self, key: &K, tx: TxIndex, bound: std::time::Duration) -> MvRead<V> {
+        let read = self.read(key, tx);
+        let MvRead::Value { version, chained: true, .. } = &read else {
+            return read;
+        };
+        let Some(previous) = tx.0.checked_sub(1).map(TxIndex) else {
+            return read;
+        };
+        let seen = self.progress(previous);
+        if version.tx >= previous || seen % 2 == 0 {
+            return read;
+        }
+        let start = std::time::Instant::now();
+        let mut spins = 0u32;
+        while self.progress(previous) == seen {
+            spins += 1;
+            if spins.is_multiple_of(64) && start.elapsed() >= bound {
+                return read;
+            }
+            std::hint::spin_loop();
+        }
+        self.read(key, tx)
     }
 
     /// Where a read of `key` by `tx` would come from now, without cloning the value:
@@ -302,14 +367,57 @@ mod tests {
 
     #[test]
     fn reads_see_the_highest_lower_write() {
-        let mv = MvMemory::<u32, u64>::new(4);
+        let mv = MvMemory::<u32, u64>::new(5);
         assert_eq!(mv.read(&7, TxIndex(3)), MvRead::Storage);
         mv.record(v(0, 0), vec![], vec![(7, 10)], None);
         mv.record(v(2, 0), vec![], vec![(7, 20)], None);
         assert_eq!(mv.read(&7, TxIndex(0)), MvRead::Storage);
-        assert_eq!(mv.read(&7, TxIndex(1)), MvRead::Value { version: v(0, 0), value: 10 });
-        assert_eq!(mv.read(&7, TxIndex(2)), MvRead::Value { version: v(0, 0), value: 10 });
-        assert_eq!(mv.read(&7, TxIndex(3)), MvRead::Value { version: v(2, 0), value: 20 });
+        assert_eq!(mv.read(&7, TxIndex(1)), MvRead::Value { version: v(0, 0), value: 10, chained: false });
+        assert_eq!(mv.read(&7, TxIndex(2)), MvRead::Value { version: v(0, 0), value: 10, chained: false });
+        assert_eq!(mv.read(&7, TxIndex(3)), MvRead::Value { version: v(2, 0), value: 20, chained: false });
+        // Two consecutive transactions wrote it: a chain.
+        mv.record(v(3, 0), vec![], vec![(7, 30)], None);
+        assert_eq!(mv.read(&7, TxIndex(4)), MvRead::Value { version: v(3, 0), value: 30, chained: true });
+    }
+
+    #[test]
+    fn a_chained_read_waits_for_the_executing_transaction_below() {
+        let mv = MvMemory::<u32, u64>::new(4);
+        mv.record(v(0, 0), vec![], vec![(7, 10)], None);
+        mv.record(v(1, 0), vec![], vec![(7, 11)], None);
+        let long = std::time::Duration::from_secs(60);
+        // tx 2 is not executing: tx 3 reads tx 1's write at once.
+        assert_eq!(
+            mv.read_after_chain(&7, TxIndex(3), long),
+            MvRead::Value { version: v(1, 0), value: 11, chained: true }
+        );
+        // tx 2 executes and writes: tx 3 waits for it and reads its write.
+        mv.begin(TxIndex(2));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                mv.record(v(2, 0), vec![], vec![(7, 12)], None);
+                mv.end(TxIndex(2));
+            });
+            let got = mv.read_after_chain(&7, TxIndex(3), long);
+            assert_eq!(got, MvRead::Value { version: v(2, 0), value: 12, chained: true });
+        });
+        // A wait is bounded: tx 2 executes again and never stops in time.
+        mv.begin(TxIndex(2));
+        mv.record(v(2, 1), vec![], vec![], None);
+        let short = std::time::Duration::from_millis(1);
+        assert_eq!(
+            mv.read_after_chain(&7, TxIndex(3), short),
+            MvRead::Value { version: v(1, 0), value: 11, chained: true }
+        );
+        // Only chained locations wait: key 8 has a single writer.
+        mv.record(v(0, 1), vec![], vec![(7, 10), (8, 1)], None);
+        let start = std::time::Instant::now();
+        assert_eq!(
+            mv.read_after_chain(&8, TxIndex(3), long),
+            MvRead::Value { version: v(0, 1), value: 1, chained: false }
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "read at once");
     }
 
     #[test]
@@ -332,7 +440,7 @@ mod tests {
         assert!(mv.record(v(0, 0), vec![], vec![(1, 1), (2, 2)], None));
         assert!(!mv.record(v(0, 1), vec![], vec![(2, 3)], None), "no new location");
         assert_eq!(mv.read(&1, TxIndex(1)), MvRead::Storage);
-        assert_eq!(mv.read(&2, TxIndex(1)), MvRead::Value { version: v(0, 1), value: 3 });
+        assert_eq!(mv.read(&2, TxIndex(1)), MvRead::Value { version: v(0, 1), value: 3, chained: false });
         assert!(mv.record(v(0, 2), vec![], vec![(9, 9)], None), "a new location");
         let mut left = Vec::new();
         mv.final_writes(0, 1, |k, w| left.extend(w.iter().map(|(tx, v)| (*k, tx, *v))));

@@ -41,6 +41,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Location {
@@ -66,6 +67,10 @@ pub enum Value {
     Storage(U256),
     Fee(U256),
 }
+
+/// How long a read waits for the executing transaction just below (see [`View::read`]):
+/// about as long as a short transaction takes.
+const CHAIN_WAIT: Duration = Duration::from_micros(5);
 
 /// The error a view gives revm to stop an execution that read an ESTIMATE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -397,6 +402,16 @@ impl View<'_> {
         self.lazy_fee = None;
     }
 
+    /// MVMemory's value of `key` for this transaction, after a moment's wait when the
+    /// transaction just below is likely to write it ([`MvMemory::read_after_chain`]). Under a
+    /// controlled schedule the other worker cannot run meanwhile, so it reads at once.
+    fn read(&self, key: &Location) -> MvRead<Value> {
+        match self.hook {
+            Some(_) => self.mv.read(key, self.tx),
+            None => self.mv.read_after_chain(key, self.tx, CHAIN_WAIT),
+        }
+    }
+
     fn block_on(&mut self, blocking: TxIndex) -> Blocked {
         self.blocked = Some(blocking);
         Blocked(blocking)
@@ -446,8 +461,8 @@ impl View<'_> {
         }
         let key = Location::Account(address);
         self.announce(&key);
-        let (mut value, after) = match self.mv.read(&key, self.tx) {
-            MvRead::Value { version, value: Value::Account(a) } => {
+        let (mut value, after) = match self.read(&key) {
+            MvRead::Value { version, value: Value::Account(a), .. } => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Version(version) });
                 (
                     AccountValue { info: a.info.as_ref().map(|i| self.local(i)), storage_reset: a.storage_reset },
@@ -502,8 +517,8 @@ impl Database for View<'_> {
         let reset = self.storage_reset(address)?;
         let key = Location::Storage(address, slot);
         self.announce(&key);
-        match self.mv.read(&key, self.tx) {
-            MvRead::Value { version, value: Value::Storage(v) } => {
+        match self.read(&key) {
+            MvRead::Value { version, value: Value::Storage(v), .. } => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Version(version) });
                 Ok(if reset.is_some_and(|r| version.tx < r) { U256::ZERO } else { v })
             }
