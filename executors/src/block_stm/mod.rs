@@ -187,7 +187,7 @@ mod executor_impl {
         let Some(ranges) = ranges.into_iter().collect::<Option<Vec<Range>>>() else {
             return Err(ExecError::Internal("a worker stopped before the post-state".into()));
         };
-        let post_state = post_state(&block.pre_state, ranges);
+        let post_state = post_state(ranges);
         let c = &blk.counters;
         let stats = ExecStats {
             threads,

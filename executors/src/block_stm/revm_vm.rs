@@ -40,6 +40,7 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -175,9 +176,10 @@ impl RevmVm {
         out
     }
 
-    /// The final accounts of the addresses in `from..to` (unbounded where `None`) that the block
-    /// wrote, in address order; `None` for an account that no longer exists. Each worker builds
-    /// its own range from every worker's part.
+    /// The post-state's accounts of the addresses in `from..to` (unbounded where `None`), in
+    /// address order: those the block wrote, built from every worker's part (`None` for one
+    /// that no longer exists), and the untouched ones of the pre-state. Each worker builds its
+    /// own range.
     pub fn build_range(
         &self,
         parts: &[&FinalPart],
@@ -199,9 +201,15 @@ impl RevmVm {
                 &p.writes[lo..hi]
             })
             .collect();
-        // At most one account per write, and the beneficiary: sized once, since a growing
-        // buffer of accounts is copied and faulted in again at every doubling.
-        let mut out = Vec::with_capacity(in_parts.iter().map(|w| w.len()).sum::<usize>() + 1);
+        // At most one account per write, the beneficiary, and this range's share of the
+        // untouched pre-state: sized once, since a growing buffer of accounts is copied and
+        // faulted in again at every doubling.
+        let written: usize = in_parts.iter().map(|w| w.len()).sum();
+        let mut out = Vec::with_capacity(written + self.block.pre_state.len() / parts.len().max(1) + 1);
+        // The pre-state is walked alongside the writes (both in address order), not looked up
+        // per account: a lookup in a map of this size costs more than building the account.
+        let bounds = (from.map_or(Bound::Unbounded, Bound::Included), to.map_or(Bound::Unbounded, Bound::Excluded));
+        let mut pre = self.block.pre_state.range(bounds).peekable();
         let mut writes = in_parts
             .into_iter()
             .map(|w| w.iter())
@@ -211,12 +219,19 @@ impl RevmVm {
         let mut slots: Vec<(U256, TxIndex, U256)> = Vec::new();
         loop {
             // The beneficiary may have deferred fees and no write of its own.
-            let address = match writes.peek().map(|w| w.address) {
-                Some(a) if coinbase_done || a <= coinbase => a,
-                _ if !coinbase_done => coinbase,
-                Some(a) => a,
-                None => break,
+            let next = match writes.peek().map(|w| w.address) {
+                Some(a) if coinbase_done || a <= coinbase => Some(a),
+                _ if !coinbase_done => Some(coinbase),
+                other => other,
             };
+            // Accounts the block left alone, up to the next written one, stay as they were.
+            while let Some((a, acc)) = pre.next_if(|(a, _)| next.is_none_or(|n| **a < n)) {
+                out.push((*a, Some(acc.clone())));
+            }
+            let Some(address) = next else {
+                break;
+            };
+            let before = pre.next_if(|(a, _)| **a == address).map(|(_, acc)| acc);
             coinbase_done |= address == coinbase;
             let mut account = None;
             slots.clear();
@@ -228,7 +243,7 @@ impl RevmVm {
                 }
             }
             let fees = if address == coinbase { &fees[..] } else { &[] };
-            out.push((address, self.final_account(address, self.pre(&address), account, &slots, fees)));
+            out.push((address, self.final_account(address, before, account, &slots, fees)));
         }
         out
     }
@@ -346,15 +361,9 @@ impl FinalPart {
     }
 }
 
-/// The post-state: the pre-state with the built ranges (in address order) laid over it.
-pub fn post_state(pre: &State, ranges: Vec<Vec<(Address, Option<Account>)>>) -> State {
-    pre.iter()
-        .merge_join_by(ranges.into_iter().flatten(), |(a, _), (b, _)| (*a).cmp(b))
-        .filter_map(|e| match e {
-            EitherOrBoth::Left((a, acc)) => Some((*a, acc.clone())),
-            EitherOrBoth::Right((a, acc)) | EitherOrBoth::Both(_, (a, acc)) => acc.map(|acc| (a, acc)),
-        })
-        .collect()
+/// The post-state: the built ranges, in address order, without the accounts that are gone.
+pub fn post_state(ranges: Vec<Vec<(Address, Option<Account>)>>) -> State {
+    ranges.into_iter().flatten().filter_map(|(a, acc)| acc.map(|acc| (a, acc))).collect()
 }
 
 struct FinalWrite {
