@@ -73,6 +73,14 @@ pub enum Value {
 /// about as long as a short transaction takes.
 const CHAIN_WAIT: Duration = Duration::from_micros(5);
 
+/// What revm's view of a pre-state account needs besides code.
+#[derive(Clone, Copy)]
+struct PreInfo {
+    balance: U256,
+    nonce: u64,
+    code_hash: B256,
+}
+
 /// The error a view gives revm to stop an execution that read an ESTIMATE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Blocked(pub TxIndex);
@@ -93,8 +101,10 @@ pub struct RevmVm {
     block: Arc<BlockInput>,
     cfg: CfgEnv,
     block_env: BlockEnv,
-    /// The code hash of every pre-state contract, computed once instead of at every load.
-    code_hashes: FxHashMap<Address, B256>,
+    /// revm's view of every pre-state account, by address. A first load of an account looks
+    /// here, where a search of the block's ordered map would cost more than a simple
+    /// transaction's own work. Code and storage stay in the block.
+    pre_index: FxHashMap<Address, PreInfo>,
     /// EIP-161 empty-account clearing applies.
     clears_empty: bool,
 }
@@ -103,21 +113,18 @@ impl RevmVm {
     pub fn new(block: Arc<BlockInput>) -> Self {
         let cfg = revm_env::cfg_env(&block);
         let block_env = revm_env::block_env(&block, &cfg);
-        let code_hashes = block
-            .pre_state
-            .iter()
-            .filter(|(_, acc)| !acc.code.is_empty())
-            .map(|(a, acc)| (*a, acc.code_hash()))
-            .collect();
-        RevmVm { clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON), cfg, block_env, code_hashes, block }
+        let mut pre_index = FxHashMap::with_capacity_and_hasher(block.pre_state.len(), Default::default());
+        pre_index.extend(
+            block
+                .pre_state
+                .iter()
+                .map(|(a, acc)| (*a, PreInfo { balance: acc.balance, nonce: acc.nonce, code_hash: acc.code_hash() })),
+        );
+        RevmVm { clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON), cfg, block_env, pre_index, block }
     }
 
-    fn pre(&self, address: &Address) -> Option<&Account> {
-        self.block.pre_state.get(address)
-    }
-
-    fn code_hash(&self, address: &Address, account: &Account) -> B256 {
-        if account.code.is_empty() { KECCAK_EMPTY } else { self.code_hashes[address] }
+    fn code_hash(&self, address: &Address) -> B256 {
+        self.pre_index.get(address).map_or(KECCAK_EMPTY, |p| p.code_hash)
     }
 
     fn coinbase(&self) -> Address {
@@ -271,7 +278,7 @@ impl RevmVm {
                     None => AccountValue {
                         info: pre.map(|p| {
                             let code = revm_env::bytecode(&p.code);
-                            AccountInfo::new(p.balance, p.nonce, self.code_hash(&address, p), code)
+                            AccountInfo::new(p.balance, p.nonce, self.code_hash(&address), code)
                         }),
                         storage_reset: None,
                     },
@@ -391,6 +398,8 @@ pub struct View<'a> {
     /// workers shared one copy, every load of a popular contract would bump one counter from
     /// every core.
     codes: FxHashMap<B256, Bytecode>,
+    /// See [`View::pre_account`].
+    pre_accounts: FxHashMap<Address, Option<&'a Account>>,
     /// This worker's own empty code. revm's `Bytecode::default()` is one process-wide
     /// reference count, touched by every clone and drop of every code-less account.
     empty_code: Bytecode,
@@ -401,7 +410,7 @@ pub struct View<'a> {
     hook: Option<&'a dyn ScheduleHook>,
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
     fn reset(&mut self, tx: TxIndex) {
         self.tx = tx;
         self.reads.clear();
@@ -446,14 +455,24 @@ impl View<'_> {
     }
 
     /// A pre-state account as revm sees it, with this worker's copy of its code.
-    fn local_pre(&mut self, address: Address, account: &Account) -> AccountInfo {
-        let hash = self.vm.code_hash(&address, account);
-        let code = if hash == KECCAK_EMPTY {
+    fn local_pre(&mut self, address: Address, pre: PreInfo) -> AccountInfo {
+        let code = if pre.code_hash == KECCAK_EMPTY {
             self.empty_code.clone()
         } else {
-            self.codes.entry(hash).or_insert_with(|| revm_env::bytecode(&Bytes::copy_from_slice(&account.code))).clone()
+            if !self.codes.contains_key(&pre.code_hash) {
+                let bytes = self.pre_account(address).map(|a| Bytes::copy_from_slice(&a.code)).unwrap_or_default();
+                self.codes.insert(pre.code_hash, revm_env::bytecode(&bytes));
+            }
+            self.codes[&pre.code_hash].clone()
         };
-        AccountInfo::new(account.balance, account.nonce, hash, code)
+        AccountInfo::new(pre.balance, pre.nonce, pre.code_hash, code)
+    }
+
+    /// The block's own pre-state account, remembered by this worker: contracts are read again
+    /// and again, each time a search of the block's ordered map.
+    fn pre_account(&mut self, address: Address) -> Option<&'a Account> {
+        let vm: &'a RevmVm = self.vm;
+        *self.pre_accounts.entry(address).or_insert_with(|| vm.block.pre_state.get(&address))
     }
 
     /// Where `address`'s storage was last reset, loading the account if need be.
@@ -482,7 +501,7 @@ impl View<'_> {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
                 (
                     AccountValue {
-                        info: self.vm.pre(&address).map(|p| self.local_pre(address, p)),
+                        info: self.vm.pre_index.get(&address).map(|p| self.local_pre(address, *p)),
                         storage_reset: None,
                     },
                     None,
@@ -536,7 +555,7 @@ impl Database for View<'_> {
                 Ok(if reset.is_some() {
                     U256::ZERO
                 } else {
-                    self.vm.pre(&address).and_then(|p| p.storage.get(&slot)).copied().unwrap_or_default()
+                    self.pre_account(address).and_then(|p| p.storage.get(&slot)).copied().unwrap_or_default()
                 })
             }
             MvRead::Estimate { blocking } => Err(self.block_on(blocking)),
@@ -624,6 +643,7 @@ impl Vm for RevmVm {
             reads: Vec::new(),
             accounts: FxHashMap::default(),
             codes: FxHashMap::default(),
+            pre_accounts: FxHashMap::default(),
             empty_code: Bytecode::new_legacy(Bytes::new()),
             blocked: None,
             beneficiary_loaded: false,
