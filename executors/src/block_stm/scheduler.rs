@@ -38,6 +38,20 @@ pub enum PlantedBug {
     DoneIgnoresActiveTasks,
 }
 
+/// One transaction's status and the transactions suspended on it, on one cache line: they
+/// are locked together (finishing an execution, adding a dependency), and a block's worth of
+/// separately padded slots is memory every block touches anew.
+struct TxState {
+    status: Mutex<(Incarnation, Status)>,
+    dependencies: Mutex<Vec<TxIndex>>,
+}
+
+impl Default for TxState {
+    fn default() -> Self {
+        TxState { status: Mutex::new((Incarnation(0), Status::ReadyToExecute)), dependencies: Mutex::new(Vec::new()) }
+    }
+}
+
 pub struct Scheduler {
     txs: usize,
     execution_idx: Padded<AtomicUsize>,
@@ -46,8 +60,7 @@ pub struct Scheduler {
     num_active_tasks: Padded<AtomicUsize>,
     done_marker: Padded<AtomicBool>,
     halted: AtomicBool,
-    status: Vec<Padded<Mutex<(Incarnation, Status)>>>,
-    dependencies: Vec<Padded<Mutex<Vec<TxIndex>>>>,
+    txs_state: Vec<Padded<TxState>>,
     bug: PlantedBug,
 }
 
@@ -61,8 +74,7 @@ impl Scheduler {
             num_active_tasks: Padded(AtomicUsize::new(0)),
             done_marker: Padded(AtomicBool::new(txs == 0)),
             halted: AtomicBool::new(false),
-            status: (0..txs).map(|_| Padded(Mutex::new((Incarnation(0), Status::ReadyToExecute)))).collect(),
-            dependencies: (0..txs).map(|_| Padded(Mutex::new(Vec::new()))).collect(),
+            txs_state: (0..txs).map(|_| Padded(TxState::default())).collect(),
             bug,
         }
     }
@@ -83,7 +95,7 @@ impl Scheduler {
     }
 
     pub fn status(&self, tx: TxIndex) -> (Incarnation, Status) {
-        *lock(&self.status[tx.0])
+        *lock(&self.txs_state[tx.0].status)
     }
 
     fn decrease_execution_idx(&self, target: usize) {
@@ -110,7 +122,7 @@ impl Scheduler {
 
     fn try_incarnate(&self, idx: usize) -> Option<Version> {
         if idx < self.txs {
-            let mut s = lock(&self.status[idx]);
+            let mut s = lock(&self.txs_state[idx].status);
             if s.1 == Status::ReadyToExecute {
                 s.1 = Status::Executing;
                 return Some(Version { tx: TxIndex(idx), incarnation: s.0 });
@@ -138,7 +150,7 @@ impl Scheduler {
         self.num_active_tasks.fetch_add(1, Ordering::AcqRel);
         let idx = self.validation_idx.fetch_add(1, Ordering::AcqRel);
         if idx < self.txs {
-            let (incarnation, status) = *lock(&self.status[idx]);
+            let (incarnation, status) = *lock(&self.txs_state[idx].status);
             if status == Status::Executed {
                 return Some(Version { tx: TxIndex(idx), incarnation });
             }
@@ -159,11 +171,11 @@ impl Scheduler {
     /// `tx` read an ESTIMATE of `blocking`. Returns false when `blocking` has executed in
     /// the meantime (re-execute at once); else `tx` waits, suspended, until it has.
     pub fn add_dependency(&self, tx: TxIndex, blocking: TxIndex) -> bool {
-        let mut deps = lock(&self.dependencies[blocking.0]);
-        if lock(&self.status[blocking.0]).1 == Status::Executed {
+        let mut deps = lock(&self.txs_state[blocking.0].dependencies);
+        if lock(&self.txs_state[blocking.0].status).1 == Status::Executed {
             return false;
         }
-        lock(&self.status[tx.0]).1 = Status::Aborting;
+        lock(&self.txs_state[tx.0].status).1 = Status::Aborting;
         deps.push(tx);
         drop(deps);
         self.num_active_tasks.fetch_sub(1, Ordering::AcqRel);
@@ -171,7 +183,7 @@ impl Scheduler {
     }
 
     fn set_ready_status(&self, tx: TxIndex) {
-        let mut s = lock(&self.status[tx.0]);
+        let mut s = lock(&self.txs_state[tx.0].status);
         *s = (Incarnation(s.0.0 + 1), Status::ReadyToExecute);
     }
 
@@ -190,11 +202,11 @@ impl Scheduler {
     pub fn finish_execution(&self, version: Version, wrote_new_location: bool) -> Option<Task> {
         let tx = version.tx;
         {
-            let mut s = lock(&self.status[tx.0]);
+            let mut s = lock(&self.txs_state[tx.0].status);
             debug_assert_eq!(*s, (version.incarnation, Status::Executing));
             s.1 = Status::Executed;
         }
-        let deps = std::mem::take(&mut *lock(&self.dependencies[tx.0]));
+        let deps = std::mem::take(&mut *lock(&self.txs_state[tx.0].dependencies));
         self.resume_dependencies(deps);
         if self.validation_idx.load(Ordering::Acquire) > tx.0 {
             if wrote_new_location {
@@ -209,7 +221,7 @@ impl Scheduler {
 
     /// The first validation failure of an incarnation wins the right to abort it.
     pub fn try_validation_abort(&self, version: Version) -> bool {
-        let mut s = lock(&self.status[version.tx.0]);
+        let mut s = lock(&self.txs_state[version.tx.0].status);
         if *s == (version.incarnation, Status::Executed) {
             s.1 = Status::Aborting;
             true
