@@ -40,10 +40,9 @@ mod executor_impl {
     use super::revm_vm::{FinalPart, RevmVm, post_state};
     use super::scheduler::PlantedBug;
     use super::sync::{AtomicUsize, Ordering, backoff};
-    use crate::model::{Account, BlockInput, BlockOutput, ExecStats};
+    use crate::model::{BlockInput, BlockOutput, ExecStats, State};
     use crate::plug::{ExecError, Executor, RunControl};
     use crate::schedule::WorkerId;
-    use alloy_primitives::Address;
     use std::any::Any;
     use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
     use std::sync::OnceLock;
@@ -79,7 +78,7 @@ mod executor_impl {
     }
 
     type PanicPayload = Box<dyn Any + Send>;
-    type Range = Vec<(Address, Option<Account>)>;
+    type Range = State;
     type WorkerResult = Result<Option<Range>, PanicPayload>;
     type Run = BlockRun<RevmVm>;
 

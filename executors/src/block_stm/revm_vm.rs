@@ -183,16 +183,10 @@ impl RevmVm {
         out
     }
 
-    /// The post-state's accounts of the addresses in `from..to` (unbounded where `None`), in
-    /// address order: those the block wrote, built from every worker's part (`None` for one
-    /// that no longer exists), and the untouched ones of the pre-state. Each worker builds its
-    /// own range.
-    pub fn build_range(
-        &self,
-        parts: &[&FinalPart],
-        from: Option<Address>,
-        to: Option<Address>,
-    ) -> Vec<(Address, Option<Account>)> {
+    /// The post-state's accounts of the addresses in `from..to` (unbounded where `None`): those
+    /// the block wrote and that still exist, built from every worker's part, and the untouched
+    /// ones of the pre-state. Each worker builds its own range.
+    pub fn build_range(&self, parts: &[&FinalPart], from: Option<Address>, to: Option<Address>) -> State {
         let coinbase = self.coinbase();
         let in_range = |a: Address| from.is_none_or(|f| a >= f) && to.is_none_or(|t| a < t);
         let mut fees: Vec<(TxIndex, U256)> = Vec::new();
@@ -233,7 +227,7 @@ impl RevmVm {
             };
             // Accounts the block left alone, up to the next written one, stay as they were.
             while let Some((a, acc)) = pre.next_if(|(a, _)| next.is_none_or(|n| **a < n)) {
-                out.push((*a, Some(acc.clone())));
+                out.push((*a, acc.clone()));
             }
             let Some(address) = next else {
                 break;
@@ -250,9 +244,12 @@ impl RevmVm {
                 }
             }
             let fees = if address == coinbase { &fees[..] } else { &[] };
-            out.push((address, self.final_account(address, before, account, &slots, fees)));
+            if let Some(account) = self.final_account(address, before, account, &slots, fees) {
+                out.push((address, account));
+            }
         }
-        out
+        // Each worker builds the tree of its own range; the caller only joins them.
+        State::from_iter(out)
     }
 
     /// One account of the post-state from its pre-state, its final written value, its final
@@ -368,9 +365,14 @@ impl FinalPart {
     }
 }
 
-/// The post-state: the built ranges, in address order, without the accounts that are gone.
-pub fn post_state(ranges: Vec<Vec<(Address, Option<Account>)>>) -> State {
-    ranges.into_iter().flatten().filter_map(|(a, acc)| acc.map(|acc| (a, acc))).collect()
+/// The post-state: the built ranges (disjoint, in address order) joined.
+pub fn post_state(ranges: Vec<State>) -> State {
+    let mut ranges = ranges.into_iter();
+    let mut state = ranges.next().unwrap_or_default();
+    for mut range in ranges {
+        state.append(&mut range);
+    }
+    state
 }
 
 struct FinalWrite {
