@@ -164,7 +164,9 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     }
 
     fn shard(&self, key: &K) -> &Shard<K, V> {
-        &self.shards[(FxBuild.hash_one(key) as usize) % SHARDS]
+        // Not the hash's low bits: the shard's table starts its probe at those, and every key of
+        // a shard would start at the same bucket. Nor its top seven, the table's tag bits.
+        &self.shards[(FxBuild.hash_one(key) >> 48) as usize % SHARDS]
     }
 
     /// The highest write to `key` below `tx`.
