@@ -122,6 +122,13 @@ impl BuildHasher for FxBuild {
     }
 }
 
+/// The shard of a location with this hash. Not the hash's low bits: the shard's own table
+/// starts probing at those, so every key of a shard would start at the same bucket. Nor its top
+/// seven, the table's tag bits.
+fn shard_of(hash: u64) -> usize {
+    (hash >> 48) as usize % SHARDS
+}
+
 /// Index of the highest entry below `tx`, if any.
 fn below<V>(versions: &Versions<V>, tx: TxIndex) -> Option<usize> {
     versions.partition_point(|(i, _)| *i < tx).checked_sub(1)
@@ -164,9 +171,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     }
 
     fn shard(&self, key: &K) -> &Shard<K, V> {
-        // Not the hash's low bits: the shard's table starts its probe at those, and every key of
-        // a shard would start at the same bucket. Nor its top seven, the table's tag bits.
-        &self.shards[(FxBuild.hash_one(key) >> 48) as usize % SHARDS]
+        &self.shards[shard_of(FxBuild.hash_one(key))]
     }
 
     /// The highest write to `key` below `tx`.
@@ -420,6 +425,18 @@ mod tests {
             MvRead::Value { version: v(0, 1), value: 1, chained: false }
         );
         assert!(start.elapsed() < std::time::Duration::from_secs(10), "read at once");
+    }
+
+    #[test]
+    fn keys_of_one_shard_spread_over_its_table() {
+        // The table probes from the hash's low bits: within a shard they must still vary.
+        let mut low_bits = vec![std::collections::BTreeSet::new(); SHARDS];
+        for key in 0..(64 * SHARDS as u32) {
+            let hash = FxBuild.hash_one(key);
+            low_bits[shard_of(hash)].insert(hash & 0xff);
+        }
+        let narrowest = low_bits.iter().map(|b| b.len()).min().unwrap();
+        assert!(narrowest > 16, "a shard's keys start probing at only {narrowest} buckets");
     }
 
     #[test]
