@@ -257,10 +257,9 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
 
     fn put(&self, key: &K, tx: TxIndex, entry: Entry<V>) {
         let mut shard = lock(self.shard(key));
-        let versions = match shard.get_mut(key) {
-            Some(v) => v,
-            None => shard.entry(key.clone()).or_default(),
-        };
+        // One lookup: most writes are a location's first (the key's clone is cheap next to a
+        // second probe).
+        let versions = shard.entry(key.clone()).or_default();
         match versions.binary_search_by_key(&tx, |(i, _)| *i) {
             Ok(i) => versions[i].1 = entry,
             Err(i) => versions.insert(i, (tx, entry)),
