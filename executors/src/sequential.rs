@@ -97,9 +97,9 @@ impl Database for WorkingState<'_> {
 impl DatabaseCommit for WorkingState<'_> {
     fn commit(&mut self, changes: AddressMap<revm::state::Account>) {
         // revm keeps each account's code hash in step with its code (creation, EIP-7702
-        // delegation); a destroyed account's is dropped with it.
+        // delegation). Only contracts' are kept: `basic` never asks for a code-less account's.
         for (address, account) in &changes {
-            if account.is_touched() {
+            if account.is_touched() && account.info.code_hash != KECCAK_EMPTY {
                 self.code_hashes.insert(*address, account.info.code_hash);
             }
         }

@@ -208,8 +208,11 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         let Some(previous) = tx.0.checked_sub(1).map(TxIndex) else {
             return read;
         };
+        if version.tx >= previous {
+            return read;
+        }
         let seen = self.progress(previous);
-        if version.tx >= previous || seen % 2 == 0 {
+        if seen % 2 == 0 {
             return read;
         }
         let start = std::time::Instant::now();
