@@ -1,13 +1,19 @@
 //! `lockstep bench`: executor throughput on generated workloads. Each block is first checked
 //! (candidate output equals the reference's), then each executor runs it `rounds` times,
 //! interleaved so that machine noise hits both alike; the median is reported.
+//!
+//! Beside each multi-threaded candidate the bench measures the machine's own ceiling for that
+//! workload: `t` reference runs of the block at once, one per thread, against one alone. Their
+//! throughput ratio is the most any `t`-thread executor can gain here with no coordination at
+//! all (memory bandwidth, shared caches and a host that does not always give both cores are in
+//! it); a speedup is best read against it.
 
 use crate::diff;
 use crate::workload::{Family, Workload};
 use lockstep_executors::{BlockInput, ExecStats, Executor, RunControl};
 use lockstep_reports::table::Table;
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 /// The benchmark's workloads: named, with their knobs.
@@ -36,6 +42,9 @@ pub struct BenchRow {
     pub reexecution_ratio: f64,
     /// Reference median / this median.
     pub speedup: f64,
+    /// `threads` reference runs at once against one alone, in throughput: the speedup of an
+    /// executor with no overhead on this machine. Only on multi-threaded candidate rows.
+    pub ceiling: Option<f64>,
 }
 
 pub struct BenchOptions {
@@ -51,6 +60,32 @@ fn time(exec: &dyn Executor, block: &Arc<BlockInput>, threads: usize) -> Result<
     let start = Instant::now();
     let out = exec.execute_shared(block, &RunControl::with_threads(threads)).map_err(|e| e.to_string())?;
     Ok((start.elapsed(), out.stats))
+}
+
+/// `copies` reference runs of `block` at once, one per thread; the time from their common
+/// start to the last one's end. The threads are started, and wait at a barrier, before the
+/// clock starts: an executor with a pool does not pay for starting threads either.
+fn time_together(exec: &dyn Executor, block: &BlockInput, copies: usize) -> Result<Duration, String> {
+    let barrier = Barrier::new(copies);
+    let run = || {
+        barrier.wait();
+        let out = exec.execute(block, &RunControl::with_threads(1)).map_err(|e| e.to_string());
+        (Instant::now(), out.map(drop))
+    };
+    std::thread::scope(|s| {
+        let others: Vec<_> = (1..copies).map(|_| s.spawn(run)).collect();
+        barrier.wait();
+        let start = Instant::now();
+        let out = exec.execute(block, &RunControl::with_threads(1)).map_err(|e| e.to_string());
+        let mut end = Instant::now();
+        out?;
+        for h in others {
+            let (t, out) = h.join().map_err(|_| format!("{} panicked in a ceiling run", exec.name()))?;
+            out?;
+            end = end.max(t);
+        }
+        Ok(end.duration_since(start))
+    })
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -76,7 +111,11 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
                 configs.push((c.clone(), *t));
             }
         }
+        let mut together: Vec<usize> = opts.threads.iter().copied().filter(|t| *t > 1).collect();
+        together.sort_unstable();
+        together.dedup();
         let mut times: Vec<Vec<Duration>> = vec![Vec::new(); configs.len()];
+        let mut together_times: Vec<Vec<Duration>> = vec![Vec::new(); together.len()];
         let mut stats: Vec<ExecStats> = vec![ExecStats::default(); configs.len()];
         for _ in 0..opts.rounds {
             for (k, (e, t)) in configs.iter().enumerate() {
@@ -84,9 +123,17 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
                 times[k].push(d);
                 stats[k] = s;
             }
+            for (k, t) in together.iter().enumerate() {
+                together_times[k].push(time_together(opts.reference.as_ref(), &block, *t)?);
+            }
         }
         let medians: Vec<Duration> = times.into_iter().map(median).collect();
         let ref_ms = medians[0].as_secs_f64() * 1e3;
+        let ceilings: Vec<(usize, f64)> = together
+            .iter()
+            .zip(together_times)
+            .map(|(t, d)| (*t, *t as f64 * ref_ms / (median(d).as_secs_f64() * 1e3)))
+            .collect();
         for (k, (e, t)) in configs.iter().enumerate() {
             let ms = medians[k].as_secs_f64() * 1e3;
             let s = &stats[k];
@@ -101,6 +148,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
                 tx_per_s: txs as f64 / (ms / 1e3),
                 reexecution_ratio: s.executions.saturating_sub(txs as u64) as f64 / txs.max(1) as f64,
                 speedup: ref_ms / ms,
+                ceiling: (k > 0).then(|| ceilings.iter().find(|(c, _)| c == t).map(|(_, x)| *x)).flatten(),
             });
         }
     }
@@ -108,8 +156,18 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
 }
 
 pub fn table(rows: &[BenchRow]) -> String {
-    let mut t =
-        Table::new(["workload", "executor", "threads", "txs", "median ms", "Mgas/s", "tx/s", "re-exec", "speedup"]);
+    let mut t = Table::new([
+        "workload",
+        "executor",
+        "threads",
+        "txs",
+        "median ms",
+        "Mgas/s",
+        "tx/s",
+        "re-exec",
+        "speedup",
+        "ceiling",
+    ]);
     for r in rows {
         t.row([
             r.workload.clone(),
@@ -121,7 +179,62 @@ pub fn table(rows: &[BenchRow]) -> String {
             format!("{:.0}", r.tx_per_s),
             format!("{:.3}", r.reexecution_ratio),
             format!("{:.2}x", r.speedup),
+            r.ceiling.map_or("-".into(), |c| format!("{c:.2}x")),
         ]);
     }
     t.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lockstep_executors::{BlockOutput, ExecError, ExecStats, Sequential};
+
+    /// Takes the same wall time however many run at once, as a perfectly parallel machine would.
+    struct Sleeper(Duration);
+
+    impl Executor for Sleeper {
+        fn name(&self) -> &str {
+            "sleeper"
+        }
+        fn version(&self) -> String {
+            "test".into()
+        }
+        fn execute(&self, _: &BlockInput, _: &RunControl) -> Result<BlockOutput, ExecError> {
+            std::thread::sleep(self.0);
+            Ok(BlockOutput { outcomes: vec![], post_state: Default::default(), stats: ExecStats::default() })
+        }
+    }
+
+    fn empty_block() -> BlockInput {
+        crate::workload::Workload::new(Family::RawTransfers, 1).generate(1).block
+    }
+
+    #[test]
+    fn runs_together_overlap_instead_of_queueing() {
+        let block = empty_block();
+        let nap = Duration::from_millis(50);
+        let took = time_together(&Sleeper(nap), &block, 4).unwrap();
+        // Four at once take one nap, not four: the ceiling of a machine that scales is ~4.
+        assert!(took >= nap, "{took:?}");
+        assert!(took < 3 * nap, "the four runs were serialized: {took:?}");
+    }
+
+    #[test]
+    fn multi_threaded_rows_carry_the_ceiling() {
+        let opts = BenchOptions {
+            suite: vec![("raw".into(), Workload::new(Family::RawTransfers, 40))],
+            reference: Arc::new(Sequential),
+            candidates: vec![Arc::new(Sequential)],
+            threads: vec![1, 2],
+            rounds: 1,
+            seed: 3,
+        };
+        let rows = run(&opts).unwrap();
+        let ceilings: Vec<_> = rows.iter().map(|r| (r.threads, r.ceiling.is_some())).collect();
+        assert_eq!(ceilings, vec![(1, false), (1, false), (2, true)], "only the 2-thread candidate");
+        let c = rows[2].ceiling.unwrap();
+        assert!(c.is_finite() && c > 0.0, "{c}");
+        assert!(table(&rows).contains("ceiling"));
+    }
 }
