@@ -3,7 +3,9 @@
 //!
 //! Locations: an account's info (existence, balance, nonce, code) is one location because
 //! revm loads the three fields together in one `basic` call, so separate locations would
-//! triple the reads without removing a dependency. Storage slots are locations of their own.
+//! triple the reads without removing a dependency. The location holds the code's hash; the code
+//! itself is content-addressed (the pre-state's, or one a transaction deployed), so a value is a
+//! few plain words that every read copies. Storage slots are locations of their own.
 //! Destroying or re-creating an account records the transaction index in the account value
 //! (`storage_reset`): slot writes below it read as zero (known-bugs #6, #7).
 //!
@@ -15,6 +17,7 @@
 //! other read, and credits its own fee the ordinary way (known-bugs #2-#5).
 
 use super::mv_memory::{MvMemory, MvRead, Read, ReadOrigin};
+use super::sync::lock;
 use super::vm::{Execution, Vm};
 use super::{TxIndex, Version};
 use crate::model::{Account, BlockInput, State, TxOutcome};
@@ -41,7 +44,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -53,18 +56,34 @@ pub enum Location {
     BeneficiaryFee,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccountValue {
     /// `None`: the account does not exist.
-    pub info: Option<AccountInfo>,
+    pub info: Option<Info>,
     /// Storage written below this transaction index is gone (destruction or re-creation).
     pub storage_reset: Option<TxIndex>,
 }
 
+/// An existing account's fields; its code is known by `code_hash`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Info {
+    pub balance: U256,
+    pub nonce: u64,
+    pub code_hash: B256,
+}
+
+impl Info {
+    /// EIP-161 emptiness, as revm's `AccountInfo::is_empty` decides it.
+    fn is_empty(&self) -> bool {
+        (self.code_hash == KECCAK_EMPTY || self.code_hash.is_zero()) && self.balance.is_zero() && self.nonce == 0
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    /// Shared: reads clone the pointer, not the account.
-    Account(Arc<AccountValue>),
+    /// Inline: a write allocates nothing, and a read or the post-state copies it from MVMemory's
+    /// own memory rather than following a pointer to wherever the writer's core put it.
+    Account(AccountValue),
     Storage(U256),
     Fee(U256),
 }
@@ -72,14 +91,6 @@ pub enum Value {
 /// How long a read waits for the executing transaction just below (see [`View::read`]):
 /// about as long as a short transaction takes.
 const CHAIN_WAIT: Duration = Duration::from_micros(5);
-
-/// What revm's view of a pre-state account needs besides code.
-#[derive(Clone, Copy)]
-struct PreInfo {
-    balance: U256,
-    nonce: u64,
-    code_hash: B256,
-}
 
 /// The error a view gives revm to stop an execution that read an ESTIMATE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +115,11 @@ pub struct RevmVm {
     /// revm's view of every pre-state account, by address. A first load of an account looks
     /// here, where a search of the block's ordered map would cost more than a simple
     /// transaction's own work. Code and storage stay in the block.
-    pre_index: FxHashMap<Address, PreInfo>,
+    pre_index: FxHashMap<Address, Info>,
+    /// Code that transactions deployed (creation, EIP-7702 delegation), by hash. Content-addressed,
+    /// so an aborted incarnation's entry is harmless; only a worker that meets a hash it has no
+    /// copy of looks here.
+    deployed: Mutex<FxHashMap<B256, Bytes>>,
     /// EIP-161 empty-account clearing applies.
     clears_empty: bool,
 }
@@ -118,9 +133,25 @@ impl RevmVm {
             block
                 .pre_state
                 .iter()
-                .map(|(a, acc)| (*a, PreInfo { balance: acc.balance, nonce: acc.nonce, code_hash: acc.code_hash() })),
+                .map(|(a, acc)| (*a, Info { balance: acc.balance, nonce: acc.nonce, code_hash: acc.code_hash() })),
         );
-        RevmVm { clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON), cfg, block_env, pre_index, block }
+        RevmVm {
+            clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
+            cfg,
+            block_env,
+            pre_index,
+            deployed: Mutex::new(FxHashMap::default()),
+            block,
+        }
+    }
+
+    /// The code with hash `code_hash` that `address` has: its pre-state code if that is the one,
+    /// else one deployed in the block.
+    fn code_bytes(&self, address: Address, pre: Option<&Account>, code_hash: B256) -> Bytes {
+        match pre {
+            Some(p) if self.code_hash(&address) == code_hash => p.code.clone(),
+            _ => lock(&self.deployed).get(&code_hash).cloned().unwrap_or_default(),
+        }
     }
 
     fn code_hash(&self, address: &Address) -> B256 {
@@ -145,7 +176,7 @@ impl RevmVm {
             }
             None => {
                 if !fee.is_zero() || !self.clears_empty {
-                    account.info = Some(AccountInfo { balance: fee, ..AccountInfo::default() });
+                    account.info = Some(Info { balance: fee, nonce: 0, code_hash: KECCAK_EMPTY });
                     account.storage_reset = Some(tx);
                 }
             }
@@ -161,7 +192,7 @@ impl RevmVm {
             Location::BeneficiaryFee => unreachable!("fees are deltas, not locations"),
             Location::Account(address) => {
                 if let Some((tx, Value::Account(v))) = written.last() {
-                    let value = FinalValue::Account(v.clone());
+                    let value = FinalValue::Account(*v);
                     out.writes.push(FinalWrite { address: *address, slot: None, tx, value });
                 }
             }
@@ -238,7 +269,7 @@ impl RevmVm {
             slots.clear();
             while let Some(w) = writes.next_if(|w| w.address == address) {
                 match (w.slot, &w.value) {
-                    (None, FinalValue::Account(v)) => account = Some((w.tx, &**v)),
+                    (None, FinalValue::Account(v)) => account = Some((w.tx, v)),
                     (Some(slot), FinalValue::Slot(v)) => slots.push((slot, w.tx, *v)),
                     _ => unreachable!("accounts hold account values, slots slot values"),
                 }
@@ -264,37 +295,16 @@ impl RevmVm {
     ) -> Option<Account> {
         let last = written.map(|(tx, _)| tx);
         let fees = &fees[fees.partition_point(|(tx, _)| last.is_some_and(|l| *tx <= l))..];
-        // Borrowed unless a fee changes it: cloning would bump the reference count of the code
-        // of an account that another worker wrote, from this core.
-        let credited;
-        let value = match written {
-            Some((_, v)) if fees.is_empty() => v,
-            _ => {
-                let mut v = match written {
-                    Some((_, v)) => v.clone(),
-                    None => AccountValue {
-                        info: pre.map(|p| {
-                            let code = revm_env::bytecode(&p.code);
-                            AccountInfo::new(p.balance, p.nonce, self.code_hash(&address), code)
-                        }),
-                        storage_reset: None,
-                    },
-                };
-                for (tx, fee) in fees {
-                    self.credit_fee(&mut v, *fee, *tx);
-                }
-                credited = v;
-                &credited
-            }
+        let mut value = match written {
+            Some((_, v)) => *v,
+            None => AccountValue { info: pre.and_then(|_| self.pre_index.get(&address).copied()), storage_reset: None },
         };
-        let info = value.info.as_ref()?;
-        let code = if info.code_hash == KECCAK_EMPTY {
-            Bytes::new()
-        } else if written.is_some() {
-            info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default()
-        } else {
-            pre.map(|p| p.code.clone()).unwrap_or_default()
-        };
+        for (tx, fee) in fees {
+            self.credit_fee(&mut value, *fee, *tx);
+        }
+        let info = value.info?;
+        let code =
+            if info.code_hash == KECCAK_EMPTY { Bytes::new() } else { self.code_bytes(address, pre, info.code_hash) };
         // Storage written before the last destruction or re-creation is gone, with the
         // pre-state's; later writes stand.
         let reset = value.storage_reset;
@@ -384,7 +394,7 @@ struct FinalWrite {
 }
 
 enum FinalValue {
-    Account(Arc<AccountValue>),
+    Account(AccountValue),
     Slot(U256),
 }
 
@@ -443,31 +453,19 @@ impl<'a> View<'a> {
         }
     }
 
-    /// `info` with this worker's copy of its code.
-    fn local(&mut self, info: &AccountInfo) -> AccountInfo {
-        let code = match &info.code {
-            Some(code) if info.code_hash != KECCAK_EMPTY => self
-                .codes
-                .entry(info.code_hash)
-                .or_insert_with(|| revm_env::bytecode(&code.original_bytes().to_vec().into()))
-                .clone(),
-            _ => self.empty_code.clone(),
-        };
-        AccountInfo::new(info.balance, info.nonce, info.code_hash, code)
-    }
-
-    /// A pre-state account as revm sees it, with this worker's copy of its code.
-    fn local_pre(&mut self, address: Address, pre: PreInfo) -> AccountInfo {
-        let code = if pre.code_hash == KECCAK_EMPTY {
+    /// `info` as revm sees it, with this worker's own copy of its code.
+    fn revm_info(&mut self, address: Address, info: Info) -> AccountInfo {
+        let code = if info.code_hash == KECCAK_EMPTY {
             self.empty_code.clone()
         } else {
-            if !self.codes.contains_key(&pre.code_hash) {
-                let bytes = self.pre_account(address).map(|a| Bytes::copy_from_slice(&a.code)).unwrap_or_default();
-                self.codes.insert(pre.code_hash, revm_env::bytecode(&bytes));
+            if !self.codes.contains_key(&info.code_hash) {
+                let pre = self.pre_account(address);
+                let bytes = Bytes::copy_from_slice(&self.vm.code_bytes(address, pre, info.code_hash));
+                self.codes.insert(info.code_hash, revm_env::bytecode(&bytes));
             }
-            self.codes[&pre.code_hash].clone()
+            self.codes[&info.code_hash].clone()
         };
-        AccountInfo::new(pre.balance, pre.nonce, pre.code_hash, code)
+        AccountInfo::new(info.balance, info.nonce, info.code_hash, code)
     }
 
     /// The block's own pre-state account, remembered by this worker: contracts are read again
@@ -487,27 +485,18 @@ impl<'a> View<'a> {
 
     fn account(&mut self, address: Address) -> Result<AccountValue, Blocked> {
         if let Some(a) = self.accounts.get(&address) {
-            return Ok(a.clone());
+            return Ok(*a);
         }
         let key = Location::Account(address);
         self.announce(&key);
         let (mut value, after) = match self.read(&key) {
             MvRead::Value { version, value: Value::Account(a), .. } => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Version(version) });
-                (
-                    AccountValue { info: a.info.as_ref().map(|i| self.local(i)), storage_reset: a.storage_reset },
-                    Some(version.tx),
-                )
+                (a, Some(version.tx))
             }
             MvRead::Storage => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
-                (
-                    AccountValue {
-                        info: self.vm.pre_index.get(&address).map(|p| self.local_pre(address, *p)),
-                        storage_reset: None,
-                    },
-                    None,
-                )
+                (AccountValue { info: self.vm.pre_index.get(&address).copied(), storage_reset: None }, None)
             }
             MvRead::Estimate { blocking } => return Err(self.block_on(blocking)),
             MvRead::Value { .. } => unreachable!("account location holds an account value"),
@@ -525,7 +514,7 @@ impl<'a> View<'a> {
                 self.vm.credit_fee(&mut value, fee, version.tx);
             }
         }
-        self.accounts.insert(address, value.clone());
+        self.accounts.insert(address, value);
         Ok(value)
     }
 }
@@ -534,7 +523,7 @@ impl Database for View<'_> {
     type Error = Blocked;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Blocked> {
-        Ok(self.account(address)?.info)
+        Ok(self.account(address)?.info.map(|info| self.revm_info(address, info)))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Blocked> {
@@ -717,24 +706,21 @@ impl RevmVm {
                         slots.push((Location::Storage(address, *slot), Value::Storage(v.present_value)));
                     }
                 }
-                AccountValue { info: Some(account.info), storage_reset: reset }
+                let info = &account.info;
+                if info.code_hash != KECCAK_EMPTY && read.info.is_none_or(|r| r.code_hash != info.code_hash) {
+                    let code = info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
+                    lock(&self.deployed).entry(info.code_hash).or_insert(code);
+                }
+                let info = Info { balance: info.balance, nonce: info.nonce, code_hash: info.code_hash };
+                AccountValue { info: Some(info), storage_reset: reset }
             };
-            if !same_account(&new, read) {
-                writes.push((Location::Account(address), Value::Account(Arc::new(new))));
+            if new != *read {
+                writes.push((Location::Account(address), Value::Account(new)));
             }
         }
         // Account writes come first: the post-state clears storage before slot writes.
         writes.append(&mut slots);
     }
-}
-
-fn same_account(a: &AccountValue, b: &AccountValue) -> bool {
-    a.storage_reset == b.storage_reset
-        && match (&a.info, &b.info) {
-            (None, None) => true,
-            (Some(x), Some(y)) => x.balance == y.balance && x.nonce == y.nonce && x.code_hash == y.code_hash,
-            _ => false,
-        }
 }
 
 #[cfg(test)]
@@ -745,7 +731,7 @@ mod tests {
         let mut writes = Vec::new();
         for &(a, slots) in accounts {
             let address = Address::with_last_byte(a);
-            let value = FinalValue::Account(Arc::new(AccountValue { info: None, storage_reset: None }));
+            let value = FinalValue::Account(AccountValue { info: None, storage_reset: None });
             writes.push(FinalWrite { address, slot: None, tx: TxIndex(0), value });
             for s in 0..slots {
                 writes.push(FinalWrite {
