@@ -258,7 +258,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
             return read;
         }
         let seen = self.progress(previous);
-        if seen % 2 == 0 {
+        if seen.is_multiple_of(2) {
             return read;
         }
         let start = std::time::Instant::now();
