@@ -6,6 +6,8 @@ pub mod executor;
 pub mod mv_memory;
 #[cfg(feature = "revm")]
 mod pool;
+#[cfg(feature = "revm")]
+mod pre_index;
 pub mod scheduler;
 pub mod sync;
 pub mod vm;

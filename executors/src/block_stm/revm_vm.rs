@@ -17,6 +17,7 @@
 //! other read, and credits its own fee the ordinary way (known-bugs #2-#5).
 
 use super::mv_memory::{MvMemory, MvRead, Read, ReadOrigin};
+use super::pre_index::PreIndex;
 use super::sync::lock;
 use super::vm::{Execution, Vm};
 use super::{TxIndex, Version};
@@ -112,10 +113,8 @@ pub struct RevmVm {
     block: Arc<BlockInput>,
     cfg: CfgEnv,
     block_env: BlockEnv,
-    /// revm's view of every pre-state account, by address. A first load of an account looks
-    /// here, where a search of the block's ordered map would cost more than a simple
-    /// transaction's own work. Code and storage stay in the block.
-    pre_index: FxHashMap<Address, Info>,
+    /// revm's view of every pre-state account. Code and storage stay in the block.
+    pre_index: PreIndex,
     /// Code that transactions deployed (creation, EIP-7702 delegation), by hash. Content-addressed,
     /// so an aborted incarnation's entry is harmless; only a worker that meets a hash it has no
     /// copy of looks here.
@@ -128,13 +127,7 @@ impl RevmVm {
     pub fn new(block: Arc<BlockInput>) -> Self {
         let cfg = revm_env::cfg_env(&block);
         let block_env = revm_env::block_env(&block, &cfg);
-        let mut pre_index = FxHashMap::with_capacity_and_hasher(block.pre_state.len(), Default::default());
-        pre_index.extend(
-            block
-                .pre_state
-                .iter()
-                .map(|(a, acc)| (*a, Info { balance: acc.balance, nonce: acc.nonce, code_hash: acc.code_hash() })),
-        );
+        let pre_index = PreIndex::new(&block.pre_state);
         RevmVm {
             clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
             cfg,
