@@ -62,30 +62,40 @@ fn time(exec: &dyn Executor, block: &Arc<BlockInput>, threads: usize) -> Result<
     Ok((start.elapsed(), out.stats))
 }
 
-/// `copies` reference runs of `block` at once, one per thread; the time from their common
-/// start to the last one's end. The threads are started, and wait at a barrier, before the
-/// clock starts: an executor with a pool does not pay for starting threads either.
-fn time_together(exec: &dyn Executor, block: &BlockInput, copies: usize) -> Result<Duration, String> {
-    let barrier = Barrier::new(copies);
-    let run = || {
-        barrier.wait();
-        let out = exec.execute(block, &RunControl::with_threads(1)).map_err(|e| e.to_string());
-        (Instant::now(), out.map(drop))
-    };
-    std::thread::scope(|s| {
-        let others: Vec<_> = (1..copies).map(|_| s.spawn(run)).collect();
-        barrier.wait();
-        let start = Instant::now();
-        let out = exec.execute(block, &RunControl::with_threads(1)).map_err(|e| e.to_string());
-        let mut end = Instant::now();
-        out?;
-        for h in others {
-            let (t, out) = h.join().map_err(|_| format!("{} panicked in a ceiling run", exec.name()))?;
+/// Threads that run reference copies at once for the ceiling: started once for the whole bench
+/// and reused, as an executor's pool is, so that no run pays for a new thread or a cold
+/// allocator heap.
+pub struct Together {
+    pool: rayon::ThreadPool,
+}
+
+impl Together {
+    pub fn new(threads: usize) -> Result<Together, String> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("lockstep-bench-ceiling-{i}"))
+            .build()
+            .map_err(|e| format!("cannot start {threads} ceiling threads: {e}"))?;
+        Ok(Together { pool })
+    }
+
+    /// One reference run of `block` on every thread at once; the time from their common start
+    /// (a barrier) to the last one's end.
+    pub fn time(&self, exec: &dyn Executor, block: &BlockInput) -> Result<Duration, String> {
+        let barrier = Barrier::new(self.pool.current_num_threads());
+        let runs = self.pool.broadcast(|_| {
+            barrier.wait();
+            let start = Instant::now();
+            let out = exec.execute(block, &RunControl::with_threads(1)).map_err(|e| e.to_string());
+            (start, Instant::now(), out.map(drop))
+        });
+        let mut span: Option<(Instant, Instant)> = None;
+        for (start, end, out) in runs {
             out?;
-            end = end.max(t);
+            span = Some(span.map_or((start, end), |(s, e)| (s.min(start), e.max(end))));
         }
-        Ok(end.duration_since(start))
-    })
+        Ok(span.map_or(Duration::ZERO, |(s, e)| e.duration_since(s)))
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -114,6 +124,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
         let mut together: Vec<usize> = opts.threads.iter().copied().filter(|t| *t > 1).collect();
         together.sort_unstable();
         together.dedup();
+        let pools = together.iter().map(|t| Together::new(*t)).collect::<Result<Vec<_>, _>>()?;
         let mut times: Vec<Vec<Duration>> = vec![Vec::new(); configs.len()];
         let mut together_times: Vec<Vec<Duration>> = vec![Vec::new(); together.len()];
         let mut stats: Vec<ExecStats> = vec![ExecStats::default(); configs.len()];
@@ -123,8 +134,8 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
                 times[k].push(d);
                 stats[k] = s;
             }
-            for (k, t) in together.iter().enumerate() {
-                together_times[k].push(time_together(opts.reference.as_ref(), &block, *t)?);
+            for (k, pool) in pools.iter().enumerate() {
+                together_times[k].push(pool.time(opts.reference.as_ref(), &block)?);
             }
         }
         let medians: Vec<Duration> = times.into_iter().map(median).collect();
@@ -214,7 +225,7 @@ mod tests {
     fn runs_together_overlap_instead_of_queueing() {
         let block = empty_block();
         let nap = Duration::from_millis(50);
-        let took = time_together(&Sleeper(nap), &block, 4).unwrap();
+        let took = Together::new(4).unwrap().time(&Sleeper(nap), &block).unwrap();
         // Four at once take one nap, not four: the ceiling of a machine that scales is ~4.
         assert!(took >= nap, "{took:?}");
         assert!(took < 3 * nap, "the four runs were serialized: {took:?}");
