@@ -1,7 +1,6 @@
 //! `lockstep bench`: executor throughput on generated workloads. Each block is first checked
 //! (candidate output equals the reference's), then each executor runs it `rounds` times,
-//! interleaved so that machine noise hits both alike, each run after a pause that lets the one
-//! before it finish its background work; the median is reported.
+//! interleaved so that machine noise hits both alike; the median is reported.
 //!
 //! Beside each multi-threaded candidate the bench measures the machine's own ceiling for that
 //! workload: `t` reference runs of the block at once, one per thread, against one alone. Their
@@ -99,13 +98,6 @@ impl Together {
     }
 }
 
-/// A pause after each timed run, as long as the run (at most 200 ms): work an executor left
-/// behind (memory freed on a background thread) finishes before the next run starts instead of
-/// slowing it, whichever executor that run belongs to.
-fn settle(run: Duration) {
-    std::thread::sleep(run.min(Duration::from_millis(200)));
-}
-
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -139,14 +131,11 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
         for _ in 0..opts.rounds {
             for (k, (e, t)) in configs.iter().enumerate() {
                 let (d, s) = time(e.as_ref(), &block, *t)?;
-                settle(d);
                 times[k].push(d);
                 stats[k] = s;
             }
             for (k, pool) in pools.iter().enumerate() {
-                let d = pool.time(opts.reference.as_ref(), &block)?;
-                settle(d);
-                together_times[k].push(d);
+                together_times[k].push(pool.time(opts.reference.as_ref(), &block)?);
             }
         }
         let medians: Vec<Duration> = times.into_iter().map(median).collect();
