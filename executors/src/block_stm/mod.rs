@@ -39,10 +39,10 @@ mod executor_impl {
     use super::LARGE_BLOCK;
     use super::executor::BlockRun;
     use super::pool::Pool;
-    use super::revm_vm::{FinalPart, RevmVm, post_state};
+    use super::revm_vm::{FinalPart, Range, RevmVm, post_state};
     use super::scheduler::PlantedBug;
     use super::sync::{AtomicUsize, Ordering, backoff};
-    use crate::model::{BlockInput, BlockOutput, ExecStats, State};
+    use crate::model::{BlockInput, BlockOutput, ExecStats};
     use crate::plug::{ExecError, Executor, RunControl};
     use crate::schedule::WorkerId;
     use std::any::Any;
@@ -80,7 +80,6 @@ mod executor_impl {
     }
 
     type PanicPayload = Box<dyn Any + Send>;
-    type Range = State;
     type WorkerResult = Result<Option<Range>, PanicPayload>;
     type Run = BlockRun<RevmVm>;
 

@@ -210,7 +210,7 @@ impl RevmVm {
     /// The post-state's accounts of the addresses in `from..to` (unbounded where `None`): those
     /// the block wrote and that still exist, built from every worker's part, and the untouched
     /// ones of the pre-state. Each worker builds its own range.
-    pub fn build_range(&self, parts: &[&FinalPart], from: Option<Address>, to: Option<Address>) -> State {
+    pub fn build_range(&self, parts: &[&FinalPart], from: Option<Address>, to: Option<Address>) -> Range {
         let coinbase = self.coinbase();
         let in_range = |a: Address| from.is_none_or(|f| a >= f) && to.is_none_or(|t| a < t);
         let mut fees: Vec<(TxIndex, U256)> = Vec::new();
@@ -272,8 +272,7 @@ impl RevmVm {
                 out.push((address, account));
             }
         }
-        // Each worker builds the tree of its own range; the caller only joins them.
-        State::from_iter(out)
+        out
     }
 
     /// One account of the post-state from its pre-state, its final written value, its final
@@ -368,14 +367,14 @@ impl FinalPart {
     }
 }
 
-/// The post-state: the built ranges (disjoint, in address order) joined.
-pub fn post_state(ranges: Vec<State>) -> State {
-    let mut ranges = ranges.into_iter();
-    let mut state = ranges.next().unwrap_or_default();
-    for mut range in ranges {
-        state.append(&mut range);
-    }
-    state
+/// One worker's share of the post-state: its accounts, in address order.
+pub type Range = Vec<(Address, Account)>;
+
+/// The post-state: the built ranges (disjoint, in address order) joined. One tree built once
+/// from all of them: a tree per worker joined by `append` built every account's place twice,
+/// the second time on the caller alone.
+pub fn post_state(ranges: Vec<Range>) -> State {
+    State::from_iter(ranges.into_iter().flatten())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
