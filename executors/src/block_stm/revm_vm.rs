@@ -228,9 +228,15 @@ impl RevmVm {
             .collect();
         // At most one account per write, the beneficiary, and this range's share of the
         // untouched pre-state: sized once, since a growing buffer of accounts is copied and
-        // faulted in again at every doubling.
+        // faulted in again at every doubling. The first range has room for the whole
+        // post-state, so that the others are appended to it without moving it (memory not
+        // written is never touched).
         let written: usize = in_parts.iter().map(|w| w.len()).sum();
-        let mut out = Vec::with_capacity(written + self.block.pre_state.len() / parts.len().max(1) + 1);
+        let room = match from {
+            None => parts.iter().map(|p| p.writes.len()).sum::<usize>() + self.block.pre_state.len() + 1,
+            Some(_) => written + self.block.pre_state.len() / parts.len().max(1) + 1,
+        };
+        let mut out = Vec::with_capacity(room);
         // The pre-state is walked alongside the writes (both in address order), not looked up
         // per account: a lookup in a map of this size costs more than building the account.
         let bounds = (from.map_or(Bound::Unbounded, Bound::Included), to.map_or(Bound::Unbounded, Bound::Excluded));
@@ -372,9 +378,15 @@ pub type Range = Vec<(Address, Account)>;
 
 /// The post-state: the built ranges (disjoint, in address order) joined. One tree built once
 /// from all of them: a tree per worker joined by `append` built every account's place twice,
-/// the second time on the caller alone.
+/// the second time on the caller alone. The first range has room for the rest, and a tree
+/// built from one vector takes it as it is.
 pub fn post_state(ranges: Vec<Range>) -> State {
-    State::from_iter(ranges.into_iter().flatten())
+    let mut ranges = ranges.into_iter();
+    let mut all = ranges.next().unwrap_or_default();
+    for range in ranges {
+        all.extend(range);
+    }
+    State::from_iter(all)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
