@@ -445,7 +445,7 @@ fn post_state_built_by_workers_in_address_ranges() {
     assert!(out.post_state[&coinbase].balance > U256::from(1));
 }
 
-/// Transactions from which Block-STM runs a block on scoped threads that borrow it.
+/// A block this long hands its memory to Block-STM's reaper thread (from 512 transactions).
 const LARGE: u64 = 600;
 
 /// Records how many owners the caller's block has while the workers run.

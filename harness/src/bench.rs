@@ -104,6 +104,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
+    let mut together: Vec<usize> = opts.threads.iter().copied().filter(|t| *t > 1).collect();
+    together.sort_unstable();
+    together.dedup();
+    let pools = together.iter().map(|t| Together::new(*t)).collect::<Result<Vec<_>, _>>()?;
     let mut rows = Vec::new();
     for (name, w) in &opts.suite {
         // Shared, as the engine's runs share theirs: an executor may keep it instead of copying.
@@ -121,12 +125,8 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
                 configs.push((c.clone(), *t));
             }
         }
-        let mut together: Vec<usize> = opts.threads.iter().copied().filter(|t| *t > 1).collect();
-        together.sort_unstable();
-        together.dedup();
-        let pools = together.iter().map(|t| Together::new(*t)).collect::<Result<Vec<_>, _>>()?;
         let mut times: Vec<Vec<Duration>> = vec![Vec::new(); configs.len()];
-        let mut together_times: Vec<Vec<Duration>> = vec![Vec::new(); together.len()];
+        let mut together_times: Vec<Vec<Duration>> = vec![Vec::new(); pools.len()];
         let mut stats: Vec<ExecStats> = vec![ExecStats::default(); configs.len()];
         for _ in 0..opts.rounds {
             for (k, (e, t)) in configs.iter().enumerate() {

@@ -3,6 +3,7 @@
 //! [`vm::Vm`] trait, so the same code runs revm here and a toy VM in loom models.
 
 pub mod executor;
+mod indexed_list;
 pub mod mv_memory;
 #[cfg(feature = "revm")]
 mod pool;

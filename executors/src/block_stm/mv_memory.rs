@@ -5,11 +5,11 @@
 //! Locations are compared by full equality; the hash only picks a shard (a hashed identity
 //! returns another location's value and still validates: known-bugs #1).
 
+use super::indexed_list::{IndexedList, hash_of};
 use super::sync::{Mutex, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
-use hashbrown::HashTable;
 use smallvec::SmallVec;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 
 const SHARDS: usize = 256;
 
@@ -77,53 +77,8 @@ impl<K, V> Default for TxRecord<K, V> {
     }
 }
 
-/// One lock's worth of locations: the locations with their versions in the order they were
-/// first written, and an index of positions in that list by hash.
-///
-/// The index holds 4-byte positions, small enough to stay in cache; a location and its versions
-/// (over 100 bytes) go to the end of the list, memory next to the last one written. A table
-/// holding the entries themselves would scatter each new location to a cold line of its own:
-/// on blocks of simple transactions, that one miss per write was the largest single cost.
-struct Shard<K, V> {
-    index: HashTable<u32>,
-    slots: Vec<(K, Versions<V>)>,
-}
-
-impl<K: Eq + Hash, V> Shard<K, V> {
-    fn with_capacity(capacity: usize) -> Self {
-        Shard { index: HashTable::with_capacity(capacity), slots: Vec::with_capacity(capacity) }
-    }
-
-    fn get(&self, hash: u64, key: &K) -> Option<&Versions<V>> {
-        let slots = &self.slots;
-        self.index.find(hash, |&i| slots[i as usize].0 == *key).map(|&i| &slots[i as usize].1)
-    }
-
-    fn get_mut(&mut self, hash: u64, key: &K) -> Option<&mut Versions<V>> {
-        let Shard { index, slots } = self;
-        let i = *index.find(hash, |&i| slots[i as usize].0 == *key)?;
-        Some(&mut slots[i as usize].1)
-    }
-
-    /// The versions of `key`, added (with none) if it is new.
-    fn entry(&mut self, hash: u64, key: &K) -> &mut Versions<V>
-    where
-        K: Clone,
-    {
-        let Shard { index, slots } = self;
-        let i = match index.find(hash, |&i| slots[i as usize].0 == *key) {
-            Some(&i) => i as usize,
-            None => {
-                let i = slots.len();
-                slots.push((key.clone(), Versions::new()));
-                let position = u32::try_from(i).expect("fewer than 2^32 locations a shard");
-                index.insert_unique(hash, position, |&j| FxBuild.hash_one(&slots[j as usize].0));
-                i
-            }
-        };
-        &mut slots[i].1
-    }
-}
+/// One lock's worth of locations with their versions, in the order they were first written.
+type Shard<K, V> = IndexedList<K, Versions<V>>;
 
 pub struct MvMemory<K, V> {
     /// Locations hashed into shards, each behind its own lock; the location itself is the
@@ -154,16 +109,6 @@ impl<'a, V> Written<'a, V> {
     /// The final value: the highest transaction's write.
     pub fn last(&self) -> Option<(TxIndex, &'a V)> {
         self.iter().last()
-    }
-}
-
-#[derive(Clone, Copy, Default)]
-pub struct FxBuild;
-
-impl BuildHasher for FxBuild {
-    type Hasher = rustc_hash::FxHasher;
-    fn build_hasher(&self) -> Self::Hasher {
-        rustc_hash::FxHasher::default()
     }
 }
 
@@ -221,7 +166,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
 
     /// The shard of `key`, and its hash.
     fn shard(&self, key: &K) -> (&Mutex<Shard<K, V>>, u64) {
-        let hash = FxBuild.hash_one(key);
+        let hash = hash_of(key);
         (&self.shards[shard_of(hash)], hash)
     }
 
@@ -314,7 +259,10 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     fn put(&self, key: &K, tx: TxIndex, entry: Entry<V>) {
         let (shard, hash) = self.shard(key);
         let mut shard = lock(shard);
-        let versions = shard.entry(hash, key);
+        let versions = match shard.get_mut(hash, key) {
+            Some(versions) => versions,
+            None => shard.push_new(hash, key.clone(), Versions::new()),
+        };
         // Transactions mostly write in index order: the new entry goes last.
         if versions.last().is_none_or(|(last, _)| *last < tx) {
             versions.push((tx, entry));
@@ -398,7 +346,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     /// How many locations the shards `part`, `part + parts`, ... hold (what `final_writes`
     /// will hand out), so the caller can size its buffer once.
     pub fn locations(&self, part: usize, parts: usize) -> usize {
-        self.shards.iter().skip(part).step_by(parts.max(1)).map(|s| lock(s).slots.len()).sum()
+        self.shards.iter().skip(part).step_by(parts.max(1)).map(|s| lock(s).entries().len()).sum()
     }
 
     /// Once the block is done: hands each location of the shards `part`, `part + parts`, ...
@@ -408,7 +356,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     /// block's run is dropped, off the caller's path.
     pub fn final_writes(&self, part: usize, parts: usize, mut f: impl FnMut(&K, Written<'_, V>)) -> Vec<(TxIndex, V)> {
         for shard in self.shards.iter().skip(part).step_by(parts.max(1)) {
-            for (key, versions) in lock(shard).slots.iter() {
+            for (key, versions) in lock(shard).entries() {
                 f(key, Written(versions));
             }
         }
@@ -498,32 +446,11 @@ mod tests {
         // The table probes from the hash's low bits: within a shard they must still vary.
         let mut low_bits = vec![std::collections::BTreeSet::new(); SHARDS];
         for key in 0..(64 * SHARDS as u32) {
-            let hash = FxBuild.hash_one(key);
+            let hash = hash_of(&key);
             low_bits[shard_of(hash)].insert(hash & 0xff);
         }
         let narrowest = low_bits.iter().map(|b| b.len()).min().unwrap();
         assert!(narrowest > 16, "a shard's keys start probing at only {narrowest} buckets");
-    }
-
-    #[test]
-    fn locations_with_one_hash_stay_apart() {
-        // Known-bugs #1: a hash names a bucket, never a location.
-        let mut shard = Shard::<u32, u64>::with_capacity(4);
-        shard.entry(5, &1).push((TxIndex(0), Entry::Write { incarnation: Incarnation(0), value: 10 }));
-        shard.entry(5, &2).push((TxIndex(0), Entry::Write { incarnation: Incarnation(0), value: 20 }));
-        let value = |s: &Shard<u32, u64>, key| match s.get(5, &key).map(|v| &v[..]) {
-            Some([(_, Entry::Write { value, .. })]) => Some(*value),
-            _ => None,
-        };
-        assert_eq!((value(&shard, 1), value(&shard, 2), value(&shard, 3)), (Some(10), Some(20), None));
-        assert!(shard.get_mut(5, &9).is_none());
-        // The index grows past its first capacity (rehashing with the keys' own hashes).
-        let mut shard = Shard::<u32, u64>::with_capacity(1);
-        for key in 0..40u32 {
-            shard.entry(FxBuild.hash_one(key), &key).push((TxIndex(key as usize), Entry::Estimate));
-        }
-        assert_eq!(shard.slots.len(), 40, "each location once");
-        assert!((0..40u32).all(|k| shard.get(FxBuild.hash_one(k), &k).map(|v| v[0].0) == Some(TxIndex(k as usize))));
     }
 
     #[test]

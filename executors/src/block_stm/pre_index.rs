@@ -2,42 +2,29 @@
 //! address. A first load of an account looks here; a search of the block's ordered map would
 //! cost more than a simple transaction's own work.
 
+use super::indexed_list::{IndexedList, hash_of};
 use super::revm_vm::Info;
 use crate::model::State;
 use alloy_primitives::Address;
-use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
-use std::hash::BuildHasher;
 
-/// The accounts in one list, in the pre-state's order, and an index of their positions by hash.
-/// Built before any worker starts, so its cost is serial: the list is written front to back and
-/// the index of 4-byte positions stays in cache, where a map holding the entries would take a
-/// cache miss per account (a millisecond on a pre-state of 20,000 accounts).
-pub struct PreIndex {
-    index: HashTable<u32>,
-    accounts: Vec<(Address, Info)>,
-}
+/// Built before any worker starts, so its cost is serial: kept as an [`IndexedList`], it is
+/// written front to back, where a map holding the entries would take a cache miss per account
+/// (a millisecond on a pre-state of 20,000 accounts).
+pub struct PreIndex(IndexedList<Address, Info>);
 
 impl PreIndex {
     pub fn new(state: &State) -> PreIndex {
-        let mut index = HashTable::with_capacity(state.len());
-        let mut accounts = Vec::with_capacity(state.len());
+        let mut accounts = IndexedList::with_capacity(state.len());
         for (address, account) in state {
-            let position = u32::try_from(accounts.len()).expect("fewer than 2^32 pre-state accounts");
             let info = Info { balance: account.balance, nonce: account.nonce, code_hash: account.code_hash() };
-            accounts.push((*address, info));
-            // Unique: the pre-state is a map.
-            index.insert_unique(FxBuildHasher.hash_one(address), position, |&i| {
-                FxBuildHasher.hash_one(accounts[i as usize].0)
-            });
+            // New each time: the pre-state is a map.
+            accounts.push_new(hash_of(address), *address, info);
         }
-        PreIndex { index, accounts }
+        PreIndex(accounts)
     }
 
     pub fn get(&self, address: &Address) -> Option<&Info> {
-        let accounts = &self.accounts;
-        let found = self.index.find(FxBuildHasher.hash_one(address), |&i| accounts[i as usize].0 == *address)?;
-        Some(&accounts[*found as usize].1)
+        self.0.get(hash_of(address), address)
     }
 }
 

@@ -511,13 +511,13 @@ impl<'a> View<'a> {
     fn revm_info(&mut self, address: Address, info: Info) -> AccountInfo {
         let code = if info.code_hash == KECCAK_EMPTY {
             self.empty_code.clone()
+        } else if let Some(code) = self.codes.get(&info.code_hash) {
+            code.clone()
         } else {
-            if !self.codes.contains_key(&info.code_hash) {
-                let pre = self.pre_account(address);
-                let bytes = Bytes::copy_from_slice(&self.vm.code_bytes(address, pre, info.code_hash));
-                self.codes.insert(info.code_hash, revm_env::bytecode(&bytes));
-            }
-            self.codes[&info.code_hash].clone()
+            let pre = self.pre_account(address);
+            let code = revm_env::bytecode(&Bytes::copy_from_slice(&self.vm.code_bytes(address, pre, info.code_hash)));
+            self.codes.insert(info.code_hash, code.clone());
+            code
         };
         AccountInfo::new(info.balance, info.nonce, info.code_hash, code)
     }
