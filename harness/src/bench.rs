@@ -159,7 +159,8 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
                 tx_per_s: txs as f64 / (ms / 1e3),
                 reexecution_ratio: s.executions.saturating_sub(txs as u64) as f64 / txs.max(1) as f64,
                 speedup: ref_ms / ms,
-                ceiling: (k > 0).then(|| ceilings.iter().find(|(c, _)| c == t).map(|(_, x)| *x)).flatten(),
+                // Ceilings exist for more than one thread only, so never on the reference's row.
+                ceiling: ceilings.iter().find(|(c, _)| c == t).map(|(_, x)| *x),
             });
         }
     }
