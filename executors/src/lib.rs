@@ -1,17 +1,18 @@
-//! lockstep's plug: the block model ([`model`]), the [`Executor`] trait, and, behind the
-//! `revm` feature, the bundled executors: [`sequential`] (the reference) and Block-STM.
+//! lockstep's plug: the block model ([`model`]), the [`Executor`] trait ([`executor`]), the
+//! schedule hook an executor reports its semantic points to ([`hook`]), and, behind the
+//! `revm` feature, the bundled executors: [`sequential`] (the reference) and [`block_stm`].
 //!
 //! A third-party executor depends on this crate with `default-features = false` and gets
-//! the model and the trait without our revm.
+//! the model, the trait and the hook without our revm.
 
 pub mod block_stm;
+pub mod executor;
+pub mod hook;
 pub mod model;
-mod plug;
-pub mod schedule;
 pub mod trie;
 
+pub use executor::{ExecError, Executor, RunControl};
 pub use model::*;
-pub use plug::{ExecError, Executor, RunControl};
 pub use trie::KECCAK_EMPTY;
 
 #[cfg(feature = "revm")]
@@ -24,7 +25,31 @@ pub use block_stm::BlockStm;
 #[cfg(feature = "revm")]
 pub use sequential::Sequential;
 
-/// The bundled executors by name.
+/// The bundled executors: name and one line on what it is. The first is the reference.
+/// Builds with the `planted-bugs` feature add Block-STM builds with deliberate bugs.
+#[cfg(feature = "revm")]
+pub fn bundled_list() -> Vec<(&'static str, &'static str)> {
+    let mut list = vec![
+        ("sequential", "the reference: revm, one transaction after another"),
+        ("block-stm", "Block-STM (Gelashvili et al. 2022) on revm, lockstep's bundled parallel executor"),
+    ];
+    if cfg!(feature = "planted-bugs") {
+        list.extend([
+            ("block-stm-skip-validation", "planted bug: validation of tx 1 always passes"),
+            ("block-stm-no-estimates", "planted bug: an aborted incarnation leaves no ESTIMATEs"),
+            ("block-stm-done-early", "planted bug: the termination check ignores active tasks"),
+        ]);
+    }
+    list
+}
+
+/// The names of [`bundled_list`].
+#[cfg(feature = "revm")]
+pub fn bundled_names() -> Vec<&'static str> {
+    bundled_list().into_iter().map(|(n, _)| n).collect()
+}
+
+/// A bundled executor by name (see [`bundled_list`]); `None` for another name.
 #[cfg(feature = "revm")]
 pub fn bundled(name: &str) -> Option<std::sync::Arc<dyn Executor>> {
     match name {
@@ -46,6 +71,6 @@ pub fn bundled(name: &str) -> Option<std::sync::Arc<dyn Executor>> {
     }
 }
 
-/// The bundled executors' names; the first is the reference.
+/// The bundled executors' names without planted bugs; the first is the reference.
 #[cfg(feature = "revm")]
 pub const BUNDLED: &[&str] = &["sequential", "block-stm"];

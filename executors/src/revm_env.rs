@@ -2,8 +2,8 @@
 //! environments, invalid-transaction kinds, execution results. Shared by every bundled
 //! executor so that they cannot disagree on the translation itself.
 
+use crate::executor::ExecError;
 use crate::model::{self, BlockInput, Fork, RejectKind, Tx, TxOutcome, TxStatus};
-use crate::plug::ExecError;
 use alloy_primitives::{Bytes, TxKind};
 use revm::context::either::Either;
 use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction, Output};

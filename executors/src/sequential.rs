@@ -1,7 +1,7 @@
 //! The reference executor: revm, one transaction after another, on one thread.
 
+use crate::executor::{ExecError, Executor, RunControl};
 use crate::model::{BlockInput, BlockOutput, ExecStats, State};
-use crate::plug::{ExecError, Executor, RunControl};
 use crate::revm_env;
 use alloy_primitives::{Address, B256, U256};
 use revm::context::Context;

@@ -4,7 +4,7 @@
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use k256::ecdsa::SigningKey;
-use lockstep_executors::schedule::{SchedEvent, ScheduleHook, WorkerId};
+use lockstep_executors::hook::{SchedEvent, ScheduleHook, WorkerId};
 use lockstep_executors::{
     Account, Authorization, BlockEnv, BlockInput, BlockOutput, BlockStm, Executor, Fork, RejectKind, RunControl,
     Sequential, State, Tx, TxOutcome, TxType,

@@ -7,12 +7,12 @@
 //! Run with `just loom` (RUSTFLAGS="--cfg loom", its own target dir, no revm).
 #![cfg(loom)]
 
-use lockstep_executors::block_stm::executor::BlockRun;
 use lockstep_executors::block_stm::mv_memory::{MvMemory, MvRead, Read, ReadOrigin};
 use lockstep_executors::block_stm::scheduler::Status;
 use lockstep_executors::block_stm::vm::{Execution, Vm};
+use lockstep_executors::block_stm::worker::BlockRun;
 use lockstep_executors::block_stm::{PlantedBug, TxIndex, Version};
-use lockstep_executors::schedule::{ScheduleHook, WorkerId};
+use lockstep_executors::hook::{ScheduleHook, WorkerId};
 use std::collections::BTreeMap;
 
 /// A toy transaction: read some keys, then write `sum(read values) + add` to some keys.

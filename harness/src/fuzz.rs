@@ -9,15 +9,12 @@
 //! (default `block-stm`; planted-bug executors need the `planted-bugs` feature),
 //! `LOCKSTEP_FUZZ_OUT` the bundle directory (default `artifacts/lockstep`).
 
-use crate::bundle;
-use crate::diff::{self, Divergence};
-use crate::engine::{check_block, sanitize};
-use crate::explore::run_controlled;
-use crate::guard;
-use crate::minimize::minimize_bundle;
-use crate::schedule::{Schedule, Strategy};
-use crate::workload::ArbitraryBlock;
-use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl, Sequential};
+use crate::check::{self, Divergence, check_block};
+use crate::defaults::{EXEC_TIMEOUT, MINIMIZE_BUDGET, MINIMIZE_RUNS, STEP_BUDGET};
+use crate::repro::{bundle, minimize_bundle, paths::sanitize};
+use crate::schedule::{Schedule, StrategyKind, diverges_under};
+use crate::workload::{ArbitraryBlock, Generated};
+use lockstep_executors::{BlockInput, BlockOutput, Executor, Sequential};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,15 +31,15 @@ pub struct FuzzCase {
     pub pct: bool,
 }
 
-/// What a target found.
+/// What a target found: the input fails with it.
 #[derive(Debug)]
-pub struct Found {
+pub struct Failure {
     pub divergence: Divergence,
     /// The minimized bundle, when it could be written.
     pub bundle: Option<PathBuf>,
 }
 
-impl fmt::Display for Found {
+impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "divergence: {}", self.divergence)?;
         match &self.bundle {
@@ -75,50 +72,44 @@ impl Target {
             reference: Arc::new(Sequential),
             candidate,
             out_dir,
-            minimize_budget: Duration::from_secs(20),
-            timeout: Duration::from_secs(10),
+            minimize_budget: MINIMIZE_BUDGET,
+            timeout: EXEC_TIMEOUT,
         }
     }
 
-    fn block(case: &FuzzCase) -> Option<(Arc<BlockInput>, BlockOutput)> {
-        let block = Arc::new(case.block.generate().block);
+    fn block(case: &FuzzCase) -> Option<(Generated, Arc<BlockInput>, BlockOutput)> {
+        let generated = case.block.generate();
+        let block = Arc::new(generated.block.clone());
         // A block the reference cannot run says nothing about the candidate.
-        let expected = guard::run_caught(&Sequential, &block, &RunControl::with_threads(1)).ok()?;
-        Some((block, expected))
+        let expected = check::reference_output(&Sequential, &block).ok()?;
+        Some((generated, block, expected))
     }
 
     /// The candidate on real threads against the reference.
-    pub fn differential(&self, case: &FuzzCase) -> Result<(), Found> {
-        let Some((block, expected)) = Self::block(case) else { return Ok(()) };
+    pub fn differential(&self, case: &FuzzCase) -> Result<(), Failure> {
+        let Some((generated, block, expected)) = Self::block(case) else { return Ok(()) };
         let threads = (case.threads % 8) as usize + 1;
         let checked =
             check_block(&block, self.reference.as_ref(), Some(&expected), &self.candidate, threads, self.timeout);
         match checked.ok().and_then(|c| c.divergence) {
             None => Ok(()),
-            Some(d) => Err(self.found(case, &block, &expected, threads, None, d)),
+            Some(d) => Err(self.found(case, &generated, &expected, threads, None, d)),
         }
     }
 
     /// The candidate under one controlled schedule against the reference.
-    pub fn schedules(&self, case: &FuzzCase) -> Result<(), Found> {
-        let Some((block, expected)) = Self::block(case) else { return Ok(()) };
+    pub fn schedules(&self, case: &FuzzCase) -> Result<(), Failure> {
+        let Some((generated, block, expected)) = Self::block(case) else { return Ok(()) };
         let threads = (case.threads % 3) as usize + 2;
-        let seed = case.schedule_seed;
-        let strategy = if case.pct {
-            Strategy::Pct { seed, depth: 3, expected_steps: 20 * block.txs.len() as u64 + 10 }
-        } else {
-            Strategy::Random { seed }
-        };
-        let (result, schedule) = run_controlled(&self.candidate, &block, threads, strategy, 50_000, self.timeout);
-        let divergence = match result {
-            Ok(out) => diff::compare(&expected, &out),
-            Err(d) => Some(d),
-        };
+        let kind = if case.pct { StrategyKind::Pct } else { StrategyKind::Random };
+        let strategy = kind.strategy(case.schedule_seed, block.txs.len());
+        let (divergence, schedule) =
+            diverges_under(&self.candidate, &block, &expected, threads, strategy, STEP_BUDGET, self.timeout);
         match divergence {
             None => Ok(()),
             Some(d) => {
                 let recorded = Schedule { workers: threads, choices: schedule.choices, trace: Vec::new() };
-                Err(self.found(case, &block, &expected, threads, Some(recorded), d))
+                Err(self.found(case, &generated, &expected, threads, Some(recorded), d))
             }
         }
     }
@@ -126,22 +117,23 @@ impl Target {
     fn found(
         &self,
         case: &FuzzCase,
-        block: &BlockInput,
+        generated: &Generated,
         expected: &BlockOutput,
         threads: usize,
         schedule: Option<Schedule>,
         divergence: Divergence,
-    ) -> Found {
+    ) -> Failure {
         let kind = divergence.kind();
         let how = if schedule.is_some() { "sched" } else { "threads" };
         let name = sanitize(&format!("fuzz-{}-s{}-{how}{threads}-{kind}", case.block.family, case.block.seed,));
         let mut bundle_case = bundle::Case::new(
-            block.clone(),
+            generated.block.clone(),
             self.reference.as_ref(),
             self.candidate.as_ref(),
             threads,
             divergence.clone(),
-        );
+        )
+        .with_keys(&generated.keys);
         bundle_case.seed = Some(case.block.seed);
         bundle_case.schedule = schedule;
         let bundle = match bundle::write(&self.out_dir.join(name), &bundle_case, expected) {
@@ -152,7 +144,7 @@ impl Target {
                     self.reference.clone(),
                     self.candidate.clone(),
                     self.minimize_budget,
-                    3,
+                    MINIMIZE_RUNS,
                     false,
                 );
                 Some(dir)
@@ -162,6 +154,6 @@ impl Target {
                 None
             }
         };
-        Found { divergence, bundle }
+        Failure { divergence, bundle }
     }
 }

@@ -3,8 +3,9 @@
 
 use alloy_primitives::{Address, U256};
 use lockstep_executors::{BlockInput, BlockOutput, ExecError, Executor, RunControl, Sequential, TxIndex, TxOutcome};
-use lockstep_harness::diff::{AccountField, Divergence, OutcomeField};
-use lockstep_harness::engine::{Budget, RunOptions, check_block};
+use lockstep_harness::check::check_block;
+use lockstep_harness::check::diff::{AccountField, Divergence, OutcomeField};
+use lockstep_harness::jobs::run::{Budget, RunOptions};
 use lockstep_harness::workload::{COINBASE, Family, Workload};
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,10 +191,10 @@ fn a_run_reports_each_divergence_with_its_seed_and_bundle() {
         out_dir: out,
         progress: false,
     };
-    let good = lockstep_harness::engine::run(&opts(Arc::new(lockstep_executors::BlockStm::default()), None));
+    let good = lockstep_harness::jobs::run::run(&opts(Arc::new(lockstep_executors::BlockStm::default()), None));
     assert!(good.ok(), "{:?}", good.found);
     assert_eq!(good.blocks, 6);
-    let bad = lockstep_harness::engine::run(&opts(
+    let bad = lockstep_harness::jobs::run::run(&opts(
         wrong("bumps-nonce", |b, out| {
             out.post_state.get_mut(&b.txs[0].sender).unwrap().nonce += 1;
         }),
@@ -201,11 +202,11 @@ fn a_run_reports_each_divergence_with_its_seed_and_bundle() {
     ));
     assert_eq!(bad.found.len(), 6);
     let f = &bad.found[0];
-    assert_eq!(f.block_seed, lockstep_harness::engine::block_seed(99, 0));
+    assert_eq!(f.block_seed, lockstep_harness::workload::block_seed(99, 0));
     assert_eq!(f.divergence.kind(), "state/Nonce");
     // The bundle's block is the generated block: regenerating from the seed gives it again.
     let bundle = f.bundle.as_ref().unwrap();
-    let saved = lockstep_harness::bundle::read(bundle).unwrap();
+    let saved = lockstep_harness::repro::bundle::read(bundle).unwrap();
     assert_eq!(saved.block, f.workload.generate(f.block_seed).block);
     assert_eq!(saved.kind, "state/Nonce");
     assert!(std::fs::read_to_string(bundle.join("README.md")).unwrap().contains("lockstep replay"));

@@ -2,9 +2,10 @@
 
 use lockstep_executors::block_stm::PlantedBug;
 use lockstep_executors::{BlockStm, Executor, Sequential, TxIndex};
-use lockstep_harness::diff;
-use lockstep_harness::explore::{ExploreOptions, StrategyKind, explore, replay_bundle, run_controlled};
-use lockstep_harness::schedule::Strategy;
+use lockstep_harness::check as diff;
+use lockstep_harness::jobs::explore::{ExploreOptions, run as explore};
+use lockstep_harness::repro::replay_bundle;
+use lockstep_harness::schedule::{Strategy, StrategyKind, run_controlled};
 use lockstep_harness::workload::{Family, Workload};
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,17 +88,18 @@ fn explore_catches_planted_bugs_and_shrinks_the_schedule() {
         let r = explore(&opts);
         assert!(!r.found.is_empty(), "{bug:?} survived {} schedules", r.schedules);
         let f = &r.found[0];
-        let shrunk = f.shrunk.as_ref().unwrap();
-        assert!(shrunk.len() <= f.schedule.choices.len());
+        let c = f.controlled.as_ref().unwrap();
+        let shrunk = c.shrunk.as_ref().unwrap();
+        assert!(shrunk.len() <= c.schedule.choices.len());
         // The bundle replays: the same divergence, every time.
         let bundle = f.bundle.as_ref().unwrap();
         for _ in 0..5 {
-            let (d, _) = replay_bundle(bundle, &buggy, &Sequential, BUDGET, TIMEOUT).unwrap();
+            let d = replay_bundle(bundle, &buggy, &Sequential, BUDGET, TIMEOUT).unwrap().divergence;
             assert_eq!(d.map(|d| d.kind()), Some(f.divergence.kind()), "{bug:?}");
         }
         // And the unmodified executor passes the same block and schedule.
         let fixed: Arc<dyn Executor> = Arc::new(BlockStm::default());
-        let (d, _) = replay_bundle(bundle, &fixed, &Sequential, BUDGET, TIMEOUT).unwrap();
+        let d = replay_bundle(bundle, &fixed, &Sequential, BUDGET, TIMEOUT).unwrap().divergence;
         assert_eq!(d, None, "{bug:?}");
     }
 }

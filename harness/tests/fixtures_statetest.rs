@@ -3,7 +3,7 @@
 //! a missing folder fails (never a silent pass).
 
 use lockstep_executors::Executor;
-use lockstep_harness::statetest::{Options, run};
+use lockstep_harness::jobs::statetest::{Options, run};
 use std::path::PathBuf;
 use std::sync::Arc;
 

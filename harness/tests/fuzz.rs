@@ -3,10 +3,12 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use lockstep_executors::block_stm::PlantedBug;
-use lockstep_executors::{BlockInput, BlockOutput, BlockStm, ExecError, Executor, RunControl, Sequential, TxOutcome};
-use lockstep_harness::bundle;
-use lockstep_harness::explore::replay_bundle;
+use lockstep_executors::{BlockStm, Executor, Sequential};
+mod common;
+
+use common::GasOff;
 use lockstep_harness::fuzz::{FuzzCase, Target};
+use lockstep_harness::repro::{bundle, replay_bundle};
 use lockstep_harness::workload::Family;
 use rand::{RngCore, SeedableRng};
 use std::sync::Arc;
@@ -49,24 +51,6 @@ fn the_bundled_block_stm_passes_both_targets() {
     assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "no bundle for a passing executor");
 }
 
-/// Reports one more gas than it used on every executed transaction.
-struct GasOff;
-
-impl Executor for GasOff {
-    fn name(&self) -> &str {
-        "gas-off"
-    }
-    fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
-        let mut out = Sequential.execute(block, run)?;
-        for o in &mut out.outcomes {
-            if let TxOutcome::Executed { gas_used, .. } = o {
-                *gas_used += 1;
-            }
-        }
-        Ok(out)
-    }
-}
-
 #[test]
 fn the_differential_target_leaves_a_minimized_bundle() {
     let out = tempfile::tempdir().unwrap();
@@ -78,7 +62,7 @@ fn the_differential_target_leaves_a_minimized_bundle() {
     assert!(dir.join("original-case.json").is_file(), "minimized in place");
     let case = bundle::read(&dir).unwrap();
     assert_eq!(case.block.txs.len(), 1, "one transaction shows a gas difference");
-    let (again, _) = replay_bundle(&dir, &wrong, &Sequential, 50_000, Duration::from_secs(10)).unwrap();
+    let again = replay_bundle(&dir, &wrong, &Sequential, 50_000, Duration::from_secs(10)).unwrap().divergence;
     assert_eq!(again.map(|d| d.kind()), Some("outcome/GasUsed".into()));
 }
 
@@ -100,7 +84,7 @@ fn the_schedule_target_finds_a_planted_concurrency_bug_and_its_bundle_replays() 
     let dir = found.bundle.expect("a bundle");
     assert!(dir.join("schedule.json").is_file());
     for _ in 0..5 {
-        let (again, _) = replay_bundle(&dir, &buggy, &Sequential, 50_000, Duration::from_secs(10)).unwrap();
+        let again = replay_bundle(&dir, &buggy, &Sequential, 50_000, Duration::from_secs(10)).unwrap().divergence;
         assert!(again.is_some(), "the recorded schedule reproduces the divergence");
     }
 }

@@ -3,11 +3,14 @@
 use alloy_primitives::{Address, U256};
 use lockstep_executors::block_stm::PlantedBug;
 use lockstep_executors::{BlockInput, BlockOutput, BlockStm, ExecError, Executor, RunControl, Sequential, TxOutcome};
-use lockstep_harness::bundle::{self, Case, ExecutorId};
-use lockstep_harness::diff;
-use lockstep_harness::explore::{ExploreOptions, StrategyKind, explore, run_controlled};
-use lockstep_harness::minimize::{Predicate, minimize, minimize_bundle};
-use lockstep_harness::schedule::Strategy;
+mod common;
+
+use common::GasOff;
+use lockstep_harness::check as diff;
+use lockstep_harness::jobs::explore::{ExploreOptions, run as explore};
+use lockstep_harness::repro::bundle::{self, Case, ExecutorId};
+use lockstep_harness::repro::minimize::{Predicate, minimize, minimize_bundle};
+use lockstep_harness::schedule::{Strategy, StrategyKind, run_controlled};
 use lockstep_harness::workload::{Family, Workload};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -129,32 +132,10 @@ fn a_schedule_dependent_divergence_minimizes_under_controlled_schedules() {
     assert!(m.recheck_hits > 0);
 }
 
-/// Wrong by one gas on every transaction.
-struct GasOff;
-
-impl Executor for GasOff {
-    fn name(&self) -> &str {
-        "gas-off"
-    }
-    fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
-        let mut out = Sequential.execute(block, run)?;
-        for o in &mut out.outcomes {
-            if let TxOutcome::Executed { gas_used, .. } = o {
-                *gas_used += 1;
-            }
-        }
-        // Gas is charged: the sender pays one more wei per gas... keep the state too.
-        let sender = block.txs[0].sender;
-        if let Some(a) = out.post_state.get_mut(&sender) {
-            a.balance -= U256::from(block.txs[0].gas_price);
-        }
-        Ok(out)
-    }
-}
-
 #[test]
 fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
-    let block = Workload::new(Family::Erc20, 30).generate(4).block;
+    let generated = Workload::new(Family::Erc20, 30).generate(4);
+    let block = generated.block.clone();
     let wrong: Arc<dyn Executor> = Arc::new(GasOff);
     let pred = predicate(wrong.clone(), "outcome/GasUsed");
     let m = minimize(&block, &pred, Duration::from_secs(30), false);
@@ -172,7 +153,9 @@ fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
         kind: divergence.kind(),
         divergence,
         divergence_rate: Some((m.recheck_hits, m.recheck_runs)),
-    };
+        keys: Default::default(),
+    }
+    .with_keys(&generated.keys);
     let dir = tempfile::tempdir().unwrap();
     let path = bundle::write(&dir.path().join("case"), &case, &reference_out).unwrap();
     for f in ["case.json", "alloc.json", "env.json", "txs.json", "statetest.json", "README.md"] {
@@ -182,7 +165,7 @@ fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
     // The exported state test passes on the reference and fails on the candidate.
     let out = tempfile::tempdir().unwrap();
     let run = |executors: Vec<Arc<dyn Executor>>| {
-        lockstep_harness::statetest::run(&lockstep_harness::statetest::Options {
+        lockstep_harness::jobs::statetest::run(&lockstep_harness::jobs::statetest::Options {
             paths: vec![path.join("statetest.json")],
             executors,
             fork: None,
@@ -217,11 +200,12 @@ fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
 fn corrupt_or_partial_bundles_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let e = bundle::read(dir.path()).unwrap_err();
-    assert!(e.contains("case.json") && e.contains("cannot read"), "{e}");
+    let e = e.to_string();
+    assert!(e.contains("case.json") && e.contains("No such file"), "{e}");
     std::fs::write(dir.path().join("case.json"), "{\"block\": {\"fork\": \"Cancun\"").unwrap();
     let e = bundle::read(dir.path()).unwrap_err();
-    assert!(e.contains("not a lockstep case"), "{e}");
+    assert!(e.to_string().contains("not a lockstep case"), "{e}");
     std::fs::write(dir.path().join("case.json"), "{\"threads\": 2}").unwrap();
     let e = bundle::read(dir.path()).unwrap_err();
-    assert!(e.contains("missing field"), "{e}");
+    assert!(e.to_string().contains("missing field"), "{e}");
 }

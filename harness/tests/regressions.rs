@@ -3,8 +3,8 @@
 //! each, at several thread counts, and under the recorded schedule when there is one.
 
 use lockstep_executors::{Executor, RunControl, Sequential};
-use lockstep_harness::bundle;
-use lockstep_harness::diff;
+use lockstep_harness::check as diff;
+use lockstep_harness::repro::bundle;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -39,9 +39,10 @@ fn every_regression_case_passes_on_every_bundled_executor() {
                 }
             }
             if case.schedule.is_some() {
-                let (d, _) =
-                    lockstep_harness::explore::replay_bundle(&dir, &exec, &Sequential, 50_000, Duration::from_secs(20))
-                        .unwrap();
+                let d =
+                    lockstep_harness::repro::replay_bundle(&dir, &exec, &Sequential, 50_000, Duration::from_secs(20))
+                        .unwrap()
+                        .divergence;
                 assert_eq!(d, None, "{}: {name} under the recorded schedule", dir.display());
             }
         }
@@ -53,19 +54,21 @@ fn every_regression_case_passes_on_every_bundled_executor() {
 #[ignore]
 fn write_regression_bundles() {
     use lockstep_executors::{BlockStm, Fork, TxIndex};
-    use lockstep_harness::bundle::{Case, ExecutorId};
-    use lockstep_harness::diff::Divergence;
+    use lockstep_harness::check::Divergence;
+    use lockstep_harness::repro::bundle::{Case, ExecutorId};
     use lockstep_harness::workload::{Family, Workload};
     let stm = BlockStm::default();
     // Transfers paying fees with two calls in between to a contract that stores and returns
     // BALANCE(coinbase): the shape that first exposed each bug.
     let with_readers = |fork: Fork, gas_price: Option<u128>, seed: u64| {
-        let mut b = Workload::new(Family::RawTransfers, 30).with_fork(fork).generate(seed).block;
+        let generated = Workload::new(Family::RawTransfers, 30).with_fork(fork).generate(seed);
+        let (mut b, mut keys) = (generated.block, generated.keys);
         let reader = alloy_primitives::Address::repeat_byte(0xa0);
         let code = [0x41u8, 0x31, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
         b.pre_state.insert(reader, lockstep_executors::Account { code: code.to_vec().into(), ..Default::default() });
         for (k, at) in [(0u64, 20usize), (1, 31)] {
-            let from = lockstep_harness::workload::user(9, k);
+            let (from, key) = lockstep_harness::workload::user(9, k);
+            keys.insert(from, key);
             b.pre_state.insert(
                 from,
                 lockstep_executors::Account {
@@ -87,7 +90,7 @@ fn write_regression_bundles() {
                 t.max_priority_fee_per_gas = t.max_priority_fee_per_gas.map(|_| 0);
             }
         }
-        b
+        (b, keys)
     };
     let cases = [
         (
@@ -100,13 +103,13 @@ fn write_regression_bundles() {
             with_readers(Fork::Frontier, Some(0), 31),
             Divergence::Account {
                 address: lockstep_harness::workload::COINBASE,
-                field: lockstep_harness::diff::AccountField::Existence,
+                field: lockstep_harness::check::diff::AccountField::Existence,
                 expected: "exists".into(),
                 got: "absent".into(),
             },
         ),
     ];
-    for (name, block, divergence) in cases {
+    for (name, (block, keys), divergence) in cases {
         let expected = Sequential.execute(&block, &RunControl::default()).unwrap();
         let case = Case {
             block,
@@ -118,7 +121,9 @@ fn write_regression_bundles() {
             kind: divergence.kind(),
             divergence,
             divergence_rate: None,
-        };
+            keys: Default::default(),
+        }
+        .with_keys(&keys);
         bundle::write(&corpus().join(name), &case, &expected).unwrap();
     }
     let _ = TxIndex(0);

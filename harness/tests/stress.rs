@@ -1,7 +1,7 @@
 //! Stress mode reports rates, never retries to green.
 
 use lockstep_executors::{BlockInput, BlockOutput, BlockStm, ExecError, Executor, RunControl, Sequential};
-use lockstep_harness::stress::{StressOptions, stress};
+use lockstep_harness::jobs::stress::{StressOptions, run as stress};
 use lockstep_harness::workload::{Family, Workload};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,7 +6,7 @@
 //! main job on it (`cargo run -p custom-executor`) and prints what lockstep finds.
 
 use lockstep_executors::{BlockInput, BlockOutput, ExecError, ExecStats, Executor, RunControl, Sequential};
-use lockstep_harness::engine::{self, Budget, RunOptions};
+use lockstep_harness::jobs::run::{self as engine, Budget, RunOptions};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,7 +58,7 @@ impl Executor for NaiveParallel {
 fn main() {
     let blocks = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(60);
     let report = engine::run(&RunOptions {
-        workloads: engine::default_mix(8),
+        workloads: engine::mix(&[], 8),
         seed: 7,
         budget: Budget { blocks: Some(blocks), duration: None },
         threads: vec![2],

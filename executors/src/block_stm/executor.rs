@@ -1,178 +1,194 @@
-//! The worker loop of Block-STM (paper Algorithm 1 and 2), generic over the VM: claim a task,
-//! execute or validate it, repeat until the scheduler says the block is done.
+//! [`BlockStm`], the `Executor`: a block's run on the calling thread and pooled workers,
+//! then the post-state built by every worker from MVMemory's final writes.
 
-use super::Version;
-use super::mv_memory::MvMemory;
-use super::scheduler::{PlantedBug, Scheduler, Task};
-use super::sync::{AtomicU64, Mutex, Ordering, Padded, backoff, lock};
-use super::vm::{Execution, Vm};
-use crate::schedule::{SchedEvent, ScheduleHook, WorkerId};
-use std::sync::Arc;
-use std::time::Instant;
+use super::LARGE_BLOCK;
+use super::planted::PlantedBug;
+use super::pool::Pool;
+use super::revm::{FinalPart, Range, RevmVm, post_state};
+use super::sync::{AtomicUsize, Ordering, backoff};
+use super::worker::BlockRun;
+use crate::executor::{ExecError, Executor, RunControl};
+use crate::hook::WorkerId;
+use crate::model::{BlockInput, BlockOutput, ExecStats};
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::OnceLock;
+use std::sync::{Arc, mpsc};
 
-/// Shared state of one block's run.
-pub struct BlockRun<V: Vm> {
-    pub vm: V,
-    pub mv: MvMemory<V::Key, V::Value>,
-    pub scheduler: Scheduler,
-    outputs: Vec<Padded<Mutex<Option<V::Output>>>>,
-    pub hook: Option<Arc<dyn ScheduleHook>>,
-    deadline: Option<Instant>,
-    deadline_hit: super::sync::AtomicBool,
-    pub counters: Counters,
+/// Block-STM on revm. Its worker threads are shared by every instance and reused
+/// across blocks; the calling thread is worker 0.
+pub struct BlockStm {
+    name: String,
+    bug: PlantedBug,
 }
 
-/// Totals of the block, added to once per worker when it stops: a shared counter bumped per
-/// task would bounce its cache line between workers on every transaction.
-#[derive(Default)]
-pub struct Counters {
-    pub executions: Padded<AtomicU64>,
-    pub aborts: Padded<AtomicU64>,
-    pub validations: Padded<AtomicU64>,
+static POOL: Pool = Pool::new();
+
+impl Default for BlockStm {
+    fn default() -> Self {
+        BlockStm { name: "block-stm".into(), bug: PlantedBug::None }
+    }
 }
 
-/// One worker's counts, kept on its own stack.
-#[derive(Default)]
-struct Tally {
-    executions: u64,
-    aborts: u64,
-    validations: u64,
+impl BlockStm {
+    /// A build with a deliberate concurrency bug, for proving that lockstep finds it.
+    #[cfg(any(test, feature = "planted-bugs"))]
+    pub fn with_planted_bug(bug: PlantedBug) -> Self {
+        let name = match bug {
+            PlantedBug::None => "block-stm",
+            PlantedBug::SkipValidation(_) => "block-stm-skip-validation",
+            PlantedBug::NoEstimates => "block-stm-no-estimates",
+            PlantedBug::DoneIgnoresActiveTasks => "block-stm-done-early",
+        };
+        BlockStm { name: name.into(), bug }
+    }
 }
 
-impl<V: Vm> BlockRun<V> {
-    pub fn new(vm: V, hook: Option<Arc<dyn ScheduleHook>>, deadline: Option<Instant>, bug: PlantedBug) -> Self {
-        let n = vm.txs();
-        BlockRun {
-            mv: MvMemory::new(n),
-            vm,
-            scheduler: Scheduler::new(n, bug),
-            outputs: (0..n).map(|_| Padded(Mutex::new(None))).collect(),
-            hook,
-            deadline,
-            deadline_hit: super::sync::AtomicBool::new(false),
-            counters: Counters::default(),
-        }
+type PanicPayload = Box<dyn Any + Send>;
+type WorkerResult = Result<Option<Range>, PanicPayload>;
+type Run = BlockRun<RevmVm>;
+
+/// What the workers hand each other after the block: each its share of MVMemory's final
+/// writes, and the count of shares published (a barrier: every worker builds its address
+/// range of the post-state from all of them).
+struct Gather {
+    parts: Vec<OnceLock<FinalPart>>,
+    published: AtomicUsize,
+}
+
+impl Gather {
+    fn new(threads: usize) -> Gather {
+        Gather { parts: (0..threads).map(|_| OnceLock::new()).collect(), published: 0.into() }
     }
 
-    fn event(&self, worker: WorkerId, event: SchedEvent) {
-        if let Some(h) = &self.hook {
-            h.on_event(worker, &event);
-        }
-    }
-
-    /// One worker's share of the block. Returns when the scheduler is done.
-    pub fn work(&self, worker: WorkerId) {
-        self.event(worker, SchedEvent::WorkerStart);
-        let mut vm_worker = self.vm.worker(&self.mv, worker, self.hook.as_deref());
-        let mut task: Option<Task> = None;
-        let mut idle_rounds = 0u32;
-        let mut tally = Tally::default();
-        while !self.scheduler.done() {
-            task = match task {
-                Some(Task::Execute(v)) => self.try_execute(worker, &mut vm_worker, v, &mut tally),
-                Some(Task::Validate(v)) => self.needs_reexecution(worker, v, &mut tally),
-                None => {
-                    let t = self.scheduler.next_task();
-                    if t.is_none() {
-                        self.event(worker, SchedEvent::Idle);
-                        idle_rounds += 1;
-                        if idle_rounds.is_multiple_of(64) && self.past_deadline() {
-                            break;
-                        }
-                        backoff(idle_rounds);
-                    } else {
-                        idle_rounds = 0;
-                    }
-                    t
-                }
-            };
-        }
-        self.counters.executions.fetch_add(tally.executions, Ordering::Relaxed);
-        self.counters.aborts.fetch_add(tally.aborts, Ordering::Relaxed);
-        self.counters.validations.fetch_add(tally.validations, Ordering::Relaxed);
-        self.event(worker, SchedEvent::WorkerExit);
-    }
-
-    /// Whether the run's deadline has passed; if so, halts it.
-    pub fn past_deadline(&self) -> bool {
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.deadline_hit.store(true, Ordering::Release);
-            self.scheduler.halt();
-            return true;
-        }
-        false
-    }
-
-    pub fn deadline_hit(&self) -> bool {
-        self.deadline_hit.load(Ordering::Acquire)
-    }
-
-    fn try_execute(
-        &self,
-        worker: WorkerId,
-        vm_worker: &mut V::Worker<'_>,
-        version: Version,
-        tally: &mut Tally,
-    ) -> Option<Task> {
-        self.event(worker, SchedEvent::ExecuteClaimed { tx: version.tx, incarnation: version.incarnation });
-        loop {
-            tally.executions += 1;
-            self.mv.begin(version.tx);
-            let execution = self.vm.execute(vm_worker, version);
-            match execution {
-                Execution::Blocked { blocking } => {
-                    self.mv.end(version.tx);
-                    tally.aborts += 1;
-                    self.event(worker, SchedEvent::Suspended { tx: version.tx, blocked_on: blocking });
-                    if self.scheduler.add_dependency(version.tx, blocking) {
-                        return None;
-                    }
-                    // The blocking transaction finished meanwhile: run again at once.
-                    if self.past_deadline() {
-                        return None;
-                    }
-                }
-                Execution::Done { reads, writes, delta, output } => {
-                    let n = writes.len() + usize::from(delta.is_some());
-                    let wrote_new = self.mv.record(version, reads, writes, delta);
-                    self.mv.end(version.tx);
-                    *lock(&self.outputs[version.tx.0]) = Some(output);
-                    self.event(
-                        worker,
-                        SchedEvent::Recorded { tx: version.tx, incarnation: version.incarnation, writes: n },
-                    );
-                    return self.scheduler.finish_execution(version, wrote_new);
-                }
+    /// Publishes `part` and waits for every other worker's. `None` when the run was
+    /// halted meanwhile (a worker panicked, or the deadline passed while a worker's pool
+    /// thread was still busy with another caller's block).
+    fn exchange(&self, blk: &Run, id: usize, part: FinalPart) -> Option<Vec<&FinalPart>> {
+        let _ = self.parts[id].set(part);
+        self.published.fetch_add(1, Ordering::AcqRel);
+        let mut round = 0;
+        while self.published.load(Ordering::Acquire) < self.parts.len() {
+            if blk.scheduler.halted() || (round % 64 == 63 && blk.past_deadline()) {
+                return None;
             }
+            round += 1;
+            backoff(round);
+        }
+        self.parts.iter().map(|p| p.get()).collect()
+    }
+}
+
+/// One worker's whole share: the block, then its part of the final writes, then its
+/// address range of the post-state.
+fn worker(blk: &Run, gather: &Gather, id: usize) -> Option<Range> {
+    blk.work(WorkerId(id));
+    if blk.scheduler.halted() {
+        return None;
+    }
+    let threads = gather.parts.len();
+    let parts = gather.exchange(blk, id, blk.vm.collect(&blk.mv, id, threads))?;
+    let splits = parts[0].splits(threads);
+    let from = id.checked_sub(1).map(|i| splits[i]);
+    Some(blk.vm.build_range(&parts, from, splits.get(id).copied()))
+}
+
+/// A worker, with its panic caught: it halts the others and is re-raised by the caller,
+/// so the caller sees the executor panic instead of a hang.
+fn work(blk: &Run, gather: &Gather, id: usize) -> WorkerResult {
+    catch_unwind(AssertUnwindSafe(|| worker(blk, gather, id))).inspect_err(|_| blk.scheduler.halt())
+}
+
+/// Runs the block on the calling thread and `threads - 1` pool threads, which share it.
+fn run_pooled(blk: &Arc<Run>, gather: &Arc<Gather>, threads: usize) -> Result<Vec<WorkerResult>, ExecError> {
+    let (done_tx, done_rx) = mpsc::channel::<(usize, WorkerResult)>();
+    let jobs = (1..threads)
+        .map(|id| {
+            let (blk, gather) = (blk.clone(), gather.clone());
+            let done = done_tx.clone();
+            Box::new(move || {
+                let _ = done.send((id, work(&blk, &gather, id)));
+            }) as Box<dyn FnOnce() + Send>
+        })
+        .collect();
+    drop(done_tx);
+    POOL.run(jobs).map_err(|e| ExecError::Internal(format!("cannot start {threads} workers: {e}")))?;
+    let mut results: Vec<WorkerResult> = (0..threads).map(|_| Ok(None)).collect();
+    for (id, result) in std::iter::once((0, work(blk, gather, 0))).chain(done_rx.iter()) {
+        results[id] = result;
+    }
+    Ok(results)
+}
+
+/// The block's output from its finished run and every worker's range of the post-state.
+fn output(blk: &Run, block: &BlockInput, threads: usize, results: Vec<WorkerResult>) -> Result<BlockOutput, ExecError> {
+    let mut ranges = Vec::with_capacity(threads);
+    let mut panic = None;
+    for result in results {
+        match result {
+            Ok(range) => ranges.push(range),
+            Err(p) => panic = panic.or(Some(p)),
         }
     }
+    if let Some(p) = panic {
+        resume_unwind(p);
+    }
+    if blk.deadline_hit() {
+        return Err(ExecError::Deadline);
+    }
+    let mut outcomes = Vec::with_capacity(block.txs.len());
+    for (i, out) in blk.take_outputs().into_iter().enumerate() {
+        match out {
+            Some(Ok(o)) => outcomes.push(o),
+            Some(Err(e)) => return Err(e),
+            None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
+        }
+    }
+    let Some(ranges) = ranges.into_iter().collect::<Option<Vec<Range>>>() else {
+        return Err(ExecError::Internal("a worker stopped before the post-state".into()));
+    };
+    let post_state = post_state(ranges);
+    let c = &blk.counters;
+    let stats = ExecStats {
+        threads,
+        executions: c.executions.load(Ordering::Relaxed),
+        aborts: c.aborts.load(Ordering::Relaxed),
+        validations: c.validations.load(Ordering::Relaxed),
+        parallel: threads > 1,
+    };
+    Ok(BlockOutput { outcomes, post_state, stats })
+}
 
-    fn needs_reexecution(&self, worker: WorkerId, version: Version, tally: &mut Tally) -> Option<Task> {
-        self.event(worker, SchedEvent::ValidateClaimed { tx: version.tx, incarnation: version.incarnation });
-        tally.validations += 1;
-        #[allow(unused_mut)]
-        let mut valid = self.mv.validate_read_set(version.tx);
-        #[cfg(any(test, loom, feature = "planted-bugs"))]
-        if self.scheduler.planted() == PlantedBug::SkipValidation(version.tx) {
-            valid = true;
-        }
-        let aborted = !valid && self.scheduler.try_validation_abort(version);
-        if aborted {
-            tally.aborts += 1;
-            #[cfg(any(test, loom, feature = "planted-bugs"))]
-            let plant = self.scheduler.planted() == PlantedBug::NoEstimates;
-            #[cfg(not(any(test, loom, feature = "planted-bugs")))]
-            let plant = false;
-            if !plant {
-                self.mv.convert_writes_to_estimates(version.tx);
-            }
-        }
-        self.event(worker, SchedEvent::Validated { tx: version.tx, incarnation: version.incarnation, valid: !aborted });
-        self.scheduler.finish_validation(version.tx, aborted)
+impl Executor for BlockStm {
+    fn name(&self) -> &str {
+        &self.name
     }
 
-    /// The outputs of every transaction's last incarnation, once the block is done.
-    pub fn take_outputs(&self) -> Vec<Option<V::Output>> {
-        self.outputs.iter().map(|o| lock(o).take()).collect()
+    fn version(&self) -> String {
+        format!("lockstep-executors {} (Block-STM) on revm 43.0.3", env!("CARGO_PKG_VERSION"))
+    }
+
+    fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
+        // The pool's threads outlive the borrow: they get a copy.
+        self.execute_shared(&Arc::new(block.clone()), run)
+    }
+
+    fn execute_shared(&self, block: &Arc<BlockInput>, run: &RunControl) -> Result<BlockOutput, ExecError> {
+        let threads = match run.threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let vm = RevmVm::new(block.clone());
+        let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
+        let gather = Arc::new(Gather::new(threads));
+        let results = run_pooled(&blk, &gather, threads)?;
+        let out = output(&blk, block, threads, results);
+        // MVMemory, the read sets and the per-transaction arrays are tens of thousands of
+        // allocations on a large block: freed by the pool's reaper thread, after the caller
+        // has its output. A small block frees faster than the reaper wakes.
+        if block.txs.len() >= LARGE_BLOCK {
+            POOL.drop_later(Box::new((blk, gather)));
+        }
+        out
     }
 }

@@ -4,6 +4,7 @@
 //! explicit; the termination check needs both indices past the block, no active task, and
 //! no index decrease in between.
 
+use super::planted::PlantedBug;
 use super::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
 
@@ -19,23 +20,6 @@ pub enum Status {
 pub enum Task {
     Execute(Version),
     Validate(Version),
-}
-
-/// Test builds can plant concurrency bugs, to prove the loom models and controlled
-/// schedules catch them. Production builds cannot construct anything but `None`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PlantedBug {
-    #[default]
-    None,
-    /// Validation of this transaction always passes.
-    #[cfg(any(test, loom, feature = "planted-bugs"))]
-    SkipValidation(TxIndex),
-    /// An aborted incarnation's writes are not turned into ESTIMATEs.
-    #[cfg(any(test, loom, feature = "planted-bugs"))]
-    NoEstimates,
-    /// The termination check ignores active tasks.
-    #[cfg(any(test, loom, feature = "planted-bugs"))]
-    DoneIgnoresActiveTasks,
 }
 
 /// One transaction's status and the transactions suspended on it, on one cache line: they

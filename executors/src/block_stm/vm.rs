@@ -1,10 +1,10 @@
 //! What Block-STM needs of a virtual machine: execute transaction `i` against a view of
-//! MVMemory, and say what it read and wrote. revm in production (`revm_vm.rs`), a toy VM in
+//! MVMemory, and say what it read and wrote. revm in production (`revm/`), a toy VM in
 //! tests and loom models.
 
 use super::mv_memory::{MvMemory, Read};
 use super::{TxIndex, Version};
-use crate::schedule::{ScheduleHook, WorkerId};
+use crate::hook::{ScheduleHook, WorkerId};
 use std::hash::Hash;
 
 /// The result of one incarnation.

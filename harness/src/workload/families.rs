@@ -1,7 +1,7 @@
 //! One generator per family. Each fills `Gen` with pre-state and transactions.
 
 use super::contracts::{call, creation, mapping_slot, word};
-use super::keys::{address_of, authority_key};
+use super::keys::address_of;
 use super::{COINBASE, Family, Gen, USER_BALANCE};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use lockstep_executors::{Account, Authorization, TxType};
@@ -302,7 +302,7 @@ pub fn authorize(key: &k256::ecdsa::SigningKey, delegate: Address, nonce: u64) -
 /// re-delegations by other senders, and calls into the delegated accounts.
 fn eip7702(g: &mut Gen, n: usize) {
     let targets = [g.contract("Counter", "7702"), g.contract("Branchy", "7702")];
-    let authorities: Vec<_> = (0..g.w.hot_set.max(1)).map(|i| authority_key(g.space, i as u64)).collect();
+    let authorities: Vec<_> = (0..g.w.hot_set.max(1)).map(|i| g.authority(i as u64)).collect();
     for k in &authorities {
         g.pre.insert(address_of(k), Account { balance: U256::from(USER_BALANCE), ..Default::default() });
     }
@@ -392,6 +392,7 @@ fn mix(g: &mut Gen) {
         sub.space = k as u64 + 1;
         generate(&mut sub);
         g.expected_rejections += sub.expected_rejections;
+        g.keys.append(&mut sub.keys);
         for (a, acc) in std::mem::take(&mut sub.pre) {
             g.pre.entry(a).or_insert(acc);
         }

@@ -13,17 +13,35 @@ use lockstep_executors::{Account, BlockEnv, BlockInput, Fork, State, Tx, TxType}
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
-pub use keys::{COINBASE, authority_key, secret_of, user};
+pub use keys::{COINBASE, authority_key, coinbase_key, user};
 
 /// A workload family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, arbitrary::Arbitrary)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    arbitrary::Arbitrary,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
+    /// Plain ether transfers.
     RawTransfers,
+    /// ERC-20 token transfers.
     Erc20,
+    /// Constant-product AMM swaps (0.3 % fee).
     Amm,
+    /// NFT mints through a shared counter.
     NftMint,
     /// Fees, BALANCE(coinbase), coinbase as sender and recipient, zero tips (known-bugs #2-#5).
     Beneficiary,
@@ -48,6 +66,19 @@ pub enum Family {
 }
 
 impl Family {
+    /// The hazard families: one per class of known bugs that interleavings can expose.
+    pub const HAZARDS: [Family; 9] = [
+        Family::HotKey,
+        Family::Branchy,
+        Family::Beneficiary,
+        Family::Phoenix,
+        Family::NonceFactory,
+        Family::NonceGaps,
+        Family::SpeculativeFunding,
+        Family::EmptyAccounts,
+        Family::Eip7702,
+    ];
+
     pub const ALL: [Family; 14] = [
         Family::RawTransfers,
         Family::Erc20,
@@ -161,6 +192,9 @@ pub struct Generated {
     pub block: BlockInput,
     /// Transactions the reference must reject (designed nonce gaps, unfunded senders).
     pub expected_rejections: usize,
+    /// The secret key of every address the generator derived (senders, recipients,
+    /// contracts, the coinbase), for exports that sign.
+    pub keys: BTreeMap<Address, B256>,
 }
 
 /// The block under construction.
@@ -174,6 +208,7 @@ pub(crate) struct Gen<'w> {
     pub expected_rejections: usize,
     /// Address space offset, so that sub-workloads of a mix do not collide.
     pub space: u64,
+    pub keys: BTreeMap<Address, B256>,
 }
 
 pub const BASE_FEE: u64 = 7;
@@ -189,12 +224,14 @@ impl<'w> Gen<'w> {
             nonces: Default::default(),
             expected_rejections: 0,
             space: 0,
+            keys: BTreeMap::from([(COINBASE, coinbase_key())]),
         }
     }
 
     /// The i-th sender, funded in the pre-state.
     pub fn sender(&mut self, i: usize) -> Address {
-        let a = user(self.space, i as u64);
+        let (a, key) = user(self.space, i as u64);
+        self.keys.insert(a, key);
         self.pre.entry(a).or_insert_with(|| Account { balance: U256::from(USER_BALANCE), ..Default::default() });
         a
     }
@@ -224,11 +261,25 @@ impl<'w> Gen<'w> {
 
     /// A fresh address nobody else uses (a cold recipient).
     pub fn fresh(&mut self, tag: &str, i: usize) -> Address {
-        keys::derived(&format!("{tag}/{}/{i}", self.space))
+        self.derive(&format!("{tag}/{}/{i}", self.space))
+    }
+
+    /// A derived address, its key kept for the block's exports.
+    pub fn derive(&mut self, tag: &str) -> Address {
+        let (a, key) = keys::derive(tag);
+        self.keys.insert(a, key);
+        a
+    }
+
+    /// The i-th EIP-7702 authority of this space, its key kept for the block's exports.
+    pub fn authority(&mut self, i: u64) -> k256::ecdsa::SigningKey {
+        let k = authority_key(self.space, i);
+        self.keys.insert(keys::address_of(&k), B256::from_slice(&k.to_bytes()));
+        k
     }
 
     pub fn contract(&mut self, name: &str, tag: &str) -> Address {
-        let a = keys::derived(&format!("contract/{name}/{tag}/{}", self.space));
+        let a = self.derive(&format!("contract/{name}/{tag}/{}", self.space));
         self.pre.insert(a, Account { code: contracts::runtime(name), nonce: 1, ..Default::default() });
         a
     }
@@ -306,8 +357,17 @@ impl<'w> Gen<'w> {
                 txs: self.txs,
             },
             expected_rejections: self.expected_rejections,
+            keys: self.keys,
         }
     }
+}
+
+/// splitmix64: the seed of block `n` of a run, so any block can be regenerated alone.
+pub fn block_seed(run_seed: u64, n: u64) -> u64 {
+    let mut z = run_seed.wrapping_add(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(n + 1));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// A workload plus seed as fuzzer input: `arbitrary` decides the family and knobs.

@@ -2,63 +2,18 @@
 //! executor's hook points from a seed, repeated. The divergence *rate* per configuration is
 //! the result: a failure is never retried to green.
 
-use crate::diff;
-use crate::engine::block_seed;
-use crate::guard;
-use crate::workload::Workload;
-use lockstep_executors::schedule::{SchedEvent, ScheduleHook, WorkerId};
+use crate::check::{self, isolate};
+use crate::schedule::DelayHook;
+use crate::workload::{Workload, block_seed};
 use lockstep_executors::{Executor, RunControl};
 use lockstep_reports::table::Table;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Sleeps or spins a random short while at some hook points. One RNG per worker, seeded
-/// from the run seed and the worker index, so the delay sequence each worker sees is fixed.
-pub struct DelayHook {
-    rngs: Vec<Mutex<ChaCha8Rng>>,
-    /// Chance of a delay at a hook point.
-    probability: f64,
-}
-
-impl DelayHook {
-    pub fn new(seed: u64, workers: usize, probability: f64) -> DelayHook {
-        DelayHook {
-            rngs: (0..workers.max(1))
-                .map(|w| Mutex::new(ChaCha8Rng::seed_from_u64(block_seed(seed, w as u64))))
-                .collect(),
-            probability,
-        }
-    }
-}
-
-impl ScheduleHook for DelayHook {
-    fn on_event(&self, worker: WorkerId, event: &SchedEvent) {
-        if matches!(event, SchedEvent::Idle | SchedEvent::WorkerExit) {
-            return;
-        }
-        let Some(rng) = self.rngs.get(worker.0 % self.rngs.len()) else { return };
-        let (delay, sleep) = {
-            let mut r = rng.lock().unwrap_or_else(|p| p.into_inner());
-            if !r.random_bool(self.probability) {
-                return;
-            }
-            (r.random_range(1..200u64), r.random_bool(0.3))
-        };
-        if sleep {
-            std::thread::sleep(Duration::from_micros(delay));
-        } else {
-            for _ in 0..delay * 50 {
-                std::hint::spin_loop();
-            }
-        }
-    }
-}
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// One workload at one worker count.
 pub struct StressRow {
     pub workload: String,
     pub threads: usize,
@@ -69,23 +24,30 @@ pub struct StressRow {
     pub first: Option<(u64, u64, String)>,
 }
 
+/// What `lockstep stress` runs.
 pub struct StressOptions {
+    /// One block is generated per workload.
     pub workloads: Vec<Workload>,
     pub seed: u64,
+    /// Candidate worker counts; each gets its own row.
     pub threads: Vec<usize>,
+    /// Runs per workload and worker count, each with its own delay seed.
     pub repeats: u64,
+    /// Chance of a delay at each hook point (0.0 to 1.0).
     pub probability: f64,
     pub reference: Arc<dyn Executor>,
     pub candidate: Arc<dyn Executor>,
+    /// Per candidate execution; past it the run is a hang.
     pub timeout: Duration,
 }
 
-pub fn stress(opts: &StressOptions) -> Vec<StressRow> {
+/// Runs every configuration; a block the reference cannot run is skipped.
+pub fn run(opts: &StressOptions) -> Vec<StressRow> {
     let mut rows = Vec::new();
     for (wi, w) in opts.workloads.iter().enumerate() {
         let bseed = block_seed(opts.seed, wi as u64);
         let block = Arc::new(w.generate(bseed).block);
-        let Ok(expected) = guard::run_caught(opts.reference.as_ref(), &block, &RunControl::with_threads(1)) else {
+        let Ok(expected) = check::reference_output(opts.reference.as_ref(), &block) else {
             continue;
         };
         for &threads in &opts.threads {
@@ -93,13 +55,9 @@ pub fn stress(opts: &StressOptions) -> Vec<StressRow> {
             for r in 0..opts.repeats {
                 let hook = Arc::new(DelayHook::new(block_seed(bseed, r), threads, opts.probability));
                 let run = RunControl { threads, hook: Some(hook), deadline: None };
-                let (result, _) = guard::run_with_timeout(opts.candidate.clone(), block.clone(), run, opts.timeout);
+                let (result, _) = isolate::run_with_timeout(opts.candidate.clone(), block.clone(), run, opts.timeout);
                 row.runs += 1;
-                let d = match result {
-                    Ok(out) => diff::compare(&expected, &out),
-                    Err(d) => Some(d),
-                };
-                if let Some(d) = d {
+                if let Some(d) = check::judge(&expected, result) {
                     row.divergences += 1;
                     row.first.get_or_insert((bseed, r, d.to_string()));
                 }
@@ -111,6 +69,7 @@ pub fn stress(opts: &StressOptions) -> Vec<StressRow> {
     rows
 }
 
+/// The rows as a text table.
 pub fn table(rows: &[StressRow]) -> String {
     let mut t = Table::new(["workload", "threads", "runs", "divergences", "rate"]);
     for r in rows {

@@ -5,12 +5,19 @@
 //! pair; a time budget bounds the whole, and the result is re-checked several times to report
 //! how often it diverges (a flaky case must not shrink into a false one).
 
-use crate::diff::{self, Divergence};
-use crate::guard;
+use super::bundle;
+use crate::check::{self, Divergence, isolate};
+use crate::defaults::{CONTROLLED_TIMEOUT, STEP_BUDGET};
+use crate::error::{Error, Result};
 use crate::progress::Progress;
-use lockstep_executors::{BlockInput, Executor, RunControl, Tx};
+use crate::schedule::{self, Schedule, Strategy};
+use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl, Tx};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A custom candidate run: the divergence run number `usize` shows on the block, if any.
+pub type Runner = Box<dyn Fn(&Arc<BlockInput>, usize) -> Option<Divergence> + Send + Sync>;
 
 /// "Does this block still diverge the same way?"
 pub struct Predicate {
@@ -23,7 +30,7 @@ pub struct Predicate {
     pub runs: usize,
     pub timeout: Duration,
     /// Custom candidate runner (controlled schedules); `None`: plain runs with `threads`.
-    pub runner: Option<Box<dyn Fn(&Arc<BlockInput>, usize) -> Option<Divergence> + Send + Sync>>,
+    pub runner: Option<Runner>,
 }
 
 impl Predicate {
@@ -32,22 +39,19 @@ impl Predicate {
         if let Some(r) = &self.runner {
             return r(block, run);
         }
-        let expected = guard::run_caught(self.reference.as_ref(), block, &RunControl::with_threads(1)).ok()?;
-        let (got, _) = guard::run_with_timeout(
+        let expected = check::reference_output(self.reference.as_ref(), block).ok()?;
+        let (got, _) = isolate::run_with_timeout(
             self.candidate.clone(),
             block.clone(),
             RunControl::with_threads(self.threads),
             self.timeout,
         );
-        match got {
-            Ok(out) => diff::compare(&expected, &out),
-            Err(d) => Some(d),
-        }
+        check::judge(&expected, got)
     }
 
     pub fn holds(&self, block: &BlockInput) -> bool {
         // The reference must accept the block as a block (no executor error).
-        if guard::run_caught(self.reference.as_ref(), block, &RunControl::with_threads(1)).is_err() {
+        if check::reference_output(self.reference.as_ref(), block).is_err() {
             return false;
         }
         let block = Arc::new(block.clone());
@@ -59,6 +63,8 @@ impl Predicate {
 #[derive(Clone, Debug)]
 pub struct Minimized {
     pub block: BlockInput,
+    /// Transactions before minimization.
+    pub original_txs: usize,
     pub evaluations: u64,
     pub elapsed: Duration,
     /// Whether the time budget ran out before every step finished.
@@ -179,6 +185,7 @@ pub fn minimize(block: &BlockInput, pred: &Predicate, budget: Duration, progress
         (0..recheck_runs).filter(|r| pred.diverges(&b, *r).is_some_and(|d| d.kind() == pred.kind)).count();
     Minimized {
         block: best,
+        original_txs: block.txs.len(),
         evaluations: s.evaluations,
         elapsed: start.elapsed(),
         budget_exhausted: s.exhausted,
@@ -253,120 +260,124 @@ mod tests {
     }
 }
 
-/// Minimizes the case of a bundle directory in place: the original case is kept as
-/// `original-case.json`, the bundle's files are rewritten for the minimized block.
+/// The schedule of run `run` of a minimization step under controlled schedules: the recorded
+/// choices first, then seeded random ones (a smaller block takes other steps).
+fn schedule_for(run: usize, recorded: &[usize]) -> Strategy {
+    if run == 0 { Strategy::Replay { choices: recorded.to_vec() } } else { Strategy::Random { seed: run as u64 } }
+}
+
+/// Minimizes the case of a bundle directory in place within `budget`, each step trying
+/// `runs` candidate runs: the original case is kept as `original-case.json`, and the bundle's
+/// files are rewritten for the minimized block (keys, seed and executors kept). A scheduled
+/// case gets a recorded schedule that shows the divergence on the minimized block, shrunk.
+///
+/// Errors: the bundle's read and write errors; [`Error::NotReproduced`] when the recorded
+/// divergence does not show in `runs` tries; [`Error::Reference`] when the reference cannot
+/// run the minimized block.
 pub fn minimize_bundle(
-    dir: &std::path::Path,
+    dir: &Path,
     reference: Arc<dyn Executor>,
     candidate: Arc<dyn Executor>,
     budget: Duration,
     runs: usize,
     progress: bool,
-) -> Result<Minimized, String> {
-    let case = crate::bundle::read(dir)?;
+) -> Result<Minimized> {
+    let case = bundle::read(dir)?;
     let mut pred = Predicate {
         reference: reference.clone(),
         candidate: candidate.clone(),
         threads: case.threads,
         kind: case.kind.clone(),
         runs,
-        timeout: Duration::from_secs(20),
+        timeout: CONTROLLED_TIMEOUT,
         runner: None,
     };
     if let Some(schedule) = &case.schedule {
-        // The recorded schedule first, then seeded ones: a smaller block has other steps.
         let recorded = schedule.choices.clone();
         let workers = schedule.workers.max(1);
         let (r, c) = (reference.clone(), candidate.clone());
         pred.runner = Some(Box::new(move |b: &Arc<BlockInput>, run: usize| {
-            let expected = guard::run_caught(r.as_ref(), b, &RunControl::with_threads(1)).ok()?;
-            let strategy = if run == 0 {
-                crate::schedule::Strategy::Replay { choices: recorded.clone() }
-            } else {
-                crate::schedule::Strategy::Random { seed: run as u64 }
-            };
-            let (out, _) = crate::explore::run_controlled(&c, b, workers, strategy, 50_000, Duration::from_secs(20));
-            match out {
-                Ok(o) => diff::compare(&expected, &o),
-                Err(d) => Some(d),
-            }
+            let expected = check::reference_output(r.as_ref(), b).ok()?;
+            let strategy = schedule_for(run, &recorded);
+            schedule::diverges_under(&c, b, &expected, workers, strategy, STEP_BUDGET, CONTROLLED_TIMEOUT).0
         }));
         pred.runs = runs.max(20);
     }
     if !pred.holds(&case.block) {
-        return Err(format!(
-            "{}: the divergence ({}) does not reproduce; nothing to minimize",
-            dir.display(),
-            case.kind
-        ));
+        return Err(Error::NotReproduced { path: dir.to_path_buf(), kind: case.kind });
     }
     let m = minimize(&case.block, &pred, budget, progress);
     let block = Arc::new(m.block.clone());
-    let expected =
-        guard::run_caught(reference.as_ref(), &block, &RunControl::with_threads(1)).map_err(|d| d.to_string())?;
-    let mut schedule = case.schedule.clone();
-    let divergence = match &case.schedule {
-        // Record the schedule that shows it on the minimized block, then shrink that.
-        Some(recorded) => {
-            let workers = recorded.workers.max(1);
-            let found = (0..pred.runs.max(1)).find_map(|run| {
-                let strategy = if run == 0 {
-                    crate::schedule::Strategy::Replay { choices: recorded.choices.clone() }
-                } else {
-                    crate::schedule::Strategy::Random { seed: run as u64 }
-                };
-                let (out, sched) = crate::explore::run_controlled(
-                    &candidate,
-                    &block,
-                    workers,
-                    strategy,
-                    50_000,
-                    Duration::from_secs(20),
-                );
-                let d = match out {
-                    Ok(o) => diff::compare(&expected, &o),
-                    Err(d) => Some(d),
-                };
-                d.filter(|d| d.kind() == case.kind).map(|d| (d, sched))
-            });
-            match found {
-                Some((d, sched)) => {
-                    let fails = |choices: &[usize]| {
-                        let strategy = crate::schedule::Strategy::Replay { choices: choices.to_vec() };
-                        let (out, _) = crate::explore::run_controlled(
-                            &candidate,
-                            &block,
-                            workers,
-                            strategy,
-                            50_000,
-                            Duration::from_secs(20),
-                        );
-                        let d = match out {
-                            Ok(o) => diff::compare(&expected, &o),
-                            Err(d) => Some(d),
-                        };
-                        d.is_some_and(|d| d.kind() == case.kind)
-                    };
-                    let (choices, _) = crate::schedule::shrink(&sched, fails, 200);
-                    schedule = Some(crate::schedule::Schedule { workers, choices, trace: Vec::new() });
-                    d
-                }
-                None => case.divergence.clone(),
-            }
+    let expected = check::reference_output(reference.as_ref(), &block)?;
+    let (divergence, schedule) = match &case.schedule {
+        Some(recorded) => match reschedule(&candidate, &block, &expected, recorded, pred.runs, &case.kind) {
+            Some((d, s)) => (d, Some(s)),
+            None => (case.divergence.clone(), case.schedule.clone()),
+        },
+        None => {
+            let d = (0..pred.runs.max(1))
+                .find_map(|r| pred.diverges(&block, r).filter(|d| d.kind() == case.kind))
+                .unwrap_or_else(|| case.divergence.clone());
+            (d, None)
         }
-        None => (0..pred.runs.max(1))
-            .find_map(|r| pred.diverges(&block, r).filter(|d| d.kind() == case.kind))
-            .unwrap_or_else(|| case.divergence.clone()),
     };
-    let original = serde_json::to_string_pretty(&case).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("original-case.json"), original).map_err(|e| e.to_string())?;
-    let min_case = crate::bundle::Case {
+    bundle::write_json(&dir.join("original-case.json"), &case)?;
+    let min_case = bundle::Case {
         block: m.block.clone(),
         divergence,
         divergence_rate: Some((m.recheck_hits, m.recheck_runs)),
         schedule,
         ..case
     };
-    crate::bundle::write(dir, &min_case, &expected).map_err(|e| e.to_string())?;
+    bundle::write(dir, &min_case, &expected)?;
     Ok(m)
+}
+
+/// A schedule under which `block` shows a divergence of `kind` (the recorded choices first,
+/// then seeded ones), shrunk.
+fn reschedule(
+    candidate: &Arc<dyn Executor>,
+    block: &Arc<BlockInput>,
+    expected: &BlockOutput,
+    recorded: &Schedule,
+    runs: usize,
+    kind: &str,
+) -> Option<(Divergence, Schedule)> {
+    let workers = recorded.workers.max(1);
+    let run = |strategy| {
+        schedule::diverges_under(candidate, block, expected, workers, strategy, STEP_BUDGET, CONTROLLED_TIMEOUT)
+    };
+    let (d, sched) = (0..runs.max(1)).find_map(|r| {
+        let (d, sched) = run(schedule_for(r, &recorded.choices));
+        d.filter(|d| d.kind() == kind).map(|d| (d, sched))
+    })?;
+    let fails =
+        |choices: &[usize]| run(Strategy::Replay { choices: choices.to_vec() }).0.is_some_and(|d| d.kind() == kind);
+    let (choices, _) = schedule::shrink(&sched, fails, 200);
+    Some((d, Schedule { workers, choices, trace: Vec::new() }))
+}
+
+/// Minimizes each bundle of `bundles` with the bundled executors its case names
+/// ([`crate::defaults::MINIMIZE_BUDGET`] and [`crate::defaults::MINIMIZE_RUNS`]), in order; one
+/// result per bundle. A bundle naming an executor lockstep does not bundle is an
+/// [`Error::Unknown`].
+pub fn minimize_each(bundles: &[PathBuf]) -> Vec<(PathBuf, Result<Minimized>)> {
+    bundles
+        .iter()
+        .map(|dir| {
+            let result = bundle::read(dir).and_then(|case| {
+                let reference = crate::jobs::executor(&case.reference.name)?;
+                let candidate = crate::jobs::executor(&case.candidate.name)?;
+                minimize_bundle(
+                    dir,
+                    reference,
+                    candidate,
+                    crate::defaults::MINIMIZE_BUDGET,
+                    crate::defaults::MINIMIZE_RUNS,
+                    true,
+                )
+            });
+            (dir.clone(), result)
+        })
+        .collect()
 }

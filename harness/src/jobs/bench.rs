@@ -8,7 +8,8 @@
 //! all (memory bandwidth, shared caches and a host that does not always give both cores are in
 //! it); a speedup is best read against it.
 
-use crate::diff;
+use crate::check;
+use crate::error::{Error, Result};
 use crate::workload::{Family, Workload};
 use lockstep_executors::{BlockInput, ExecStats, Executor, RunControl};
 use lockstep_reports::table::Table;
@@ -28,15 +29,21 @@ pub fn default_suite(txs: usize) -> Vec<(String, Workload)> {
     ]
 }
 
+/// One executor at one thread count on one suite entry.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchRow {
     pub workload: String,
     pub executor: String,
     pub threads: usize,
+    /// Transactions in the block.
     pub txs: usize,
+    /// Gas the block uses (the reference's receipts).
     pub gas: u64,
+    /// Median wall time of one execution, in milliseconds.
     pub median_ms: f64,
+    /// Millions of gas per second at the median.
     pub mgas_per_s: f64,
+    /// Transactions per second at the median.
     pub tx_per_s: f64,
     /// Executions beyond one per transaction, per transaction.
     pub reexecution_ratio: f64,
@@ -47,18 +54,24 @@ pub struct BenchRow {
     pub ceiling: Option<f64>,
 }
 
+/// What `lockstep bench` measures.
 pub struct BenchOptions {
+    /// Named workloads; each generates one block from `seed`.
     pub suite: Vec<(String, Workload)>,
     pub reference: Arc<dyn Executor>,
     pub candidates: Vec<Arc<dyn Executor>>,
+    /// Candidate worker counts.
     pub threads: Vec<usize>,
+    /// Timed runs of each configuration; the median is reported.
     pub rounds: usize,
     pub seed: u64,
 }
 
-fn time(exec: &dyn Executor, block: &Arc<BlockInput>, threads: usize) -> Result<(Duration, ExecStats), String> {
+fn time(exec: &dyn Executor, block: &Arc<BlockInput>, threads: usize) -> Result<(Duration, ExecStats)> {
     let start = Instant::now();
-    let out = exec.execute_shared(block, &RunControl::with_threads(threads)).map_err(|e| e.to_string())?;
+    let out = exec
+        .execute_shared(block, &RunControl::with_threads(threads))
+        .map_err(|e| Error::Diverged(format!("{} failed: {e}", exec.name())))?;
     Ok((start.elapsed(), out.stats))
 }
 
@@ -70,23 +83,26 @@ pub struct Together {
 }
 
 impl Together {
-    pub fn new(threads: usize) -> Result<Together, String> {
+    /// Errors: [`Error::Resource`] when the threads cannot be started.
+    pub fn new(threads: usize) -> Result<Together> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("lockstep-bench-ceiling-{i}"))
             .build()
-            .map_err(|e| format!("cannot start {threads} ceiling threads: {e}"))?;
+            .map_err(|e| Error::Resource(format!("cannot start {threads} ceiling threads: {e}")))?;
         Ok(Together { pool })
     }
 
     /// One reference run of `block` on every thread at once; the time from their common start
     /// (a barrier) to the last one's end.
-    pub fn time(&self, exec: &dyn Executor, block: &BlockInput) -> Result<Duration, String> {
+    pub fn time(&self, exec: &dyn Executor, block: &BlockInput) -> Result<Duration> {
         let barrier = Barrier::new(self.pool.current_num_threads());
         let runs = self.pool.broadcast(|_| {
             barrier.wait();
             let start = Instant::now();
-            let out = exec.execute(block, &RunControl::with_threads(1)).map_err(|e| e.to_string());
+            let out = exec
+                .execute(block, &RunControl::with_threads(1))
+                .map_err(|e| Error::Diverged(format!("{} failed: {e}", exec.name())));
             (start, Instant::now(), out.map(drop))
         });
         let mut span: Option<(Instant, Instant)> = None;
@@ -103,7 +119,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
+/// Measures every configuration on every suite entry; rows in suite order, the reference's
+/// row first in each.
+///
+/// Errors: [`Error::Diverged`] when an executor fails or its output differs from the
+/// reference's (a wrong executor's speed means nothing); [`Error::Resource`] for threads.
+pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
     let mut together: Vec<usize> = opts.threads.iter().copied().filter(|t| *t > 1).collect();
     together.sort_unstable();
     together.dedup();
@@ -112,15 +133,17 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
     for (name, w) in &opts.suite {
         // Shared, as the engine's runs share theirs: an executor may keep it instead of copying.
         let block = Arc::new(w.generate(opts.seed).block);
-        let expected = opts.reference.execute(&block, &RunControl::with_threads(1)).map_err(|e| e.to_string())?;
+        let expected = check::reference_output(opts.reference.as_ref(), &block)?;
         let gas: u64 = expected.outcomes.iter().map(|o| o.gas_used()).sum();
         let txs = block.txs.len();
         let mut configs: Vec<(Arc<dyn Executor>, usize)> = vec![(opts.reference.clone(), 1)];
         for c in &opts.candidates {
             for t in &opts.threads {
-                let got = c.execute_shared(&block, &RunControl::with_threads(*t)).map_err(|e| e.to_string())?;
-                if let Some(d) = diff::compare(&expected, &got) {
-                    return Err(format!("{} diverges on {name} at {t} threads: {d}", c.name()));
+                let got = c
+                    .execute_shared(&block, &RunControl::with_threads(*t))
+                    .map_err(|e| Error::Diverged(format!("{} fails on {name} at {t} threads: {e}", c.name())))?;
+                if let Some(d) = check::compare(&expected, &got) {
+                    return Err(Error::Diverged(format!("{} diverges on {name} at {t} threads: {d}", c.name())));
                 }
                 configs.push((c.clone(), *t));
             }
@@ -167,6 +190,7 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>, String> {
     Ok(rows)
 }
 
+/// The rows as a text table.
 pub fn table(rows: &[BenchRow]) -> String {
     let mut t = Table::new([
         "workload",

@@ -1,80 +1,48 @@
-//! The differential engine and `lockstep run`, the main job: generate blocks from a mix of
-//! workloads, run each on the reference and on every candidate at several thread counts,
-//! compare, and report every divergence with what replays it.
+//! `lockstep run`, the main job: generate blocks from a mix of workloads, run each on the
+//! reference and on every candidate at several thread counts, compare, and report every
+//! divergence with what replays it.
 
-use crate::diff::{self, Divergence};
-use crate::guard;
+use crate::check::{self, check_block};
 use crate::progress::Progress;
-use crate::workload::{Family, Workload};
-use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl};
+use crate::repro::{Found, write_found};
+use crate::workload::{Family, Workload, block_seed};
+use lockstep_executors::Executor;
 use lockstep_reports::table::Table;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// One candidate run compared with the reference.
-pub struct Checked {
-    pub divergence: Option<Divergence>,
-    pub reference_time: Duration,
-    pub candidate_time: Duration,
-    pub candidate: Option<BlockOutput>,
-}
+/// Hot ratios each family of a run is generated at: independent, some and heavy contention.
+pub const HOT_RATIOS: [f64; 3] = [0.0, 0.3, 0.9];
 
-/// Runs `block` on the reference and one candidate and compares them. The candidate runs on
-/// a helper thread with `timeout`: a panic, an error or an overrun is a divergence.
-pub fn check_block(
-    block: &Arc<BlockInput>,
-    reference: &dyn Executor,
-    expected: Option<&BlockOutput>,
-    candidate: &Arc<dyn Executor>,
-    threads: usize,
-    timeout: Duration,
-) -> Result<Checked, String> {
-    let t0 = Instant::now();
-    let owned;
-    let expected = match expected {
-        Some(e) => e,
-        None => {
-            owned = guard::run_caught(reference, block, &RunControl::with_threads(1))
-                .map_err(|d| format!("the reference {} cannot run this block: {d}", reference.name()))?;
-            &owned
-        }
-    };
-    let reference_time = t0.elapsed();
-    let (got, candidate_time) =
-        guard::run_with_timeout(candidate.clone(), block.clone(), RunControl::with_threads(threads), timeout);
-    Ok(match got {
-        Ok(out) => {
-            Checked { divergence: diff::compare(expected, &out), reference_time, candidate_time, candidate: Some(out) }
-        }
-        Err(d) => Checked { divergence: Some(d), reference_time, candidate_time, candidate: None },
-    })
-}
-
-/// The built-in mix: every family at low, medium and full contention.
-pub fn default_mix(txs: usize) -> Vec<Workload> {
+/// The run's workloads: each family (every family when `families` is empty) at each of
+/// [`HOT_RATIOS`], `txs` transactions a block from `txs * 3 / 4` senders.
+pub fn mix(families: &[Family], txs: usize) -> Vec<Workload> {
+    let families = if families.is_empty() { &Family::ALL[..] } else { families };
     let mut mix = Vec::new();
-    for f in Family::ALL {
-        for hot in [0.0, 0.3, 0.9] {
+    for &f in families {
+        for hot in HOT_RATIOS {
             mix.push(Workload::new(f, txs).with_accounts((txs * 3 / 4).max(1)).with_hot_ratio(hot));
         }
     }
     mix
 }
 
-/// How long a run goes.
+/// How long a run goes: it stops at whichever limit comes first (none: it never stops).
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
     pub blocks: Option<u64>,
     pub duration: Option<Duration>,
 }
 
+/// What `lockstep run` runs.
 pub struct RunOptions {
     pub workloads: Vec<Workload>,
     pub seed: u64,
     pub budget: Budget,
+    /// Candidate worker counts; every block runs on every candidate at each.
     pub threads: Vec<usize>,
     pub reference: Arc<dyn Executor>,
     pub candidates: Vec<Arc<dyn Executor>>,
@@ -107,22 +75,6 @@ pub struct WorkloadRow {
     candidate_secs: f64,
 }
 
-/// A divergence found by `lockstep run`, with what reproduces it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Found {
-    pub workload: Workload,
-    /// The seed of this block (derived from the run seed and the block number).
-    pub block_seed: u64,
-    pub block_number: u64,
-    pub reference: String,
-    pub candidate: String,
-    pub threads: usize,
-    pub divergence: Divergence,
-    /// Where the block and the divergence were written.
-    pub bundle: Option<PathBuf>,
-}
-
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
@@ -136,14 +88,19 @@ pub struct RunReport {
     pub found: Vec<Found>,
     /// Blocks the reference itself could not run (a generator bug; never expected).
     pub reference_errors: Vec<String>,
+    /// Bundles that could not be written (the divergence is still in `found`).
+    #[serde(default)]
+    pub write_errors: Vec<String>,
     pub wall_seconds: f64,
 }
 
 impl RunReport {
+    /// Nothing diverged and the reference ran every block.
     pub fn ok(&self) -> bool {
         self.found.is_empty() && self.reference_errors.is_empty()
     }
 
+    /// The per-workload rows as a text table.
     pub fn table(&self) -> String {
         let mut t = Table::new(["workload", "blocks", "txs", "divergences", "re-exec", "speedup"]);
         for r in &self.rows {
@@ -160,14 +117,9 @@ impl RunReport {
     }
 }
 
-/// splitmix64: the seed of block `n` of a run, so any block can be regenerated alone.
-pub fn block_seed(run_seed: u64, n: u64) -> u64 {
-    let mut z = run_seed.wrapping_add(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(n + 1));
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
+/// Runs blocks until the budget is spent: block `n` comes from workload `n mod len` and
+/// [`block_seed`]`(seed, n)`; each runs on the reference once and on every candidate at every
+/// thread count. Divergences are written as bundles under `out_dir` when it is set.
 pub fn run(opts: &RunOptions) -> RunReport {
     let start = Instant::now();
     let mut report = RunReport {
@@ -188,17 +140,18 @@ pub fn run(opts: &RunOptions) -> RunReport {
         let wi = (n % opts.workloads.len() as u64) as usize;
         let w = &opts.workloads[wi];
         let seed = block_seed(opts.seed, n);
-        let block = Arc::new(w.generate(seed).block);
+        let generated = w.generate(seed);
+        let block = Arc::new(generated.block.clone());
         let row = rows.entry(wi).or_insert_with(|| WorkloadRow { workload: w.label(), ..Default::default() });
         row.blocks += 1;
         row.txs += block.txs.len() as u64;
         report.blocks += 1;
         report.txs += block.txs.len() as u64;
         let t0 = Instant::now();
-        let expected = match guard::run_caught(opts.reference.as_ref(), &block, &RunControl::with_threads(1)) {
+        let expected = match check::reference_output(opts.reference.as_ref(), &block) {
             Ok(e) => e,
-            Err(d) => {
-                report.reference_errors.push(format!("{} seed {seed}: {d}", w.label()));
+            Err(e) => {
+                report.reference_errors.push(format!("{} seed {seed}: {e}", w.label()));
                 n += 1;
                 continue;
             }
@@ -210,7 +163,7 @@ pub fn run(opts: &RunOptions) -> RunReport {
                     match check_block(&block, opts.reference.as_ref(), Some(&expected), c, threads, opts.timeout) {
                         Ok(c) => c,
                         Err(e) => {
-                            report.reference_errors.push(e);
+                            report.reference_errors.push(e.to_string());
                             continue;
                         }
                     };
@@ -230,19 +183,15 @@ pub fn run(opts: &RunOptions) -> RunReport {
                         candidate: c.name().to_string(),
                         threads,
                         divergence: d,
+                        controlled: None,
                         bundle: None,
                     };
                     if let Some(dir) = &opts.out_dir {
-                        found.bundle = write_found(
-                            dir,
-                            report.found.len(),
-                            &found,
-                            &block,
-                            opts.reference.as_ref(),
-                            c.as_ref(),
-                            &expected,
-                        )
-                        .ok();
+                        let k = report.found.len();
+                        match write_found(dir, k, &found, &generated, opts.reference.as_ref(), c.as_ref(), &expected) {
+                            Ok(p) => found.bundle = Some(p),
+                            Err(e) => report.write_errors.push(e.to_string()),
+                        }
                     }
                     progress.set_message(format!("{} divergences", report.found.len() + 1));
                     report.found.push(found);
@@ -269,30 +218,4 @@ pub fn run(opts: &RunOptions) -> RunReport {
     }
     report.wall_seconds = start.elapsed().as_secs_f64();
     report
-}
-
-/// Makes a string safe as one path component.
-pub fn sanitize(s: &str) -> String {
-    let out: String = s
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
-        .collect();
-    out.trim_matches('.').chars().take(80).collect()
-}
-
-/// Writes a divergence as a repro bundle (unminimized); returns the directory.
-fn write_found(
-    dir: &Path,
-    k: usize,
-    f: &Found,
-    block: &BlockInput,
-    reference: &dyn Executor,
-    candidate: &dyn Executor,
-    expected: &BlockOutput,
-) -> std::io::Result<PathBuf> {
-    let name =
-        sanitize(&format!("{k:03}-{}-{}-t{}-{}", f.workload.family, f.candidate, f.threads, f.divergence.kind()));
-    let mut case = crate::bundle::Case::new(block.clone(), reference, candidate, f.threads, f.divergence.clone());
-    case.seed = Some(f.block_seed);
-    crate::bundle::write(&dir.join("divergences").join(name), &case, expected)
 }

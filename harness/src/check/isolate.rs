@@ -1,7 +1,7 @@
 //! Runs an executor so that its panic or hang becomes a reported divergence, never a crash
 //! or a stuck lockstep.
 
-use crate::diff::Divergence;
+use crate::check::Divergence;
 use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 //! address. A first load of an account looks here; a search of the block's ordered map would
 //! cost more than a simple transaction's own work.
 
-use super::indexed_list::{IndexedList, hash_of};
-use super::revm_vm::Info;
+use super::super::indexed_list::{IndexedList, hash_of};
+use super::Info;
 use crate::model::State;
 use alloy_primitives::Address;
 

@@ -3,12 +3,10 @@
 //! `BlockOutput` is also compared with the first one's, which catches differences the
 //! fixture's state root cannot see (stats aside, outputs must be identical).
 
-use crate::bundle;
-use crate::diff::{self, Divergence};
-use crate::engine::sanitize;
-use crate::guard;
+use crate::check::{self, Divergence, isolate};
 use crate::progress::Progress;
-use lockstep_conformance::{Case, CaseError, CaseInput, Verdict, check, load_file};
+use crate::repro::{bundle, paths::sanitize};
+use lockstep_conformance::{Case, CaseError, CaseInput, Verdict, load_file};
 use lockstep_executors::{BlockInput, BlockOutput, Executor, Fork, RunControl};
 use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError, PackedStats};
 use rayon::prelude::*;
@@ -17,14 +15,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// What `lockstep statetest` runs.
 pub struct Options {
+    /// Fixture files, or directories searched for `*.json`.
     pub paths: Vec<PathBuf>,
+    /// The first is the reference the others' outputs are compared with.
     pub executors: Vec<Arc<dyn Executor>>,
     pub fork: Option<Fork>,
     /// Matched against `file::test`.
     pub filter: Option<Regex>,
     /// Threads given to each executor for one block (the files run in parallel already).
     pub exec_threads: usize,
+    /// Show a progress bar when stderr is a terminal.
     pub progress: bool,
     /// Packed mode: each test's vectors as one block, executors compared with the first.
     pub packed: bool,
@@ -57,6 +59,8 @@ impl FileResult {
     }
 }
 
+/// Runs every case of every file (files in parallel on rayon's pool); bad input is counted
+/// in the report's errors, naming the file and test, and the run goes on.
 pub fn run(opts: &Options) -> ConformanceReport {
     let start = Instant::now();
     let (files, discover_errors) = lockstep_conformance::discover(&opts.paths);
@@ -171,7 +175,7 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             indexes: indexes.clone(),
             what,
         };
-        let out = match guard::run_caught(exec.as_ref(), block, control) {
+        let out = match isolate::run_caught(exec.as_ref(), block, control) {
             Ok(out) => out,
             Err(d) => {
                 r.count(exec.name(), fork, |c| c.failed += 1);
@@ -184,7 +188,7 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                 continue;
             }
         };
-        match check(&case.expect, &out) {
+        match lockstep_conformance::check(&case.expect, &out) {
             Verdict::Pass { kind_note } => {
                 r.count(exec.name(), fork, |c| c.passed += 1);
                 r.kind_notes += kind_note.is_some() as u64;
@@ -197,7 +201,7 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
         match &reference {
             None => reference = Some((exec.clone(), out)),
             Some((ref_exec, ref_out)) => {
-                if let Some(d) = diff::compare(ref_out, &out) {
+                if let Some(d) = check::compare(ref_out, &out) {
                     let what = d.to_string();
                     let bundle = write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case));
                     r.divergences.push(divergence(ref_exec, exec, case, &indexes, what, bundle));
@@ -251,7 +255,7 @@ fn write_bundle(
     match bundle::write(&dir.join("divergences").join(&name), &case, expected) {
         Ok(p) => Some(p),
         Err(e) => {
-            eprintln!("error: cannot write the bundle {name} under {}: {e}", dir.display());
+            eprintln!("error: cannot write the bundle {name}: {e}");
             None
         }
     }
@@ -262,12 +266,12 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
     let (file, test) = name.split_once(" :: ").unwrap_or((name, ""));
     let mut reference: Option<(Arc<dyn Executor>, BlockOutput)> = None;
     for exec in &opts.executors {
-        let result = guard::run_caught(exec.as_ref(), block, control);
+        let result = isolate::run_caught(exec.as_ref(), block, control);
         let found = match (&result, &reference) {
             (Err(d), None) => Some(("failed", d.clone())),
             (Ok(_), None) => None,
             (Err(d), Some(_)) => Some(("diverged", d.clone())),
-            (Ok(out), Some((_, ref_out))) => diff::compare(ref_out, out).map(|d| ("diverged", d)),
+            (Ok(out), Some((_, ref_out))) => check::compare(ref_out, out).map(|d| ("diverged", d)),
         };
         match found {
             None => r.count(exec.name(), &fork, |c| c.passed += 1),

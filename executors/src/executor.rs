@@ -1,7 +1,7 @@
 //! The plug: what an executor implements and what it is given to run.
 
+use crate::hook::ScheduleHook;
 use crate::model::{BlockInput, BlockOutput};
-use crate::schedule::ScheduleHook;
 use std::sync::Arc;
 use std::time::Instant;
 

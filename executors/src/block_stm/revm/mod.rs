@@ -1,0 +1,288 @@
+//! Block-STM's VM on revm: a `Database` view over MVMemory for transaction `i` that records
+//! every read, a write set taken from revm's state diff, and beneficiary fees as deltas.
+//!
+//! Locations: an account's info (existence, balance, nonce, code) is one location because
+//! revm loads the three fields together in one `basic` call, so separate locations would
+//! triple the reads without removing a dependency. The location holds the code's hash; the code
+//! itself is content-addressed (the pre-state's, or one a transaction deployed), so a value is a
+//! few plain words that every read copies. Storage slots are locations of their own.
+//! Destroying or re-creating an account records the transaction index in the account value
+//! (`storage_reset`): slot writes below it read as zero (known-bugs #6, #7).
+//!
+//! Fees: a transaction that never loads the beneficiary does not credit it; it writes its
+//! fee as a delta of its own instead (kept per transaction by MVMemory), so fee-paying
+//! transactions do not conflict.
+//! A transaction that does load the beneficiary (BALANCE, a call, sending from it) sees the
+//! last explicit value plus every lower fee delta, read as a range and validated like any
+//! other read, and credits its own fee the ordinary way (known-bugs #2-#5).
+
+mod fees;
+mod post_state;
+mod pre_index;
+mod view;
+
+use fees::LazyFeeHandler;
+pub use post_state::{FinalPart, Range, post_state};
+pub use view::{Blocked, View};
+
+use super::mv_memory::{MvMemory, MvRead, Read, ReadOrigin};
+use super::sync::lock;
+use super::vm::{Execution, Vm};
+use super::{TxIndex, Version};
+use crate::executor::ExecError;
+use crate::hook::{SchedEvent, ScheduleHook, WorkerId};
+use crate::model::{Account, BlockInput, State, TxOutcome};
+use crate::revm_env;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use itertools::{EitherOrBoth, Itertools};
+use pre_index::PreIndex;
+use revm::ExecuteEvm;
+use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, JournalTr};
+use revm::context_interface::{Block as _, Cfg as _, Transaction as _};
+use revm::database_interface::{DBErrorMarker, Database};
+use revm::handler::{
+    EvmTr, EvmTrError, FrameResult, FrameTr, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm,
+    post_execution,
+};
+use revm::interpreter::interpreter_action::FrameInit;
+use revm::primitives::KECCAK_EMPTY;
+use revm::primitives::hardfork::SpecId;
+use revm::state::{AccountInfo, Bytecode, EvmState};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Location {
+    Account(Address),
+    Storage(Address, U256),
+    /// The fee deltas of lower transactions. Never an MVMemory key (deltas live with their
+    /// transaction): the name of what a beneficiary read announces to a schedule hook.
+    BeneficiaryFee,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountValue {
+    /// `None`: the account does not exist.
+    pub info: Option<Info>,
+    /// Storage written below this transaction index is gone (destruction or re-creation).
+    pub storage_reset: Option<TxIndex>,
+}
+
+/// An existing account's fields; its code is known by `code_hash`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Info {
+    pub balance: U256,
+    pub nonce: u64,
+    pub code_hash: B256,
+}
+
+impl Info {
+    /// EIP-161 emptiness, as revm's `AccountInfo::is_empty` decides it.
+    fn is_empty(&self) -> bool {
+        (self.code_hash == KECCAK_EMPTY || self.code_hash.is_zero()) && self.balance.is_zero() && self.nonce == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Inline: a write allocates nothing, and a read or the post-state copies it from MVMemory's
+    /// own memory rather than following a pointer to wherever the writer's core put it.
+    Account(AccountValue),
+    Storage(U256),
+    Fee(U256),
+}
+
+pub type TxOutput = Result<TxOutcome, ExecError>;
+
+/// One block prepared for revm. It shares the caller's block (the pool's workers outlive the
+/// caller's borrow) and copies nothing of it: reads go to the block's own maps.
+pub struct RevmVm {
+    block: Arc<BlockInput>,
+    cfg: CfgEnv,
+    block_env: BlockEnv,
+    /// revm's view of every pre-state account. Code and storage stay in the block.
+    pre_index: PreIndex,
+    /// Code that transactions deployed (creation, EIP-7702 delegation), by hash. Content-addressed,
+    /// so an aborted incarnation's entry is harmless; only a worker that meets a hash it has no
+    /// copy of looks here.
+    deployed: Mutex<FxHashMap<B256, Bytes>>,
+    /// EIP-161 empty-account clearing applies.
+    clears_empty: bool,
+}
+
+impl RevmVm {
+    pub fn new(block: Arc<BlockInput>) -> Self {
+        let cfg = revm_env::cfg_env(&block);
+        let block_env = revm_env::block_env(&block, &cfg);
+        let pre_index = PreIndex::new(&block.pre_state);
+        RevmVm {
+            clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
+            cfg,
+            block_env,
+            pre_index,
+            deployed: Mutex::new(FxHashMap::default()),
+            block,
+        }
+    }
+
+    /// The code with hash `code_hash` that `address` has: its pre-state code if that is the one,
+    /// else one deployed in the block.
+    fn code_bytes(&self, address: Address, pre: Option<&Account>, code_hash: B256) -> Bytes {
+        match pre {
+            Some(p) if self.code_hash(&address) == code_hash => p.code.clone(),
+            _ => lock(&self.deployed).get(&code_hash).cloned().unwrap_or_default(),
+        }
+    }
+
+    fn code_hash(&self, address: &Address) -> B256 {
+        self.pre_index.get(address).map_or(KECCAK_EMPTY, |p| p.code_hash)
+    }
+
+    fn coinbase(&self) -> Address {
+        self.block.env.coinbase
+    }
+
+    /// The beneficiary after a lazily credited fee: balance up, touched, and so cleared when
+    /// empty (from Spurious Dragon) or brought into existence (before it), as revm's own
+    /// crediting does.
+    fn credit_fee(&self, account: &mut AccountValue, fee: U256, tx: TxIndex) {
+        match &mut account.info {
+            Some(info) => {
+                info.balance = info.balance.saturating_add(fee);
+                if self.clears_empty && info.is_empty() {
+                    account.info = None;
+                    account.storage_reset = Some(tx);
+                }
+            }
+            None => {
+                if !fee.is_zero() || !self.clears_empty {
+                    account.info = Some(Info { balance: fee, nonce: 0, code_hash: KECCAK_EMPTY });
+                    account.storage_reset = Some(tx);
+                }
+            }
+        }
+    }
+}
+
+type Evm<'a> = MainnetEvm<MainnetContext<View<'a>>>;
+
+impl Vm for RevmVm {
+    type Key = Location;
+    type Value = Value;
+    type Output = TxOutput;
+    type Worker<'w>
+        = Evm<'w>
+    where
+        Self: 'w;
+
+    fn txs(&self) -> usize {
+        self.block.txs.len()
+    }
+
+    fn worker<'w>(
+        &'w self,
+        mv: &'w MvMemory<Location, Value>,
+        worker: WorkerId,
+        hook: Option<&'w dyn ScheduleHook>,
+    ) -> Evm<'w> {
+        let view = View {
+            vm: self,
+            mv,
+            tx: TxIndex(0),
+            reads: Vec::new(),
+            accounts: FxHashMap::default(),
+            codes: FxHashMap::default(),
+            pre_accounts: FxHashMap::default(),
+            empty_code: Bytecode::new_legacy(Bytes::new()),
+            blocked: None,
+            beneficiary_loaded: false,
+            lazy_fee: None,
+            worker,
+            hook,
+        };
+        Context::mainnet().with_cfg(self.cfg.clone()).with_block(self.block_env.clone()).with_db(view).build_mainnet()
+    }
+
+    fn execute(&self, evm: &mut Evm<'_>, version: Version) -> Execution<Location, Value, TxOutput> {
+        let tx = version.tx;
+        evm.ctx.journaled_state.database.reset(tx);
+        // revm parks a database error raised inside an opcode in the context and does not
+        // always take it on the error path: a stale ESTIMATE error must not leak into the
+        // next execution.
+        evm.ctx.error = Ok(());
+        evm.ctx.set_tx(revm_env::tx_env(&self.block.txs[tx.0]));
+        let result = LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
+        let diff = evm.finalize();
+        let view = &mut evm.ctx.journaled_state.database;
+        if let Some(blocking) = view.blocked {
+            return Execution::Blocked { blocking };
+        }
+        let reads = std::mem::take(&mut view.reads);
+        let outcome = match revm_env::outcome(result) {
+            Ok(o) => o,
+            Err(e) => {
+                return Execution::Done { reads, writes: Vec::new(), delta: None, output: Err(e) };
+            }
+        };
+        let mut writes = Vec::new();
+        let mut delta = None;
+        if matches!(outcome, TxOutcome::Executed { .. }) {
+            self.write_set(view, tx, diff, &mut writes);
+            delta = view.lazy_fee.map(Value::Fee);
+        }
+        Execution::Done { reads, writes, delta, output: Ok(outcome) }
+    }
+}
+
+impl RevmVm {
+    /// Every changed field of every touched account (a nonce-only change included, known-bugs
+    /// #8), code on creation and delegation, storage, destruction.
+    fn write_set(&self, view: &View<'_>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
+        let mut slots = Vec::new();
+        for (address, account) in diff {
+            if !account.is_touched() {
+                continue;
+            }
+            let Some(read) = view.accounts.get(&address) else {
+                debug_assert!(false, "revm changed {address} without loading it");
+                continue;
+            };
+            let created = account.is_created();
+            let new = if account.is_selfdestructed() || (!created && account.is_empty()) {
+                if read.info.is_none() {
+                    continue;
+                }
+                AccountValue { info: None, storage_reset: Some(tx) }
+            } else {
+                let reset = if created { Some(tx) } else { read.storage_reset };
+                for (slot, v) in &account.storage {
+                    if created {
+                        if !v.present_value.is_zero() {
+                            slots.push((Location::Storage(address, *slot), Value::Storage(v.present_value)));
+                        }
+                    } else if v.is_changed() {
+                        slots.push((Location::Storage(address, *slot), Value::Storage(v.present_value)));
+                    }
+                }
+                let info = &account.info;
+                if info.code_hash != KECCAK_EMPTY && read.info.is_none_or(|r| r.code_hash != info.code_hash) {
+                    let code = info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
+                    lock(&self.deployed).entry(info.code_hash).or_insert(code);
+                }
+                let info = Info { balance: info.balance, nonce: info.nonce, code_hash: info.code_hash };
+                AccountValue { info: Some(info), storage_reset: reset }
+            };
+            if new != *read {
+                writes.push((Location::Account(address), Value::Account(new)));
+            }
+        }
+        // Account writes come first: the post-state clears storage before slot writes.
+        writes.append(&mut slots);
+    }
+}

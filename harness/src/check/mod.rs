@@ -1,0 +1,73 @@
+//! Checking a candidate against the reference: [`isolate`] runs an executor so that its
+//! panic, error or hang becomes a [`Divergence`]; [`diff`] compares two `BlockOutput`s first
+//! difference first.
+
+pub mod diff;
+pub mod isolate;
+
+pub use diff::{Divergence, compare};
+
+use crate::error::{Error, Result};
+use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One candidate run compared with the reference.
+pub struct Checked {
+    pub divergence: Option<Divergence>,
+    pub reference_time: Duration,
+    /// The candidate's own execution time (its thread's start not counted).
+    pub candidate_time: Duration,
+    /// The candidate's output, when it returned one.
+    pub candidate: Option<BlockOutput>,
+}
+
+/// The divergence a candidate's result shows against the reference's `expected` output:
+/// a failed run is one, a returned output is compared.
+pub fn judge(expected: &BlockOutput, result: std::result::Result<BlockOutput, Divergence>) -> Option<Divergence> {
+    match result {
+        Ok(out) => compare(expected, &out),
+        Err(d) => Some(d),
+    }
+}
+
+/// The reference's output for `block`, run on the calling thread with one worker.
+///
+/// Errors: [`Error::Reference`] when the reference errors or panics on it.
+pub fn reference_output(reference: &dyn Executor, block: &BlockInput) -> Result<BlockOutput> {
+    isolate::run_caught(reference, block, &RunControl::with_threads(1))
+        .map_err(|divergence| Error::Reference { executor: reference.name().to_string(), divergence })
+}
+
+/// Runs `block` on the reference (unless its output is given as `expected`) and on one
+/// candidate with `threads` workers, and compares them. The candidate runs on a helper thread
+/// with `timeout`: a panic, an error or an overrun is a divergence.
+///
+/// Errors: [`Error::Reference`] when the reference cannot run the block.
+pub fn check_block(
+    block: &Arc<BlockInput>,
+    reference: &dyn Executor,
+    expected: Option<&BlockOutput>,
+    candidate: &Arc<dyn Executor>,
+    threads: usize,
+    timeout: Duration,
+) -> Result<Checked> {
+    let t0 = Instant::now();
+    let owned;
+    let expected = match expected {
+        Some(e) => e,
+        None => {
+            owned = reference_output(reference, block)?;
+            &owned
+        }
+    };
+    let reference_time = t0.elapsed();
+    let (got, candidate_time) =
+        isolate::run_with_timeout(candidate.clone(), block.clone(), RunControl::with_threads(threads), timeout);
+    Ok(match got {
+        Ok(out) => {
+            Checked { divergence: compare(expected, &out), reference_time, candidate_time, candidate: Some(out) }
+        }
+        Err(d) => Checked { divergence: Some(d), reference_time, candidate_time, candidate: None },
+    })
+}

@@ -1,0 +1,58 @@
+//! Flags several subcommands share, each with one name, one unit and one help text.
+
+use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use lockstep_executors::{Executor, Fork};
+use lockstep_harness::Result;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The reference executor.
+#[derive(Args, Clone, Debug)]
+pub struct Reference {
+    /// The reference executor every result is compared with (`lockstep list executors`).
+    #[arg(long, value_name = "NAME", default_value = "sequential")]
+    pub reference: String,
+}
+
+impl Reference {
+    pub fn executor(&self) -> Result<Arc<dyn Executor>> {
+        lockstep_harness::jobs::executor(&self.reference)
+    }
+}
+
+/// Parses a duration given in seconds (fractions allowed): `10`, `0.5`.
+pub fn seconds(s: &str) -> std::result::Result<Duration, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(v).map_err(|_| format!("`{s}`: seconds must be finite and not negative"))
+}
+
+/// A `--fork` value: lockstep's fork names, and the names official fixtures use as aliases
+/// (`Paris`, `EIP150`, `EIP158`, `ConstantinopleFix`).
+pub fn fork_parser() -> impl TypedValueParser<Value = Fork> {
+    let values = Fork::ALL.iter().map(|f| {
+        let name = f.to_string();
+        let fixture = f.fixture_name();
+        let value = PossibleValue::new(name.clone());
+        if fixture != name { value.alias(fixture) } else { value }
+    });
+    PossibleValuesParser::new(values.collect::<Vec<_>>())
+        .map(|s| Fork::from_name(&s).expect("every possible value is a fork name"))
+}
+
+/// Thread counts lockstep accepts: a worker per thread, and more than this many threads is
+/// a typo, not a test (the process would abort trying to start them).
+pub const MAX_THREADS: u64 = 1024;
+
+/// The end of every `--help`: its examples, then the exit codes (a literal, so `concat!` can
+/// build each command's text at compile time).
+macro_rules! after_help {
+    ($examples:literal) => {
+        concat!(
+            "Examples:\n",
+            $examples,
+            "\n\nExit codes:\n  0  the job ran; everything agreed and passed\n  1  the job ran and found a divergence, a failing case, or bad input among its inputs\n  2  the job could not run as asked: bad usage, or an unreadable bundle, block or output path"
+        )
+    };
+}
+pub(crate) use after_help;

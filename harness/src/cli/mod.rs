@@ -1,0 +1,168 @@
+//! The command line: one module per subcommand, each an `Args` struct and a `run` that
+//! resolves the flags, calls the job in the library and prints its report.
+
+mod args;
+mod bench;
+mod explore;
+mod list;
+mod minimize;
+mod replay;
+mod run;
+mod statetest;
+mod stress;
+
+use clap::{Parser, Subcommand};
+use lockstep_harness::Result;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "lockstep",
+    version,
+    about = "Deterministic differential testing of parallel EVM executors",
+    after_help = args::after_help!(
+        "  lockstep                  the main job with its defaults (`lockstep run`, 30 s)\n  lockstep statetest -e sequential -e block-stm\n  lockstep explore --workload hot-key --strategy pct\n  lockstep replay lockstep-out/run-1/divergences/000-hot-key-block-stm-t2-state_Balance\n  lockstep list workloads"
+    )
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// The main job: generated conflicting blocks on every executor, compared with the reference.
+    Run(run::RunArgs),
+    /// Official state tests on each executor, checked against the fixtures and each other.
+    Statetest(statetest::StatetestArgs),
+    /// Run a saved block (a bundle directory, or a block.json) on the reference and a candidate.
+    Replay(replay::ReplayArgs),
+    /// Explore interleavings: the candidate under controlled schedules, one worker at a time.
+    Explore(explore::ExploreArgs),
+    /// Minimize a divergence bundle in place (ddmin over transactions and pre-state, then fields).
+    Minimize(minimize::MinimizeArgs),
+    /// Real threads with seeded random delays at hook points; divergence rate per thread count.
+    Stress(stress::StressArgs),
+    /// Measure executors on generated workloads (median of interleaved rounds).
+    Bench(bench::BenchArgs),
+    /// List what can be named on the command line: executors, workloads, strategies, forks.
+    List(list::ListArgs),
+}
+
+/// Runs the parsed command line; `None` is the main job with its defaults.
+pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
+    match command {
+        Some(Command::Run(a)) => run::run(a),
+        Some(Command::Statetest(a)) => statetest::run(a),
+        Some(Command::Replay(a)) => replay::run(a),
+        Some(Command::Explore(a)) => explore::run(a),
+        Some(Command::Minimize(a)) => minimize::run(a),
+        Some(Command::Stress(a)) => stress::run(a),
+        Some(Command::Bench(a)) => bench::run(a),
+        Some(Command::List(a)) => list::run(a),
+        None => run::run(run::RunArgs::defaults()),
+    }
+}
+
+/// The exit code of a job that ran: 1 when it found anything, else 0.
+pub fn found(anything: bool) -> ExitCode {
+    if anything { ExitCode::from(lockstep_harness::error::EXIT_FOUND) } else { ExitCode::SUCCESS }
+}
+
+/// Minimizes the first bundles a job wrote, printing each result.
+pub fn minimize_first(bundles: impl IntoIterator<Item = PathBuf>) {
+    let first: Vec<PathBuf> = bundles.into_iter().take(lockstep_harness::defaults::MINIMIZE_FIRST).collect();
+    for (dir, result) in lockstep_harness::repro::minimize::minimize_each(&first) {
+        match result {
+            Ok(m) => println!(
+                "minimized {} -> {} transactions ({} evaluations, {:.1} s): {}",
+                m.original_txs,
+                m.block.txs.len(),
+                m.evaluations,
+                m.elapsed.as_secs_f64(),
+                dir.display()
+            ),
+            Err(e) => println!("not minimized: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn no_arguments_is_the_main_job_with_its_defaults() {
+        assert!(Cli::try_parse_from(["lockstep"]).is_ok_and(|c| c.command.is_none()));
+        let a = run::RunArgs::defaults();
+        assert!(a.workloads.is_empty(), "the built-in mix");
+        assert_eq!((a.seed, a.blocks, a.duration), (None, None, None), "clock seed, 30 s");
+        assert_eq!(a.threads, vec![2, 4]);
+        assert_eq!(a.reference.reference, "sequential");
+        assert!(a.executors.is_empty(), "every other bundled executor");
+    }
+
+    #[test]
+    fn every_flag_has_help_and_every_choice_is_listed() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut undocumented = Vec::new();
+        let mut checked = 0;
+        for sub in cli.get_subcommands() {
+            assert!(sub.get_about().is_some(), "`{}` has no about", sub.get_name());
+            let after = sub.get_after_help().map(|s| s.to_string()).unwrap_or_default();
+            assert!(after.contains("Exit codes"), "`{} --help` does not end with the exit codes", sub.get_name());
+            assert!(after.contains("Examples"), "`{} --help` has no examples", sub.get_name());
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                checked += 1;
+                if arg.get_help().is_none() {
+                    undocumented.push(format!("{} --{id}", sub.get_name()));
+                }
+            }
+        }
+        assert!(undocumented.is_empty(), "flags without help: {undocumented:?}");
+        assert!(checked > 50, "only {checked} flags seen");
+        // Flags taking a name from a fixed set list the set in --help.
+        for (sub, flag, value) in [
+            ("run", "workload", "hot-key"),
+            ("explore", "strategy", "pct"),
+            ("statetest", "fork", "Cancun"),
+            ("list", "what", "executors"),
+        ] {
+            let sub = cli.find_subcommand(sub).unwrap();
+            let arg = sub.get_arguments().find(|a| a.get_id() == flag).unwrap();
+            let values: Vec<String> = arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+            assert!(values.iter().any(|v| v == value), "{} --{flag}: {values:?}", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn one_name_and_one_unit_for_each_idea() {
+        let cli = Cli::command();
+        let forbidden = ["repeats", "rounds", "runs", "exec-threads", "timeout-ms", "timeout-secs"];
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments() {
+                if let Some(long) = arg.get_long() {
+                    assert!(!forbidden.contains(&long), "{} --{long}", sub.get_name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fork_names_and_fixture_names_parse() {
+        let p = Cli::try_parse_from(["lockstep", "statetest", "--fork", "Paris"]).unwrap();
+        let Some(Command::Statetest(a)) = p.command else { panic!() };
+        assert_eq!(a.fork, Some(lockstep_executors::Fork::Merge));
+        assert!(Cli::try_parse_from(["lockstep", "statetest", "--fork", "Constantinople"]).is_err());
+        assert!(Cli::try_parse_from(["lockstep", "run", "--threads", "0"]).is_err());
+        assert!(Cli::try_parse_from(["lockstep", "run", "--threads", "100000"]).is_err());
+        assert!(Cli::try_parse_from(["lockstep", "run", "--workload", "nope"]).is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! `lockstep replay`: a saved block again, on the reference and a candidate.
+
+use super::args::{self, MAX_THREADS, Reference, after_help};
+use clap::Args;
+use lockstep_harness::check::isolate;
+use lockstep_harness::defaults::STEP_BUDGET;
+use lockstep_harness::repro::{bundle, replay};
+use lockstep_harness::{Error, Result, jobs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+#[command(after_help = after_help!(
+    "  lockstep replay lockstep-out/run-1/divergences/000-hot-key-block-stm-t2-state_Balance --repeat 10\n  lockstep replay block.json --executor block-stm --threads 8"
+))]
+pub struct ReplayArgs {
+    /// A bundle directory (holding case.json), a case.json, or a bare block.json (a
+    /// `BlockInput`).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// The candidate (default: the bundle's, or block-stm for a bare block).
+    #[arg(long = "executor", short = 'e', value_name = "NAME")]
+    pub executor: Option<String>,
+    #[command(flatten)]
+    pub reference: Reference,
+    /// Candidate worker threads for a bare block (a bundle records its own).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
+    pub threads: u64,
+    /// Run it this many times (a schedule-dependent divergence may not show every time).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub repeat: u64,
+    /// Seconds one candidate execution may take; past it the candidate has hung.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = args::seconds)]
+    pub timeout: Duration,
+}
+
+pub fn run(a: ReplayArgs) -> Result<ExitCode> {
+    let reference = a.reference.executor()?;
+    isolate::quiet_executor_panics();
+    let is_bundle = a.path.join("case.json").is_file() || a.path.file_name().is_some_and(|n| n == "case.json");
+    let (block, schedule, threads, candidate, recorded) = if is_bundle {
+        let case = bundle::read(&a.path)?;
+        let candidate = jobs::executor(a.executor.as_deref().unwrap_or(&case.candidate.name))?;
+        (case.block, case.schedule, case.threads, candidate, Some(case.kind))
+    } else {
+        let path = if a.path.is_dir() { a.path.join("block.json") } else { a.path.clone() };
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let block = serde_json::from_str(&text).map_err(|e| Error::bad_input(&path, format!("not a block: {e}")))?;
+        let candidate = jobs::executor(a.executor.as_deref().unwrap_or("block-stm"))?;
+        (block, None, a.threads as usize, candidate, None)
+    };
+    let block = Arc::new(block);
+    let mut diverged = 0;
+    for i in 0..a.repeat {
+        let r = replay::replay_block(
+            block.clone(),
+            schedule.clone(),
+            threads,
+            &candidate,
+            reference.as_ref(),
+            STEP_BUDGET,
+            a.timeout,
+        )?;
+        if let Some(d) = r.divergence {
+            diverged += 1;
+            if diverged == 1 {
+                println!("run {i}: {} diverges from {}:\n{d}", candidate.name(), reference.name());
+            }
+        }
+    }
+    match recorded {
+        Some(kind) => println!("{diverged} of {} runs diverged (recorded: {kind})", a.repeat),
+        None => println!("{diverged} of {} runs diverged", a.repeat),
+    }
+    Ok(super::found(diverged > 0))
+}

@@ -1,0 +1,108 @@
+//! `lockstep statetest`: official state tests.
+
+use super::args::{MAX_THREADS, after_help, fork_parser};
+use clap::Args;
+use lockstep_executors::Fork;
+use lockstep_harness::jobs::statetest::{self as job, Options};
+use lockstep_harness::repro::bundle;
+use lockstep_harness::{Error, Result, jobs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+#[command(after_help = after_help!(
+    "  lockstep statetest                          the pinned fixture folders on the reference\n  lockstep statetest -e sequential -e block-stm --threads 2\n  lockstep statetest --packed -e sequential -e block-stm\n  lockstep statetest ../shared/fixtures/eest --fork Prague --filter 7702 --json report.json"
+))]
+pub struct StatetestArgs {
+    /// Fixture files or directories. Default: the pinned state-test folders under the
+    /// fixtures directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Executor to run (repeatable). The first is the reference the others' outputs are
+    /// compared with.
+    #[arg(long = "executor", short = 'e', value_name = "NAME", default_value = "sequential")]
+    pub executors: Vec<String>,
+    /// Fixture files processed at once (default: the number of cores).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
+    pub jobs: Option<u64>,
+    /// Worker threads each executor gets for one block.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
+    pub threads: u64,
+    /// Only this fork; the names official fixtures use (Paris, EIP150, EIP158,
+    /// ConstantinopleFix) are accepted too.
+    #[arg(long, value_parser = fork_parser())]
+    pub fork: Option<Fork>,
+    /// Only tests whose `path::test name` matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Write the full report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Fixtures directory (else LOCKSTEP_FIXTURES, else ../shared/fixtures).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+    /// Packed mode: each test's vectors as one multi-transaction block (nonces chained, filler
+    /// transfers between them); every executor is compared with the first.
+    #[arg(long)]
+    pub packed: bool,
+    /// How many failures, divergences and errors to list.
+    #[arg(long, default_value_t = 20)]
+    pub show: usize,
+    /// Where divergences between executors go as repro bundles (default lockstep-out/statetest).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Do not minimize divergences (by default the first 3 are, 20 s each).
+    #[arg(long)]
+    pub no_minimize: bool,
+}
+
+pub fn run(a: StatetestArgs) -> Result<ExitCode> {
+    let executors = jobs::executors(&a.executors)?;
+    let filter = a
+        .filter
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| Error::Usage(format!("bad --filter: {e}")))?;
+    let paths = if a.paths.is_empty() {
+        let dir = lockstep_conformance::fixtures_dir(a.fixtures.clone()).ok_or_else(|| {
+            Error::Usage(
+                "no fixtures found: pass paths, --fixtures DIR, or set LOCKSTEP_FIXTURES (`lockstep fixtures fetch` downloads them)"
+                    .into(),
+            )
+        })?;
+        lockstep_conformance::STATE_TEST_DIRS.iter().map(|d| dir.join(d)).collect()
+    } else {
+        a.paths.clone()
+    };
+    if let Some(j) = a.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(j as usize)
+            .build_global()
+            .map_err(|e| Error::Resource(format!("cannot start {j} jobs: {e}")))?;
+    }
+    eprintln!(
+        "lockstep statetest: {} on {}",
+        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        a.executors.join(", ")
+    );
+    let report = job::run(&Options {
+        paths,
+        executors,
+        fork: a.fork,
+        filter,
+        exec_threads: a.threads as usize,
+        progress: true,
+        packed: a.packed,
+        out_dir: Some(a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out/statetest"))),
+    });
+    if !a.no_minimize {
+        super::minimize_first(report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)));
+    }
+    print!("{}", report.to_text(a.show));
+    println!("{} files in {:.2} s", report.files, report.wall_seconds);
+    if let Some(path) = &a.json {
+        bundle::write_text(path, &report.to_json())?;
+    }
+    Ok(super::found(!report.ok()))
+}

@@ -1,0 +1,26 @@
+//! Limits the jobs share, each named once.
+
+use std::time::Duration;
+
+/// Steps of a controlled schedule after which the run counts as a livelock.
+pub const STEP_BUDGET: u64 = 50_000;
+
+/// Wall-clock limit of one candidate execution on real threads; past it the run is a hang.
+pub const EXEC_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Wall-clock limit of one execution under a controlled schedule, which runs one worker at a
+/// time and so takes longer than a free run.
+pub const CONTROLLED_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Time given to minimizing one divergence found by a job.
+pub const MINIMIZE_BUDGET: Duration = Duration::from_secs(20);
+
+/// How many of a job's divergences are minimized before the job reports (the rest keep their
+/// unminimized bundles).
+pub const MINIMIZE_FIRST: usize = 3;
+
+/// Candidate runs per minimization step; any one diverging the same way counts.
+pub const MINIMIZE_RUNS: usize = 3;
+
+/// PCT's bug depth (Burckhardt et al., ASPLOS 2010): `depth - 1` priority change points.
+pub const PCT_DEPTH: usize = 3;

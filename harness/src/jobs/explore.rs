@@ -1,0 +1,122 @@
+//! `lockstep explore`: a candidate under many controlled schedules per block, each result
+//! compared with the reference; a failing schedule is shrunk and written beside its block so
+//! that `lockstep explore --replay DIR` reproduces it exactly.
+
+use crate::check;
+use crate::repro::{Controlled, Found, write_found};
+use crate::schedule::{Strategy, StrategyKind, diverges_under, shrink};
+use crate::workload::{Workload, block_seed};
+use lockstep_executors::{BlockInput, BlockOutput, Executor};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What `lockstep explore` runs.
+pub struct ExploreOptions {
+    pub workloads: Vec<Workload>,
+    pub seed: u64,
+    /// Blocks per workload.
+    pub blocks: u64,
+    /// Seeded schedules per block.
+    pub schedules: u64,
+    pub strategy: StrategyKind,
+    /// Candidate workers (only one runs at a time).
+    pub threads: usize,
+    pub reference: Arc<dyn Executor>,
+    pub candidate: Arc<dyn Executor>,
+    /// Steps after which a controlled run counts as a livelock.
+    pub step_budget: u64,
+    /// Wall-clock limit of one controlled run.
+    pub timeout: Duration,
+    /// Where bundles go (`DIR/divergences/...`); `None`: not written.
+    pub out_dir: Option<PathBuf>,
+    /// Shrink each failing schedule before writing it.
+    pub shrink: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExploreReport {
+    pub seed: u64,
+    pub blocks: u64,
+    pub schedules: u64,
+    pub found: Vec<Found>,
+    /// Bundles that could not be written (the divergence is still in `found`).
+    #[serde(default)]
+    pub write_errors: Vec<String>,
+    pub wall_seconds: f64,
+}
+
+impl ExploreReport {
+    pub fn schedules_per_second(&self) -> f64 {
+        self.schedules as f64 / self.wall_seconds.max(1e-9)
+    }
+}
+
+/// Explores every workload's blocks (block `n` of the run from [`block_seed`]`(seed, n)`), each
+/// under up to `schedules` seeded schedules; the first failing schedule of a block is shrunk
+/// (unless `shrink` is off) and written as a bundle with its schedule.
+pub fn run(opts: &ExploreOptions) -> ExploreReport {
+    let start = Instant::now();
+    let mut report = ExploreReport { seed: opts.seed, ..Default::default() };
+    let mut n = 0u64;
+    for w in &opts.workloads {
+        for _ in 0..opts.blocks {
+            let bseed = block_seed(opts.seed, n);
+            n += 1;
+            let generated = w.generate(bseed);
+            let block = Arc::new(generated.block.clone());
+            let Ok(expected) = check::reference_output(opts.reference.as_ref(), &block) else {
+                continue;
+            };
+            report.blocks += 1;
+            for s in 0..opts.schedules {
+                let strategy = opts.strategy.strategy(block_seed(bseed, s), block.txs.len());
+                let (divergence, schedule) = under(opts, &block, &expected, strategy.clone());
+                report.schedules += 1;
+                let Some(divergence) = divergence else { continue };
+                let shrunk = opts.shrink.then(|| {
+                    let kind = divergence.kind();
+                    let fails = |choices: &[usize]| {
+                        let replay = Strategy::Replay { choices: choices.to_vec() };
+                        under(opts, &block, &expected, replay).0.is_some_and(|d| d.kind() == kind)
+                    };
+                    shrink(&schedule, fails, 200).0
+                });
+                let mut found = Found {
+                    workload: w.clone(),
+                    block_seed: bseed,
+                    block_number: n - 1,
+                    reference: opts.reference.name().to_string(),
+                    candidate: opts.candidate.name().to_string(),
+                    threads: opts.threads,
+                    divergence,
+                    controlled: Some(Controlled { strategy, schedule, shrunk }),
+                    bundle: None,
+                };
+                if let Some(dir) = &opts.out_dir {
+                    let (r, c) = (opts.reference.as_ref(), opts.candidate.as_ref());
+                    match write_found(dir, report.found.len(), &found, &generated, r, c, &expected) {
+                        Ok(p) => found.bundle = Some(p),
+                        Err(e) => report.write_errors.push(e.to_string()),
+                    }
+                }
+                report.found.push(found);
+                // One failing schedule per block is enough to report it.
+                break;
+            }
+        }
+    }
+    report.wall_seconds = start.elapsed().as_secs_f64();
+    report
+}
+
+fn under(
+    opts: &ExploreOptions,
+    block: &Arc<BlockInput>,
+    expected: &BlockOutput,
+    strategy: Strategy,
+) -> (Option<crate::check::Divergence>, crate::schedule::Schedule) {
+    diverges_under(&opts.candidate, block, expected, opts.threads, strategy, opts.step_budget, opts.timeout)
+}

@@ -1,0 +1,75 @@
+//! A divergence a job found on a generated block, and its bundle.
+
+use super::{bundle, paths::sanitize};
+use crate::check::Divergence;
+use crate::error::Result;
+use crate::schedule::{Schedule, Strategy};
+use crate::workload::{Generated, Workload};
+use lockstep_executors::{BlockOutput, Executor};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A divergence found by `run`, `explore` or a fuzz target on a generated block, with what
+/// reproduces it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Found {
+    pub workload: Workload,
+    /// The seed of this block (derived from the run seed and the block number).
+    pub block_seed: u64,
+    /// The block's position in its job.
+    pub block_number: u64,
+    pub reference: String,
+    pub candidate: String,
+    /// Candidate worker threads.
+    pub threads: usize,
+    pub divergence: Divergence,
+    /// Present when the divergence was found under a controlled schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled: Option<Controlled>,
+    /// Where the block and the divergence were written.
+    pub bundle: Option<PathBuf>,
+}
+
+/// The controlled schedule a divergence showed under.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Controlled {
+    pub strategy: Strategy,
+    pub schedule: Schedule,
+    /// The shrunk choices (replayed with `Strategy::Replay`), when shrinking ran.
+    pub shrunk: Option<Vec<usize>>,
+}
+
+impl Found {
+    /// The choices that replay it: the shrunk ones when there are.
+    pub fn choices(&self) -> Option<Vec<usize>> {
+        self.controlled.as_ref().map(|c| c.shrunk.clone().unwrap_or_else(|| c.schedule.choices.clone()))
+    }
+}
+
+/// Writes the `k`-th divergence of a job as an unminimized bundle under `out/divergences/`;
+/// returns its directory. `expected` is the reference's output on the block.
+pub fn write_found(
+    out: &Path,
+    k: usize,
+    found: &Found,
+    generated: &Generated,
+    reference: &dyn Executor,
+    candidate: &dyn Executor,
+    expected: &BlockOutput,
+) -> Result<PathBuf> {
+    let name = sanitize(&format!(
+        "{k:03}-{}-{}-t{}-{}",
+        found.workload.family,
+        found.candidate,
+        found.threads,
+        found.divergence.kind()
+    ));
+    let mut case =
+        bundle::Case::new(generated.block.clone(), reference, candidate, found.threads, found.divergence.clone())
+            .with_keys(&generated.keys);
+    case.seed = Some(found.block_seed);
+    case.schedule = found.choices().map(|choices| Schedule { workers: found.threads, choices, trace: Vec::new() });
+    bundle::write(&out.join("divergences").join(name), &case, expected)
+}

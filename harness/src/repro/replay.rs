@@ -1,0 +1,66 @@
+//! Replaying a bundle: its block on the reference and a candidate, under the recorded
+//! schedule when the bundle has one, plain runs otherwise.
+
+use super::bundle;
+use crate::check::{self, Divergence, isolate};
+use crate::error::Result;
+use crate::schedule::{self, Schedule, Strategy};
+use lockstep_executors::{BlockInput, Executor, RunControl};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One replay's result: the divergence, if it showed, and the schedule as it happened (empty
+/// for a plain run).
+pub struct Replayed {
+    pub divergence: Option<Divergence>,
+    pub schedule: Schedule,
+}
+
+/// Replays the bundle in `dir` once on `candidate` (threads as recorded) against `reference`.
+///
+/// Errors: the bundle's read errors; [`crate::Error::Reference`] when the reference cannot run
+/// its block.
+pub fn replay_bundle(
+    dir: &Path,
+    candidate: &Arc<dyn Executor>,
+    reference: &dyn Executor,
+    step_budget: u64,
+    timeout: Duration,
+) -> Result<Replayed> {
+    let case = bundle::read(dir)?;
+    replay_block(Arc::new(case.block), case.schedule, case.threads, candidate, reference, step_budget, timeout)
+}
+
+/// Replays `block` once: under `schedule` when given, else on `threads` real threads.
+pub fn replay_block(
+    block: Arc<BlockInput>,
+    schedule: Option<Schedule>,
+    threads: usize,
+    candidate: &Arc<dyn Executor>,
+    reference: &dyn Executor,
+    step_budget: u64,
+    timeout: Duration,
+) -> Result<Replayed> {
+    let expected = check::reference_output(reference, &block)?;
+    Ok(match schedule {
+        Some(s) => {
+            let strategy = Strategy::Replay { choices: s.choices };
+            let (divergence, schedule) = schedule::diverges_under(
+                candidate,
+                &block,
+                &expected,
+                s.workers.max(1),
+                strategy,
+                step_budget,
+                timeout,
+            );
+            Replayed { divergence, schedule }
+        }
+        None => {
+            let run = RunControl::with_threads(threads.max(1));
+            let (result, _) = isolate::run_with_timeout(candidate.clone(), block, run, timeout);
+            Replayed { divergence: check::judge(&expected, result), schedule: Schedule::default() }
+        }
+    })
+}

@@ -1,0 +1,270 @@
+//! A block as `evm t8n` input: `alloc.json`, `env.json` and `txs.json`, the file formats of
+//! go-ethereum's `evm t8n` that execution-spec-tests drives every client's t8n tool with.
+//! Numbers are `0x` hex quantities, storage keys and values 32-byte words. Each format is a
+//! typed struct, converted both ways, so a written bundle reads back as the same block.
+
+use alloy_primitives::{Address, B256, Bytes, U64, U128, U256};
+use lockstep_executors::{AccessListItem, Account, Authorization, BlockEnv, BlockInput, State, Tx, TxType};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `alloc.json`: the pre-state, address to account.
+pub type Alloc = BTreeMap<Address, AllocAccount>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AllocAccount {
+    /// Wei.
+    pub balance: U256,
+    pub nonce: U64,
+    #[serde(default)]
+    pub code: Bytes,
+    #[serde(default)]
+    pub storage: BTreeMap<B256, B256>,
+}
+
+/// `env.json`: the block the transactions run in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Env {
+    pub current_coinbase: Address,
+    /// Gas.
+    pub current_gas_limit: U64,
+    pub current_number: U256,
+    /// Seconds since the Unix epoch.
+    pub current_timestamp: U256,
+    pub current_difficulty: U256,
+    /// PREVRANDAO, from the Merge on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_random: Option<B256>,
+    /// Wei per gas, from London on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_base_fee: Option<U64>,
+    /// Blob gas, from Cancun on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_excess_blob_gas: Option<U64>,
+    /// Earlier blocks' hashes for BLOCKHASH, by decimal block number.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub block_hashes: BTreeMap<String, B256>,
+}
+
+/// One transaction of `txs.json`, unsigned: a t8n tool signs it with `secretKey` (`v`, `r`,
+/// `s` are zero). `secretKey` is absent when lockstep does not know the sender's key (blocks
+/// built from official fixtures whose sender is given as an address).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct T8nTx {
+    #[serde(rename = "type")]
+    pub tx_type: U64,
+    pub chain_id: U64,
+    pub nonce: U64,
+    /// The gas limit.
+    pub gas: U64,
+    /// Wei.
+    pub value: U256,
+    pub input: Bytes,
+    /// `null` creates a contract.
+    pub to: Option<Address>,
+    pub v: U64,
+    pub r: U256,
+    pub s: U256,
+    pub sender: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<B256>,
+    /// Legacy and EIP-2930, wei per gas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gas_price: Option<U128>,
+    /// Legacy: whether it is EIP-155 replay-protected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<U128>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_priority_fee_per_gas: Option<U128>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_list: Option<Vec<AccessListItem>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_versioned_hashes: Option<Vec<B256>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_blob_gas: Option<U128>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_list: Option<Vec<T8nAuthorization>>,
+}
+
+/// An EIP-7702 authorization tuple as t8n tools write it (`v` repeats `yParity`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct T8nAuthorization {
+    pub chain_id: U256,
+    pub address: Address,
+    pub nonce: U64,
+    pub y_parity: U64,
+    pub v: U64,
+    pub r: U256,
+    pub s: U256,
+}
+
+fn word(v: U256) -> B256 {
+    B256::from(v.to_be_bytes())
+}
+
+pub fn alloc(state: &State) -> Alloc {
+    state
+        .iter()
+        .map(|(a, acc)| {
+            let storage = acc.storage.iter().map(|(k, v)| (word(*k), word(*v))).collect();
+            (*a, AllocAccount { balance: acc.balance, nonce: U64::from(acc.nonce), code: acc.code.clone(), storage })
+        })
+        .collect()
+}
+
+pub fn env(e: &BlockEnv) -> Env {
+    Env {
+        current_coinbase: e.coinbase,
+        current_gas_limit: U64::from(e.gas_limit),
+        current_number: e.number,
+        current_timestamp: e.timestamp,
+        current_difficulty: e.difficulty,
+        current_random: e.prevrandao,
+        current_base_fee: e.base_fee.map(U64::from),
+        current_excess_blob_gas: e.excess_blob_gas.map(U64::from),
+        block_hashes: e.block_hashes.iter().map(|(n, h)| (n.to_string(), *h)).collect(),
+    }
+}
+
+/// `t` as a t8n transaction, with the sender's secret key when `keys` has it.
+pub fn tx(t: &Tx, keys: &BTreeMap<Address, B256>) -> T8nTx {
+    let legacy_priced = matches!(t.tx_type, TxType::Legacy | TxType::Eip2930);
+    T8nTx {
+        tx_type: U64::from(t.tx_type.id()),
+        chain_id: U64::from(t.chain_id.unwrap_or(1)),
+        nonce: U64::from(t.nonce),
+        gas: U64::from(t.gas_limit),
+        value: t.value,
+        input: t.input.clone(),
+        to: t.to,
+        v: U64::ZERO,
+        r: U256::ZERO,
+        s: U256::ZERO,
+        sender: t.sender,
+        secret_key: keys.get(&t.sender).copied(),
+        gas_price: legacy_priced.then(|| U128::from(t.gas_price)),
+        protected: legacy_priced.then_some(t.chain_id.is_some()),
+        max_fee_per_gas: (!legacy_priced).then(|| U128::from(t.gas_price)),
+        max_priority_fee_per_gas: (!legacy_priced).then(|| U128::from(t.max_priority_fee_per_gas.unwrap_or(0))),
+        access_list: (t.tx_type != TxType::Legacy).then(|| t.access_list.clone()),
+        blob_versioned_hashes: (t.tx_type == TxType::Eip4844).then(|| t.blob_hashes.clone()),
+        max_fee_per_blob_gas: (t.tx_type == TxType::Eip4844).then(|| U128::from(t.max_fee_per_blob_gas.unwrap_or(0))),
+        authorization_list: (t.tx_type == TxType::Eip7702)
+            .then(|| t.authorization_list.iter().map(authorization).collect()),
+    }
+}
+
+pub fn authorization(a: &Authorization) -> T8nAuthorization {
+    T8nAuthorization {
+        chain_id: a.chain_id,
+        address: a.address,
+        nonce: U64::from(a.nonce),
+        y_parity: U64::from(a.y_parity),
+        v: U64::from(a.y_parity),
+        r: a.r,
+        s: a.s,
+    }
+}
+
+/// Why a t8n file cannot be a lockstep block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("transaction {index}: unknown type {tx_type}")]
+    TxType { index: usize, tx_type: u64 },
+    #[error("transaction {index}: field `{field}` out of range")]
+    Range { index: usize, field: &'static str },
+    #[error("env: field `{0}` out of range")]
+    Env(&'static str),
+}
+
+fn u64_of(v: U64) -> u64 {
+    v.to::<u64>()
+}
+
+/// The pre-state of an `alloc.json`.
+pub fn state_of(alloc: &Alloc) -> State {
+    alloc
+        .iter()
+        .map(|(a, acc)| {
+            let storage = acc
+                .storage
+                .iter()
+                .map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0)))
+                .filter(|(_, v)| !v.is_zero())
+                .collect();
+            (*a, Account { balance: acc.balance, nonce: u64_of(acc.nonce), code: acc.code.clone(), storage })
+        })
+        .collect()
+}
+
+/// The block environment of an `env.json`.
+pub fn env_of(env: &Env) -> Result<BlockEnv, ImportError> {
+    let block_hashes = env
+        .block_hashes
+        .iter()
+        .map(|(n, h)| n.parse::<u64>().map(|n| (n, *h)).map_err(|_| ImportError::Env("blockHashes")))
+        .collect::<Result<_, _>>()?;
+    Ok(BlockEnv {
+        number: env.current_number,
+        timestamp: env.current_timestamp,
+        coinbase: env.current_coinbase,
+        gas_limit: u64_of(env.current_gas_limit),
+        base_fee: env.current_base_fee.map(u64_of),
+        difficulty: env.current_difficulty,
+        prevrandao: env.current_random,
+        excess_blob_gas: env.current_excess_blob_gas.map(u64_of),
+        block_hashes,
+    })
+}
+
+/// The model transaction of a t8n transaction (`index` names it in errors).
+pub fn tx_of(index: usize, t: &T8nTx) -> Result<Tx, ImportError> {
+    let id = u64_of(t.tx_type);
+    let tx_type = u8::try_from(id).ok().and_then(TxType::from_id).ok_or(ImportError::TxType { index, tx_type: id })?;
+    let fee = |v: Option<U128>| v.map(|v| v.to::<u128>());
+    let legacy = tx_type == TxType::Legacy;
+    let authorization_list = t
+        .authorization_list
+        .iter()
+        .flatten()
+        .map(|a| {
+            let y_parity =
+                u8::try_from(u64_of(a.y_parity)).map_err(|_| ImportError::Range { index, field: "yParity" })?;
+            Ok(Authorization {
+                chain_id: a.chain_id,
+                address: a.address,
+                nonce: u64_of(a.nonce),
+                y_parity,
+                r: a.r,
+                s: a.s,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Tx {
+        tx_type,
+        sender: t.sender,
+        to: t.to,
+        value: t.value,
+        input: t.input.clone(),
+        gas_limit: u64_of(t.gas),
+        gas_price: fee(t.gas_price.or(t.max_fee_per_gas)).unwrap_or(0),
+        max_priority_fee_per_gas: fee(t.max_priority_fee_per_gas),
+        nonce: u64_of(t.nonce),
+        chain_id: if legacy && t.protected == Some(false) { None } else { Some(u64_of(t.chain_id)) },
+        access_list: t.access_list.clone().unwrap_or_default(),
+        blob_hashes: t.blob_versioned_hashes.clone().unwrap_or_default(),
+        max_fee_per_blob_gas: fee(t.max_fee_per_blob_gas),
+        authorization_list,
+    })
+}
+
+/// The t8n files of `block` (transactions signed with `keys` where known).
+pub fn files(block: &BlockInput, keys: &BTreeMap<Address, B256>) -> (Alloc, Env, Vec<T8nTx>) {
+    (alloc(&block.pre_state), env(&block.env), block.txs.iter().map(|t| tx(t, keys)).collect())
+}
