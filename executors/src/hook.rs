@@ -29,10 +29,17 @@ pub enum SchedEvent {
     Validated { tx: TxIndex, incarnation: Incarnation, valid: bool },
     /// The worker waits on a dependency.
     Suspended { tx: TxIndex, blocked_on: TxIndex },
+    /// A read of `tx` waits a moment for `waits_for` (the transaction just below, executing
+    /// and likely to write the location) to finish; the worker looks again after this event.
+    ChainWait { tx: TxIndex, waits_for: TxIndex },
     /// Nothing to do right now; the worker will look again.
     Idle,
 }
 
+/// What a parallel executor calls at its semantic points, without any executor lock held:
+/// a controlled scheduler may block the calling worker in `on_event` until it is its turn.
+/// An executor must report waiting ([`SchedEvent::Idle`], [`SchedEvent::ChainWait`]) instead
+/// of blocking, or a controller that runs one worker at a time would stall.
 pub trait ScheduleHook: Send + Sync {
     fn on_event(&self, worker: WorkerId, event: &SchedEvent);
 }

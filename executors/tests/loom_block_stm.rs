@@ -12,7 +12,7 @@ use lockstep_executors::block_stm::scheduler::Status;
 use lockstep_executors::block_stm::vm::{Execution, Vm};
 use lockstep_executors::block_stm::worker::BlockRun;
 use lockstep_executors::block_stm::{PlantedBug, TxIndex, Version};
-use lockstep_executors::hook::{ScheduleHook, WorkerId};
+use lockstep_executors::hook::{Incarnation, ScheduleHook, WorkerId};
 use std::collections::BTreeMap;
 
 /// A toy transaction: read some keys, then write `sum(read values) + add` to some keys.
@@ -51,7 +51,13 @@ impl Vm for ToyVm {
         let mut reads = Vec::new();
         let mut sum = 0;
         for k in &tx.reads {
-            match mv.read(k, version.tx) {
+            // The production read path: a chained location waits (one yield) for the
+            // transaction below.
+            let wait = |_: TxIndex, round: u32| round < 1 && {
+                loom::thread::yield_now();
+                true
+            };
+            match mv.read_after_chain(k, version.tx, wait) {
                 MvRead::Storage => reads.push(Read::Point { key: *k, origin: ReadOrigin::Storage }),
                 MvRead::Value { version: v, value, .. } => {
                     sum += value;
@@ -136,6 +142,43 @@ fn loom_chain_with_abort_and_estimate() {
 fn loom_write_set_shrinks_on_reexecution() {
     // tx1 writes key 1 in every case and reads key 0, which tx0 writes.
     model(vec![tx(&[], &[0, 2], 3), tx(&[0], &[1], 0), tx(&[1, 2], &[3], 0)], PlantedBug::None);
+}
+
+#[test]
+fn loom_chained_read_sees_the_write_it_waited_for() {
+    // Key 7 written by tx 0 and tx 1 (a chain); tx 2 executes and will write it. A read by
+    // tx 3 that waited until tx 2 stopped must see tx 2's write; one that gave up, or read
+    // after tx 2 recorded, is an ordinary read (tx 1's or tx 2's write).
+    let v = |tx, inc| Version { tx: TxIndex(tx), incarnation: Incarnation(inc) };
+    loom::model(move || {
+        let mv = loom::sync::Arc::new(MvMemory::<u8, u64>::new(4));
+        mv.record(v(0, 0), vec![], vec![(7, 10)], None);
+        mv.record(v(1, 0), vec![], vec![(7, 11)], None);
+        mv.begin(TxIndex(2));
+        let writer = {
+            let mv = mv.clone();
+            loom::thread::spawn(move || {
+                mv.record(v(2, 0), vec![], vec![(7, 12)], None);
+                mv.end(TxIndex(2));
+            })
+        };
+        let (mut waited, mut gave_up) = (false, false);
+        let got = mv.read_after_chain(&7, TxIndex(3), |_, round| {
+            waited = true;
+            if round >= 2 {
+                gave_up = true;
+                return false;
+            }
+            loom::thread::yield_now();
+            true
+        });
+        writer.join().unwrap();
+        let MvRead::Value { version, .. } = got else { panic!("key 7 has writes below tx 3") };
+        assert!(version == v(1, 0) || version == v(2, 0), "{version:?}");
+        if waited && !gave_up {
+            assert_eq!(version, v(2, 0), "waited for tx 2 to stop, then missed its write");
+        }
+    });
 }
 
 /// A planted bug must make some interleaving fail: the models have teeth.

@@ -109,7 +109,6 @@ pub(crate) fn download(
         out.write_all(&buf[..n]).ctx(|| format!("{name}: writing {}", to.display()))?;
         bar.inc(n as u64);
     }
-    out.sync_all().ctx(|| format!("{name}: writing {}", to.display()))?;
     bar.finish_and_clear();
     Ok(Downloaded { bytes: total, sha256: hex(&sha.finalize()) })
 }

@@ -151,6 +151,9 @@ impl Manifest<'_> {
                 }
             }
             if let Payload::Files(f) = s.payload {
+                if f.paths.is_empty() {
+                    return bad(format!("{}: no files listed", s.name));
+                }
                 for p in f.paths.iter().copied().chain([f.to]) {
                     if !is_plain_relative(p) {
                         return bad(format!("{}: path {p:?} is not a plain relative path", s.name));

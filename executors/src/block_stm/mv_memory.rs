@@ -6,7 +6,7 @@
 //! returns another location's value and still validates: known-bugs #1).
 
 use super::indexed_list::{IndexedList, hash_of};
-use super::sync::{Mutex, Padded, lock};
+use super::sync::{AtomicU32, Mutex, Ordering, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
 use smallvec::SmallVec;
 use std::hash::Hash;
@@ -86,9 +86,8 @@ pub struct MvMemory<K, V> {
     shards: Vec<Padded<Mutex<Shard<K, V>>>>,
     records: Vec<Padded<Mutex<TxRecord<K, V>>>>,
     /// Per transaction, odd while one of its incarnations executes. A timing hint only (see
-    /// [`MvMemory::progress`]); loom builds leave it out, as it cannot change a result.
-    #[cfg(not(loom))]
-    progress: Vec<std::sync::atomic::AtomicU32>,
+    /// [`MvMemory::read_after_chain`]): it decides how long a read waits, never what it returns.
+    progress: Vec<AtomicU32>,
 }
 
 /// The writes to one location that the finished block left, in transaction order.
@@ -130,6 +129,19 @@ fn below<V>(versions: &Versions<V>, tx: TxIndex) -> Option<usize> {
     }
 }
 
+/// A [`MvMemory::read_after_chain`] wait for a real thread: spins for at most `bound` of wall
+/// time.
+pub fn spin_wait(bound: std::time::Duration) -> impl FnMut(TxIndex, u32) -> bool {
+    let start = std::time::Instant::now();
+    move |_, round| {
+        if round % 64 == 63 && start.elapsed() >= bound {
+            return false;
+        }
+        std::hint::spin_loop();
+        true
+    }
+}
+
 impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     pub fn new(txs: usize) -> Self {
         MvMemory {
@@ -137,31 +149,25 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
             // that outgrows its table copies every entry into fresh memory, mid-block.
             shards: (0..SHARDS).map(|_| Padded(Mutex::new(Shard::with_capacity(4 * txs / SHARDS + 4)))).collect(),
             records: (0..txs).map(|_| Padded(Mutex::new(TxRecord::default()))).collect(),
-            #[cfg(not(loom))]
-            progress: (0..txs).map(|_| std::sync::atomic::AtomicU32::new(0)).collect(),
+            progress: (0..txs).map(|_| AtomicU32::new(0)).collect(),
         }
     }
 
     /// An incarnation of `tx` starts executing.
-    pub fn begin(&self, _tx: TxIndex) {
-        #[cfg(not(loom))]
-        self.progress[_tx.0].fetch_add(1, std::sync::atomic::Ordering::Release);
+    pub fn begin(&self, tx: TxIndex) {
+        self.progress[tx.0].fetch_add(1, Ordering::Release);
     }
 
     /// That incarnation stopped: recorded, or blocked.
-    pub fn end(&self, _tx: TxIndex) {
-        #[cfg(not(loom))]
-        self.progress[_tx.0].fetch_add(1, std::sync::atomic::Ordering::Release);
+    pub fn end(&self, tx: TxIndex) {
+        self.progress[tx.0].fetch_add(1, Ordering::Release);
     }
 
     /// How far `tx` has got: odd while it executes; a new value once that execution stopped.
     /// Lets a reader wait a moment for the transaction just below it instead of reading a
-    /// value that transaction is about to replace. Always 0 under loom.
-    pub fn progress(&self, _tx: TxIndex) -> u32 {
-        #[cfg(not(loom))]
-        return self.progress[_tx.0].load(std::sync::atomic::Ordering::Acquire);
-        #[cfg(loom)]
-        0
+    /// value that transaction is about to replace.
+    pub fn progress(&self, tx: TxIndex) -> u32 {
+        self.progress[tx.0].load(Ordering::Acquire)
     }
 
     /// The shard of `key`, and its hash.
@@ -197,7 +203,12 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     /// result. A fully dependent chain so runs as a pipeline across workers (each transaction's
     /// work before the read overlaps the transaction below) instead of executing most of its
     /// transactions twice.
-    pub fn read_after_chain(&self, key: &K, tx: TxIndex, bound: std::time::Duration) -> MvRead<V> {
+    ///
+    /// How to wait is the caller's: `wait(tx - 1, round)` is called until `tx - 1` stops, and
+    /// gives up by returning `false` (a real thread spins a few microseconds; under a schedule
+    /// hook it reports [`SchedEvent::ChainWait`](crate::hook::SchedEvent::ChainWait) so the
+    /// controller can run `tx - 1`'s worker, a bounded number of rounds).
+    pub fn read_after_chain(&self, key: &K, tx: TxIndex, mut wait: impl FnMut(TxIndex, u32) -> bool) -> MvRead<V> {
         let read = self.read(key, tx);
         let MvRead::Value { version, chained: true, .. } = &read else {
             return read;
@@ -212,14 +223,12 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
         if seen.is_multiple_of(2) {
             return read;
         }
-        let start = std::time::Instant::now();
-        let mut spins = 0u32;
+        let mut round = 0u32;
         while self.progress(previous) == seen {
-            spins += 1;
-            if spins.is_multiple_of(64) && start.elapsed() >= bound {
+            if !wait(previous, round) {
                 return read;
             }
-            std::hint::spin_loop();
+            round += 1;
         }
         self.read(key, tx)
     }
@@ -409,7 +418,7 @@ mod tests {
         let long = std::time::Duration::from_secs(60);
         // tx 2 is not executing: tx 3 reads tx 1's write at once.
         assert_eq!(
-            mv.read_after_chain(&7, TxIndex(3), long),
+            mv.read_after_chain(&7, TxIndex(3), spin_wait(long)),
             MvRead::Value { version: v(1, 0), value: 11, chained: true }
         );
         // tx 2 executes and writes: tx 3 waits for it and reads its write.
@@ -420,7 +429,7 @@ mod tests {
                 mv.record(v(2, 0), vec![], vec![(7, 12)], None);
                 mv.end(TxIndex(2));
             });
-            let got = mv.read_after_chain(&7, TxIndex(3), long);
+            let got = mv.read_after_chain(&7, TxIndex(3), spin_wait(long));
             assert_eq!(got, MvRead::Value { version: v(2, 0), value: 12, chained: true });
         });
         // A wait is bounded: tx 2 executes again and never stops in time.
@@ -428,14 +437,14 @@ mod tests {
         mv.record(v(2, 1), vec![], vec![], None);
         let short = std::time::Duration::from_millis(1);
         assert_eq!(
-            mv.read_after_chain(&7, TxIndex(3), short),
+            mv.read_after_chain(&7, TxIndex(3), spin_wait(short)),
             MvRead::Value { version: v(1, 0), value: 11, chained: true }
         );
         // Only chained locations wait: key 8 has a single writer.
         mv.record(v(0, 1), vec![], vec![(7, 10), (8, 1)], None);
         let start = std::time::Instant::now();
         assert_eq!(
-            mv.read_after_chain(&8, TxIndex(3), long),
+            mv.read_after_chain(&8, TxIndex(3), spin_wait(long)),
             MvRead::Value { version: v(0, 1), value: 1, chained: false }
         );
         assert!(start.elapsed() < std::time::Duration::from_secs(10), "read at once");

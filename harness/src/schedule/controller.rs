@@ -5,7 +5,7 @@
 //! schedule. The choices are the schedule: recorded, replayed exactly, shrunk.
 //!
 //! A worker waiting inside the executor without reaching a hook would stall the controller;
-//! executors must report idling (`SchedEvent::Idle`) instead of blocking. A run past the step
+//! executors must report idling (`SchedEvent::Idle`, `SchedEvent::ChainWait`) instead of blocking. A run past the step
 //! budget (a livelock) panics inside the executor, which reports the panic as a divergence.
 
 use lockstep_executors::hook::{SchedEvent, ScheduleHook, WorkerId};
@@ -189,6 +189,7 @@ fn describe(e: &SchedEvent) -> String {
         SchedEvent::Validated { tx, incarnation, valid } => format!("{tx}/{} valid={valid}", incarnation.0),
         SchedEvent::Suspended { tx, blocked_on } => format!("{tx} waits on {blocked_on}"),
         SchedEvent::Idle => "idle".into(),
+        SchedEvent::ChainWait { tx, waits_for } => format!("{tx} waits a moment for {waits_for}"),
     }
 }
 
@@ -213,7 +214,8 @@ impl ScheduleHook for Controller {
             }
             _ => s.trace.push(Step { worker: w, event: describe(event) }),
         }
-        if matches!(event, SchedEvent::Idle) {
+        // A worker that is only waiting yields to the others, as an idle one does.
+        if matches!(event, SchedEvent::Idle | SchedEvent::ChainWait { .. }) {
             s.idle.insert(w);
         } else {
             s.idle.clear();

@@ -29,7 +29,7 @@ impl DelayHook {
 
 impl ScheduleHook for DelayHook {
     fn on_event(&self, worker: WorkerId, event: &SchedEvent) {
-        if matches!(event, SchedEvent::Idle | SchedEvent::WorkerExit) {
+        if matches!(event, SchedEvent::Idle | SchedEvent::WorkerExit | SchedEvent::ChainWait { .. }) {
             return;
         }
         let Some(rng) = self.rngs.get(worker.0 % self.rngs.len()) else { return };

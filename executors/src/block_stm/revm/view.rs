@@ -2,10 +2,15 @@
 //! view that records every read.
 
 use super::*;
+use crate::block_stm::mv_memory::spin_wait;
 
 /// How long a read waits for the executing transaction just below (see [`View::read`]):
 /// about as long as a short transaction takes.
 const CHAIN_WAIT: Duration = Duration::from_micros(5);
+
+/// Under a schedule hook, how many times a read reports [`SchedEvent::ChainWait`] before it
+/// reads anyway: each report lets the controller run the transaction below.
+const CHAIN_ROUNDS: u32 = 2;
 
 /// The error a view gives revm to stop an execution that read an ESTIMATE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,11 +60,18 @@ impl<'a> View<'a> {
 
     /// MVMemory's value of `key` for this transaction, after a moment's wait when the
     /// transaction just below is likely to write it ([`MvMemory::read_after_chain`]). Under a
-    /// controlled schedule the other worker cannot run meanwhile, so it reads at once.
+    /// schedule hook the wait is a few [`SchedEvent::ChainWait`] reports, so a controlled
+    /// schedule decides whether the transaction below runs meanwhile.
     pub(super) fn read(&self, key: &Location) -> MvRead<Value> {
         match self.hook {
-            Some(_) => self.mv.read(key, self.tx),
-            None => self.mv.read_after_chain(key, self.tx, CHAIN_WAIT),
+            None => self.mv.read_after_chain(key, self.tx, spin_wait(CHAIN_WAIT)),
+            Some(hook) => self.mv.read_after_chain(key, self.tx, |waits_for, round| {
+                if round >= CHAIN_ROUNDS {
+                    return false;
+                }
+                hook.on_event(self.worker, &SchedEvent::ChainWait { tx: self.tx, waits_for });
+                true
+            }),
         }
     }
 
