@@ -1,6 +1,5 @@
 # lockstep recipes. `just --list` shows them.
 
-fixtures_dir := env_var_or_default("LOCKSTEP_FIXTURES", "../shared/fixtures")
 
 # The test suite (what CI runs).
 test:
@@ -29,10 +28,11 @@ fuzz TARGET="differential" *ARGS:
 
 # All official state tests on every bundled executor, then packed into multi-transaction blocks.
 conformance:
-    cargo run --release -- statetest --executor sequential --executor block-stm --exec-threads 2
-    cargo run --release -- statetest --packed --executor sequential --executor block-stm --exec-threads 2
+    cargo run --release -- statetest --executor sequential --executor block-stm --threads 2
+    cargo run --release -- statetest --packed --executor sequential --executor block-stm --threads 2
 
-# Download the pinned official fixtures into DIR and verify their content hashes; sets already
-# there and intact are kept (needs internet, or LOCKSTEP_FIXTURES_MIRROR=URL-or-DIR).
-fixtures dir=fixtures_dir:
-    cargo run --release -- fixtures fetch --dir "{{dir}}"
+# Download the pinned official fixtures and verify their content hashes, into the cache
+# (~/.cache/lockstep/fixtures) or ARGS' --dir; sets already there and intact are kept (needs
+# internet, or --mirror / LOCKSTEP_FIXTURES_MIRROR=URL-or-DIR).
+fixtures *ARGS:
+    cargo run --release -- fixtures fetch {{ARGS}}

@@ -8,9 +8,8 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn fixtures() -> PathBuf {
-    std::env::var_os("LOCKSTEP_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
+    // LOCKSTEP_FIXTURES, else ../shared/fixtures, else the verified cache, else a fetch.
+    lockstep_conformance::fixtures_for_tests().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn add11() -> Value {

@@ -53,9 +53,11 @@ impl Vm for ToyVm {
         for k in &tx.reads {
             // The production read path: a chained location waits (one yield) for the
             // transaction below.
-            let wait = |_: TxIndex, round: u32| round < 1 && {
-                loom::thread::yield_now();
-                true
+            let wait = |_: TxIndex, round: u32| {
+                round < 1 && {
+                    loom::thread::yield_now();
+                    true
+                }
             };
             match mv.read_after_chain(k, version.tx, wait) {
                 MvRead::Storage => reads.push(Read::Point { key: *k, origin: ReadOrigin::Storage }),

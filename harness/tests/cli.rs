@@ -9,10 +9,8 @@ fn lockstep() -> Command {
 }
 
 fn fixture(rel: &str) -> PathBuf {
-    std::env::var_os("LOCKSTEP_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
-        .join(rel)
+    // LOCKSTEP_FIXTURES, else ../shared/fixtures, else the verified cache, else a fetch.
+    lockstep_conformance::fixtures_for_tests().unwrap_or_else(|e| panic!("{e}")).join(rel)
 }
 
 #[test]
@@ -60,11 +58,87 @@ fn bad_usage_exits_2() {
 #[test]
 fn no_fixtures_anywhere_is_a_clear_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = lockstep().arg("statetest").current_dir(dir.path()).env_remove("LOCKSTEP_FIXTURES").output().unwrap();
+    let out = lockstep()
+        .arg("statetest")
+        .current_dir(dir.path())
+        .env_remove("LOCKSTEP_FIXTURES")
+        .env("LOCKSTEP_CACHE", dir.path().join("empty-cache"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no fixtures found"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The address a secret key signs for.
+fn address_of(secret: &str) -> alloy_primitives::Address {
+    let bytes = alloy_primitives::hex::decode(secret).unwrap();
+    let key = k256::ecdsa::SigningKey::from_slice(&bytes).unwrap();
+    let point = key.verifying_key().to_encoded_point(false);
+    alloy_primitives::Address::from_raw_public_key(&point.as_bytes()[1..])
+}
+
+#[test]
+fn a_bundle_minimized_in_a_fresh_process_keeps_working_keys() {
+    let out = tempfile::tempdir().unwrap();
+    // One process finds a divergence and writes its bundle (under a controlled schedule, so
+    // that it replays); another minimizes it.
+    let found = lockstep()
+        .args(["explore", "-e", "block-stm-no-estimates", "-w", "hot-key", "--blocks", "2"])
+        .args(["--schedules", "50", "--no-minimize", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(found.status.code(), Some(1), "{}", String::from_utf8_lossy(&found.stdout));
+    let bundle = std::fs::read_dir(out.path().join("divergences")).unwrap().next().unwrap().unwrap().path();
+    let minimized = lockstep().arg("minimize").arg(&bundle).args(["--budget", "20"]).output().unwrap();
+    assert_eq!(minimized.status.code(), Some(0), "{}", String::from_utf8_lossy(&minimized.stderr));
+    assert!(bundle.join("original-case.json").is_file());
+    // Every transaction of the rewritten t8n input carries its sender's key.
+    let txs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("txs.json")).unwrap()).unwrap();
+    let txs = txs.as_array().unwrap();
+    assert!(!txs.is_empty());
+    for tx in txs {
+        let key = tx["secretKey"].as_str().unwrap_or_else(|| panic!("no secretKey: {tx}"));
+        assert_eq!(address_of(key).to_string().to_lowercase(), tx["sender"].as_str().unwrap().to_lowercase());
+    }
+}
+
+#[test]
+fn an_exported_state_test_runs_in_lockstep_statetest_and_signs_for_its_sender() {
+    let dir = tempfile::tempdir().unwrap();
+    // A one-transaction bundle written by the library, read by a fresh process.
+    let generated = lockstep_harness::workload::Workload::new(lockstep_harness::workload::Family::Erc20, 1).generate(5);
+    let expected = lockstep_executors::Executor::execute(
+        &lockstep_executors::Sequential,
+        &generated.block,
+        &lockstep_executors::RunControl::default(),
+    )
+    .unwrap();
+    let case = lockstep_harness::repro::Case::new(
+        generated.block.clone(),
+        &lockstep_executors::Sequential,
+        &lockstep_executors::BlockStm::default(),
+        2,
+        lockstep_harness::Divergence::Hang { after_ms: 1 },
+    )
+    .with_keys(&generated.keys);
+    let bundle = lockstep_harness::repro::bundle::write(&dir.path().join("b"), &case, &expected).unwrap();
+    let st: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("statetest.json")).unwrap()).unwrap();
+    let (_, test) = st.as_object().unwrap().iter().next().unwrap();
+    let key = test["transaction"]["secretKey"].as_str().unwrap();
+    assert_eq!(
+        address_of(key).to_string().to_lowercase(),
+        test["transaction"]["sender"].as_str().unwrap().to_lowercase(),
+        "the exported key signs for the sender"
+    );
+    let run = lockstep().arg("statetest").arg(bundle.join("statetest.json")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Cancun"), "{stdout}");
 }

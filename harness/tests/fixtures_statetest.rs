@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn fixtures() -> PathBuf {
-    std::env::var_os("LOCKSTEP_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
+    // LOCKSTEP_FIXTURES, else ../shared/fixtures, else the verified cache, else a fetch.
+    lockstep_conformance::fixtures_for_tests().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs a folder and asserts: no failure, no divergence, no error, at least `min_passed`.

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod explore;
+mod fixtures;
 mod list;
 mod minimize;
 mod replay;
@@ -48,6 +49,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// List what can be named on the command line: executors, workloads, strategies, forks.
     List(list::ListArgs),
+    /// Fetch the pinned official fixtures into a cache, or verify a fixtures directory.
+    Fixtures(fixtures::FixturesArgs),
 }
 
 /// Runs the parsed command line; `None` is the main job with its defaults.
@@ -61,6 +64,7 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Stress(a)) => stress::run(a),
         Some(Command::Bench(a)) => bench::run(a),
         Some(Command::List(a)) => list::run(a),
+        Some(Command::Fixtures(a)) => fixtures::run(a),
         None => run::run(run::RunArgs::defaults()),
     }
 }
@@ -115,14 +119,21 @@ mod tests {
             let after = sub.get_after_help().map(|s| s.to_string()).unwrap_or_default();
             assert!(after.contains("Exit codes"), "`{} --help` does not end with the exit codes", sub.get_name());
             assert!(after.contains("Examples"), "`{} --help` has no examples", sub.get_name());
-            for arg in sub.get_arguments() {
-                let id = arg.get_id().as_str();
-                if id == "help" || id == "version" {
-                    continue;
+            let mut stack = vec![(sub.get_name().to_string(), sub)];
+            while let Some((path, cmd)) = stack.pop() {
+                for arg in cmd.get_arguments() {
+                    let id = arg.get_id().as_str();
+                    if id == "help" || id == "version" {
+                        continue;
+                    }
+                    checked += 1;
+                    if arg.get_help().is_none() {
+                        undocumented.push(format!("{path} --{id}"));
+                    }
                 }
-                checked += 1;
-                if arg.get_help().is_none() {
-                    undocumented.push(format!("{} --{id}", sub.get_name()));
+                for nested in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                    assert!(nested.get_about().is_some(), "`{path} {}` has no about", nested.get_name());
+                    stack.push((format!("{path} {}", nested.get_name()), nested));
                 }
             }
         }
