@@ -4,7 +4,8 @@ use super::contracts::{call, creation, mapping_slot, word};
 use super::keys::address_of;
 use super::{COINBASE, Family, Gen, USER_BALANCE};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use lockstep_executors::{Account, Authorization, TxType};
+use super::authorization::authorize;
+use lockstep_executors::{Account, TxType};
 use rand::Rng;
 
 pub(crate) fn generate(g: &mut Gen) {
@@ -269,32 +270,6 @@ fn empty_accounts(g: &mut Gen, n: usize) {
             _ => Address::with_last_byte(1 + (i % 9) as u8),
         };
         g.tx(from, Some(to), U256::ZERO, Bytes::from(vec![i as u8; i % 4]), 60_000);
-    }
-}
-
-/// The EIP-7702 signing hash: keccak256(0x05 || rlp([chain_id, address, nonce])).
-fn authorization_hash(chain_id: u64, delegate: Address, nonce: u64) -> B256 {
-    use alloy_rlp::Encodable;
-    let mut payload = Vec::new();
-    U256::from(chain_id).encode(&mut payload);
-    delegate.encode(&mut payload);
-    nonce.encode(&mut payload);
-    let mut out = vec![0x05];
-    alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(&mut out);
-    out.extend_from_slice(&payload);
-    keccak256(&out)
-}
-
-pub fn authorize(key: &k256::ecdsa::SigningKey, delegate: Address, nonce: u64) -> Authorization {
-    let hash = authorization_hash(1, delegate, nonce);
-    let (sig, recid) = key.sign_prehash_recoverable(hash.as_slice()).expect("signing a 32-byte hash");
-    Authorization {
-        chain_id: U256::from(1),
-        address: delegate,
-        nonce,
-        y_parity: recid.to_byte(),
-        r: U256::from_be_slice(&sig.r().to_bytes()),
-        s: U256::from_be_slice(&sig.s().to_bytes()),
     }
 }
 

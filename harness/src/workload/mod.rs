@@ -4,8 +4,10 @@
 //! Families: ordinary traffic (raw transfers, ERC-20 transfers, AMM swaps, NFT mints) and
 //! *hazards*, one per applicable class of ../shared/known-bugs.md, each with contention knobs.
 
+mod authorization;
 pub mod contracts;
 mod families;
+mod inputs;
 mod keys;
 
 use alloy_primitives::{Address, B256, U256};
@@ -16,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub use authorization::authorize;
+pub use inputs::{ArbitraryBlock, strategy};
 pub use keys::{COINBASE, authority_key, coinbase_key, user};
 
 /// A workload family.
@@ -368,34 +372,4 @@ pub fn block_seed(run_seed: u64, n: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// A workload plus seed as fuzzer input: `arbitrary` decides the family and knobs.
-#[derive(Clone, Debug, arbitrary::Arbitrary)]
-pub struct ArbitraryBlock {
-    pub family: Family,
-    pub txs: u8,
-    pub accounts: u8,
-    pub hot_percent: u8,
-    pub seed: u64,
-}
-
-impl ArbitraryBlock {
-    pub fn workload(&self) -> Workload {
-        Workload::new(self.family, (self.txs as usize % 64) + 1)
-            .with_accounts((self.accounts as usize % 64) + 1)
-            .with_hot_ratio((self.hot_percent % 101) as f64 / 100.0)
-    }
-
-    pub fn generate(&self) -> Generated {
-        self.workload().generate(self.seed)
-    }
-}
-
-/// Every family as a proptest strategy: small blocks, any seed and contention.
-pub fn strategy() -> impl proptest::strategy::Strategy<Value = (Workload, u64)> {
-    use proptest::prelude::*;
-    (0..Family::ALL.len(), 1usize..48, 1usize..48, 0u8..=100, any::<u64>()).prop_map(|(f, txs, accounts, hot, seed)| {
-        (Workload::new(Family::ALL[f], txs).with_accounts(accounts).with_hot_ratio(hot as f64 / 100.0), seed)
-    })
 }

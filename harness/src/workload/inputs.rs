@@ -1,0 +1,33 @@
+//! Workloads as generated inputs: `arbitrary` for fuzzers, proptest strategies for tests.
+
+use super::{Family, Generated, Workload};
+
+/// A workload plus seed as fuzzer input: `arbitrary` decides the family and knobs.
+#[derive(Clone, Debug, arbitrary::Arbitrary)]
+pub struct ArbitraryBlock {
+    pub family: Family,
+    pub txs: u8,
+    pub accounts: u8,
+    pub hot_percent: u8,
+    pub seed: u64,
+}
+
+impl ArbitraryBlock {
+    pub fn workload(&self) -> Workload {
+        Workload::new(self.family, (self.txs as usize % 64) + 1)
+            .with_accounts((self.accounts as usize % 64) + 1)
+            .with_hot_ratio((self.hot_percent % 101) as f64 / 100.0)
+    }
+
+    pub fn generate(&self) -> Generated {
+        self.workload().generate(self.seed)
+    }
+}
+
+/// Every family as a proptest strategy: small blocks, any seed and contention.
+pub fn strategy() -> impl proptest::strategy::Strategy<Value = (Workload, u64)> {
+    use proptest::prelude::*;
+    (0..Family::ALL.len(), 1usize..48, 1usize..48, 0u8..=100, any::<u64>()).prop_map(|(f, txs, accounts, hot, seed)| {
+        (Workload::new(Family::ALL[f], txs).with_accounts(accounts).with_hot_ratio(hot as f64 / 100.0), seed)
+    })
+}
