@@ -7,7 +7,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 // Block-STM allocates and frees across worker threads; mimalloc's per-thread heaps keep that
-// from serializing the workers (glibc's arenas did). The reference runs on it too.
+// from serializing the workers, where glibc's arenas serialize them. The reference runs on it
+// too, so both are timed on the same allocator.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
