@@ -19,6 +19,16 @@ pub trait Executor: Send + Sync {
         String::from("unknown")
     }
 
+    /// Runs `block` under `run`: one outcome per transaction (an invalid one is a
+    /// [`TxOutcome::Rejected`](crate::TxOutcome::Rejected), and the block goes on), the
+    /// post-state and the stats.
+    ///
+    /// # Errors
+    ///
+    /// [`ExecError::Unsupported`] for input this executor cannot run,
+    /// [`ExecError::InvalidBlock`] for a block environment its fork does not allow,
+    /// [`ExecError::Deadline`] when it gives up past `run.deadline`, and
+    /// [`ExecError::Internal`] for a failure of its own.
     fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError>;
 
     /// `execute` for a caller that holds the block in an `Arc`: an executor whose threads
@@ -41,10 +51,12 @@ pub struct RunControl {
 }
 
 impl RunControl {
+    /// `threads` worker threads (0: the executor's default), no hook, no deadline.
     pub fn with_threads(threads: usize) -> Self {
         RunControl { threads, ..Default::default() }
     }
 
+    /// Whether a deadline is set and has passed.
     pub fn past_deadline(&self) -> bool {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
@@ -64,12 +76,19 @@ impl std::fmt::Debug for RunControl {
 /// is a `TxOutcome::Rejected` and part of a normal output).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ExecError {
+    /// The input uses something this executor does not implement (a fork, a transaction
+    /// type, a field).
     #[error("unsupported input: {0}")]
     Unsupported(String),
+    /// The block environment is invalid for its fork (for the bundled executors: no
+    /// `prevrandao` from the Merge on, no `excess_blob_gas` from Cancun on).
     #[error("invalid block environment: {0}")]
     InvalidBlock(String),
+    /// The executor gave up past [`RunControl::deadline`].
     #[error("deadline passed")]
     Deadline,
+    /// The executor failed on its own (threads that cannot start, a broken invariant): a
+    /// fault of the executor, not of the block.
     #[error("internal error: {0}")]
     Internal(String),
 }

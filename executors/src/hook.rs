@@ -11,6 +11,9 @@ pub struct WorkerId(pub usize);
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Incarnation(pub u32);
 
+/// A semantic point of a parallel executor's run, as [`ScheduleHook::on_event`] is told it.
+/// The execution and validation events follow Block-STM's tasks (Gelashvili et al., arXiv
+/// 2203.06871); another executor reports the ones that fit it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SchedEvent {
     /// A worker starts; it may block until the controller lets it run.
@@ -18,20 +21,61 @@ pub enum SchedEvent {
     /// A worker is done with the block.
     WorkerExit,
     /// An execution task was claimed.
-    ExecuteClaimed { tx: TxIndex, incarnation: Incarnation },
+    ExecuteClaimed {
+        /// The transaction to execute.
+        tx: TxIndex,
+        /// The incarnation to run.
+        incarnation: Incarnation,
+    },
     /// A validation task was claimed.
-    ValidateClaimed { tx: TxIndex, incarnation: Incarnation },
+    ValidateClaimed {
+        /// The transaction whose read set is checked.
+        tx: TxIndex,
+        /// The incarnation that recorded it.
+        incarnation: Incarnation,
+    },
     /// A multi-version read (location described for humans).
-    Read { tx: TxIndex, location: String },
+    Read {
+        /// The reading transaction.
+        tx: TxIndex,
+        /// The location read, for humans only (no stable format).
+        location: String,
+    },
     /// A write set was recorded.
-    Recorded { tx: TxIndex, incarnation: Incarnation, writes: usize },
+    Recorded {
+        /// The transaction that executed.
+        tx: TxIndex,
+        /// The incarnation whose writes these are.
+        incarnation: Incarnation,
+        /// Locations written, a fee delta counting as one.
+        writes: usize,
+    },
     /// Validation finished.
-    Validated { tx: TxIndex, incarnation: Incarnation, valid: bool },
-    /// The worker waits on a dependency.
-    Suspended { tx: TxIndex, blocked_on: TxIndex },
+    Validated {
+        /// The transaction validated.
+        tx: TxIndex,
+        /// The incarnation validated.
+        incarnation: Incarnation,
+        /// False when this validation aborted the incarnation. A failed check that aborts
+        /// nothing (the incarnation was already aborted) reports true.
+        valid: bool,
+    },
+    /// An execution of `tx` read an ESTIMATE of `blocked_on` and stopped: `tx` is suspended
+    /// until `blocked_on` has executed again, or re-executed at once when it already has.
+    Suspended {
+        /// The transaction that stopped.
+        tx: TxIndex,
+        /// The transaction whose ESTIMATE it read.
+        blocked_on: TxIndex,
+    },
     /// A read of `tx` waits a moment for `waits_for` (the transaction just below, executing
     /// and likely to write the location) to finish; the worker looks again after this event.
-    ChainWait { tx: TxIndex, waits_for: TxIndex },
+    ChainWait {
+        /// The reading transaction.
+        tx: TxIndex,
+        /// The transaction just below, `tx - 1`.
+        waits_for: TxIndex,
+    },
     /// Nothing to do right now; the worker will look again.
     Idle,
 }
@@ -41,5 +85,7 @@ pub enum SchedEvent {
 /// An executor must report waiting ([`SchedEvent::Idle`], [`SchedEvent::ChainWait`]) instead
 /// of blocking, or a controller that runs one worker at a time would stall.
 pub trait ScheduleHook: Send + Sync {
+    /// `worker` reached `event`. May block the calling worker until the controller lets it go
+    /// on; the executor holds none of its locks meanwhile.
     fn on_event(&self, worker: WorkerId, event: &SchedEvent);
 }

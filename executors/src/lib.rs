@@ -5,6 +5,8 @@
 //! A third-party executor depends on this crate with `default-features = false` and gets
 //! the model, the trait and the hook without our revm.
 
+#![warn(missing_docs)]
+
 pub mod block_stm;
 pub mod executor;
 pub mod hook;

@@ -9,10 +9,13 @@ use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
 /// `keccak256` of the empty string: the code hash of an account without code.
 pub const KECCAK_EMPTY: B256 = alloy_trie::KECCAK_EMPTY;
 
+/// The root of `account`'s storage trie: `keccak256(slot)` to `rlp(value)`, zero slots left
+/// out; the empty trie's root for no storage.
 pub fn storage_root(account: &Account) -> B256 {
     storage_root_unhashed(account.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (B256::from(*k), *v)))
 }
 
+/// `account` as the state trie holds it: nonce, balance, storage root and code hash.
 pub fn trie_account(account: &Account) -> TrieAccount {
     TrieAccount {
         nonce: account.nonce,
@@ -22,6 +25,8 @@ pub fn trie_account(account: &Account) -> TrieAccount {
     }
 }
 
+/// The state root: the Merkle-Patricia trie from `keccak256(address)` to
+/// `rlp(trie_account)` over every account of `state`, empty ones included.
 pub fn state_root(state: &State) -> B256 {
     state_root_unhashed(state.iter().map(|(a, acc)| (*a, trie_account(acc))))
 }

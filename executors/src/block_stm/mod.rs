@@ -30,6 +30,8 @@ const LARGE_BLOCK: usize = 512;
 /// One execution of a transaction: its index and incarnation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
+    /// The transaction executed.
     pub tx: TxIndex,
+    /// Which execution of it: 0 first, one more after each abort.
     pub incarnation: Incarnation,
 }

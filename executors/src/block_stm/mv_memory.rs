@@ -30,30 +30,47 @@ pub enum MvRead<V> {
     /// Written by a lower transaction. `chained`: the write below that one is by the
     /// transaction just before it, the mark of a location that consecutive transactions update
     /// (a counter, a hot balance), which the transactions in between will likely write too.
-    Value { version: Version, value: V, chained: bool },
+    Value {
+        /// The incarnation that wrote it.
+        version: Version,
+        /// What it wrote.
+        value: V,
+        /// The write below this one is by the transaction just before its writer.
+        chained: bool,
+    },
     /// No lower transaction wrote it: the value comes from the pre-state.
     Storage,
     /// The highest lower write is an ESTIMATE of this transaction: wait for it.
-    Estimate { blocking: TxIndex },
+    Estimate {
+        /// The transaction whose aborted incarnation left the ESTIMATE.
+        blocking: TxIndex,
+    },
 }
 
 /// Where a read's value came from, as recorded in a read set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReadOrigin {
+    /// The pre-state: no lower transaction had written the location.
     Storage,
+    /// The write of this incarnation of a lower transaction.
     Version(Version),
 }
 
 /// One entry of a read set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Read<K> {
+    /// A read of one location.
     Point {
+        /// The location read.
         key: K,
+        /// Where its value came from.
         origin: ReadOrigin,
     },
     /// Every delta strictly between `after` and the reader (the beneficiary's fees).
     Deltas {
+        /// The writer of the explicit value the deltas add to; `None`: the pre-state's.
         after: Option<TxIndex>,
+        /// The incarnations whose deltas the reader saw, lowest transaction first.
         versions: Vec<Version>,
     },
 }
@@ -80,6 +97,10 @@ impl<K, V> Default for TxRecord<K, V> {
 /// One lock's worth of locations with their versions, in the order they were first written.
 type Shard<K, V> = IndexedList<K, Versions<V>>;
 
+/// Block-STM's multi-version memory (MVMemory, Gelashvili et al., arXiv 2203.06871) for one
+/// block: per location `K`, each transaction's latest write of a `V` or its ESTIMATE; per
+/// transaction, the read set and written locations of its last incarnation, and its delta.
+/// Shared by every worker; locations are spread over lock-protected shards.
 pub struct MvMemory<K, V> {
     /// Locations hashed into shards, each behind its own lock; the location itself is the
     /// key, compared in full.
@@ -143,6 +164,7 @@ pub fn spin_wait(bound: std::time::Duration) -> impl FnMut(TxIndex, u32) -> bool
 }
 
 impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
+    /// An empty MVMemory for a block of `txs` transactions.
     pub fn new(txs: usize) -> Self {
         MvMemory {
             // Room for four locations a transaction (an ERC-20 transfer writes three): a shard

@@ -5,6 +5,7 @@
 /// schedules catch them. Production builds cannot construct anything but `None`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PlantedBug {
+    /// No bug: the only value a production build can construct.
     #[default]
     None,
     /// Validation of this transaction always passes.

@@ -8,17 +8,27 @@ use super::planted::PlantedBug;
 use super::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
 
+/// Where a transaction's current incarnation is (the paper's READY_TO_EXECUTE, EXECUTING,
+/// EXECUTED, ABORTING), kept with the incarnation number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// Waiting for a worker to claim its execution.
     ReadyToExecute,
+    /// A worker is executing it.
     Executing,
+    /// Executed, its writes in MVMemory; validations may still abort it.
     Executed,
+    /// Aborted by a failed validation, or suspended on a dependency: the next incarnation is
+    /// made ready once it may run.
     Aborting,
 }
 
+/// Work the scheduler hands a worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {
+    /// Execute this incarnation.
     Execute(Version),
+    /// Validate this incarnation's read set.
     Validate(Version),
 }
 
@@ -36,6 +46,9 @@ impl Default for TxState {
     }
 }
 
+/// Block-STM's collaborative scheduler for one block, shared by every worker: the execution
+/// and validation indices, the count of active tasks, and each transaction's status and
+/// dependents.
 pub struct Scheduler {
     txs: usize,
     execution_idx: Padded<AtomicUsize>,
@@ -49,6 +62,9 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
+    /// A scheduler for a block of `txs` transactions, each ready to execute at incarnation 0
+    /// (an empty block is done at once), with planted bug `bug` ([`PlantedBug::None`] in
+    /// production).
     pub fn new(txs: usize, bug: PlantedBug) -> Scheduler {
         Scheduler {
             txs,
@@ -63,6 +79,7 @@ impl Scheduler {
         }
     }
 
+    /// Whether the block is done: the termination check passed, or the run was halted.
     pub fn done(&self) -> bool {
         self.done_marker.load(Ordering::Acquire)
     }
@@ -78,6 +95,7 @@ impl Scheduler {
         self.halted.load(Ordering::Acquire)
     }
 
+    /// `tx`'s current incarnation and its status.
     pub fn status(&self, tx: TxIndex) -> (Incarnation, Status) {
         *lock(&self.txs_state[tx.0].status)
     }
@@ -214,6 +232,10 @@ impl Scheduler {
         }
     }
 
+    /// A validation of `tx` finished; `aborted`: it won [`Scheduler::try_validation_abort`].
+    /// After an abort the next incarnation is made ready and every higher transaction is to be
+    /// validated again; the re-execution is returned to run at once when the execution index
+    /// has already passed `tx`.
     pub fn finish_validation(&self, tx: TxIndex, aborted: bool) -> Option<Task> {
         if aborted {
             self.set_ready_status(tx);
@@ -230,6 +252,7 @@ impl Scheduler {
         None
     }
 
+    /// The bug planted in this run; [`PlantedBug::None`] in production.
     pub fn planted(&self) -> PlantedBug {
         self.bug
     }

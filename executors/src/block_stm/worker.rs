@@ -13,13 +13,19 @@ use std::time::Instant;
 
 /// Shared state of one block's run.
 pub struct BlockRun<V: Vm> {
+    /// The VM the block runs on.
     pub vm: V,
+    /// The block's MVMemory.
     pub mv: MvMemory<V::Key, V::Value>,
+    /// The block's scheduler.
     pub scheduler: Scheduler,
     outputs: Vec<Padded<Mutex<Option<V::Output>>>>,
+    /// Where the workers report their semantic points
+    /// ([`RunControl::hook`](crate::RunControl::hook)).
     pub hook: Option<Arc<dyn ScheduleHook>>,
     deadline: Option<Instant>,
     deadline_hit: super::sync::AtomicBool,
+    /// The block's totals, the source of [`ExecStats`](crate::ExecStats).
     pub counters: Counters,
 }
 
@@ -27,8 +33,11 @@ pub struct BlockRun<V: Vm> {
 /// task would bounce its cache line between workers on every transaction.
 #[derive(Default)]
 pub struct Counters {
+    /// VM executions, blocked ones included.
     pub executions: Padded<AtomicU64>,
+    /// Executions that met an ESTIMATE, and validations that aborted an incarnation.
     pub aborts: Padded<AtomicU64>,
+    /// Validation tasks run.
     pub validations: Padded<AtomicU64>,
 }
 
@@ -41,6 +50,8 @@ struct Tally {
 }
 
 impl<V: Vm> BlockRun<V> {
+    /// A run of `vm`'s block, reporting to `hook`, halted by the first worker that finds
+    /// `deadline` passed, with planted bug `bug` ([`PlantedBug::None`] in production).
     pub fn new(vm: V, hook: Option<Arc<dyn ScheduleHook>>, deadline: Option<Instant>, bug: PlantedBug) -> Self {
         let n = vm.txs();
         BlockRun {
@@ -104,6 +115,7 @@ impl<V: Vm> BlockRun<V> {
         false
     }
 
+    /// Whether a worker found the deadline passed and halted the run.
     pub fn deadline_hit(&self) -> bool {
         self.deadline_hit.load(Ordering::Acquire)
     }

@@ -9,18 +9,26 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockEnv {
+    /// The block's number (NUMBER).
     pub number: U256,
+    /// Seconds since the Unix epoch (TIMESTAMP).
     pub timestamp: U256,
     /// The beneficiary (coinbase): receives priority fees (all fees before London).
     pub coinbase: Address,
+    /// The block gas limit, in gas (GASLIMIT). A transaction whose own gas limit is above it
+    /// is rejected ([`RejectKind::GasLimitAboveBlock`](crate::RejectKind::GasLimitAboveBlock)).
     pub gas_limit: u64,
-    /// Wei per gas; `None` before London.
+    /// EIP-1559 base fee (BASEFEE), in wei per gas; `None` before London (the bundled
+    /// executors read a missing one as 0).
     pub base_fee: Option<u64>,
-    /// Before the Merge.
+    /// DIFFICULTY before the Merge; from the Merge on, `prevrandao` takes its place.
     pub difficulty: U256,
-    /// From the Merge on.
+    /// PREVRANDAO (EIP-4399), from the Merge on. The bundled executors fail a block with
+    /// transactions without it ([`ExecError::InvalidBlock`](crate::ExecError::InvalidBlock)).
     pub prevrandao: Option<B256>,
-    /// From Cancun on; the blob gas price follows from it.
+    /// EIP-4844 excess blob gas (in blob gas), from Cancun on; the blob base fee (BLOBBASEFEE)
+    /// follows from it. The bundled executors fail a block with transactions without it from
+    /// Cancun on ([`ExecError::InvalidBlock`](crate::ExecError::InvalidBlock)).
     pub excess_blob_gas: Option<u64>,
     /// Hashes of earlier blocks for BLOCKHASH. A number that is missing hashes to
     /// `keccak256(decimal string of the number)`, the convention of the official state tests.
@@ -29,6 +37,9 @@ pub struct BlockEnv {
 }
 
 impl BlockEnv {
+    /// The hash BLOCKHASH returns for block `number`: its entry in `block_hashes`, else
+    /// `keccak256` of the number's decimal string (the official state tests' convention).
+    /// The 256-block window is the EVM's to check; this answers for any number.
     pub fn block_hash(&self, number: u64) -> B256 {
         self.block_hashes.get(&number).copied().unwrap_or_else(|| keccak256(number.to_string().as_bytes()))
     }
@@ -37,10 +48,16 @@ impl BlockEnv {
 /// One account of a state. Zero-valued storage slots are absent.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
+    /// In wei.
     pub balance: U256,
+    /// Transactions sent; for a contract, contracts it created (a new contract starts at 1
+    /// from EIP-161 on).
     pub nonce: u64,
+    /// Runtime code; empty for an account without code. An EIP-7702 delegation is
+    /// `0xef0100 || address`.
     #[serde(default, skip_serializing_if = "<[u8]>::is_empty")]
     pub code: Bytes,
+    /// Storage slot to value; a slot holding zero is absent.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub storage: BTreeMap<U256, U256>,
 }
@@ -51,6 +68,7 @@ impl Account {
         self.code.is_empty() && self.nonce == 0 && self.balance.is_zero()
     }
 
+    /// `keccak256(code)`; [`KECCAK_EMPTY`](crate::KECCAK_EMPTY) for an account without code.
     pub fn code_hash(&self) -> B256 {
         if self.code.is_empty() { crate::KECCAK_EMPTY } else { keccak256(&self.code) }
     }
@@ -63,9 +81,15 @@ pub type State = BTreeMap<Address, Account>;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockInput {
+    /// The rules the block runs under.
     pub fork: Fork,
+    /// The EIP-155 chain id (CHAINID); a transaction signed for another chain is rejected
+    /// ([`RejectKind::ChainIdMismatch`](crate::RejectKind::ChainIdMismatch)).
     pub chain_id: u64,
+    /// The block's header fields.
     pub env: BlockEnv,
+    /// The state before the first transaction.
     pub pre_state: State,
+    /// The transactions in block order: a [`TxIndex`](crate::TxIndex) is a position here.
     pub txs: Vec<Tx>,
 }

@@ -8,27 +8,41 @@ use std::fmt;
 /// Constantinople (the first, withdrawn one with EIP-1283) is absent: no client runs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Fork {
+    /// The launch rules of 2015.
     Frontier,
+    /// EIP-606: EIP-2 (creation cost, signature `s` bound), EIP-7 (DELEGATECALL), EIP-8.
     Homestead,
     /// EIP-150, "Tangerine Whistle".
     Tangerine,
     /// EIP-158/161, "Spurious Dragon": empty accounts are cleared.
     SpuriousDragon,
+    /// EIP-609: REVERT, RETURNDATA, STATICCALL, the receipt status (EIP-658).
     Byzantium,
     /// Constantinople without EIP-1283 ("ConstantinopleFix").
     Petersburg,
+    /// EIP-1679: CHAINID (EIP-1344), SSTORE net gas metering (EIP-2200), cheaper calldata
+    /// (EIP-2028).
     Istanbul,
+    /// EIP-2929 cold and warm access costs, EIP-2718 typed transactions, EIP-2930 access lists.
     Berlin,
+    /// EIP-1559 base fee and fee market, smaller refunds (EIP-3529).
     London,
     /// Paris, the Merge: PREVRANDAO replaces DIFFICULTY.
     Merge,
+    /// PUSH0 (EIP-3855), the init code limit (EIP-3860), a warm beneficiary (EIP-3651).
     Shanghai,
+    /// EIP-4844 blob transactions, transient storage (EIP-1153), MCOPY (EIP-5656), SELFDESTRUCT
+    /// limited to new contracts (EIP-6780).
     Cancun,
+    /// EIP-7702 set-code transactions, the EIP-7623 calldata floor, BLS12-381 precompiles
+    /// (EIP-2537), nine blobs a block (EIP-7691).
     Prague,
+    /// The EIP-7825 per-transaction gas cap, six blobs a transaction (EIP-7594), CLZ (EIP-7939).
     Osaka,
 }
 
 impl Fork {
+    /// Every fork, oldest first (the order of `Ord`, which [`Fork::at_least`] relies on).
     pub const ALL: [Fork; 14] = [
         Fork::Frontier,
         Fork::Homestead,

@@ -8,6 +8,8 @@ use std::fmt;
 /// How an executed transaction ended (the receipt status, with halts told apart from reverts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TxStatus {
+    /// Ended without REVERT or an exceptional halt (STOP, RETURN, SELFDESTRUCT, the end of the
+    /// code, a plain transfer): receipt status 1 (EIP-658).
     Success,
     /// REVERT: remaining gas returned.
     Revert,
@@ -19,21 +21,30 @@ pub enum TxStatus {
 /// goes on without it, as `evm t8n` does.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RejectKind {
+    /// The transaction's nonce is below the sender's.
     NonceTooLow,
+    /// The transaction's nonce is above the sender's.
     NonceTooHigh,
+    /// The transaction's nonce is 2^64 - 1: sending it would overflow the sender's nonce
+    /// (EIP-2681).
     NonceOverflow,
     /// Balance below gas limit x max fee (+ blob fee) + value.
     InsufficientFunds,
     /// Gas limit below the intrinsic gas or the EIP-7623 calldata floor.
     IntrinsicGas,
+    /// Gas limit above the block's gas limit.
     GasLimitAboveBlock,
     /// Above the EIP-7825 per-transaction cap.
     GasLimitAboveCap,
+    /// The gas price or max fee per gas is below the block's base fee (EIP-1559).
     FeeCapBelowBaseFee,
+    /// The max priority fee per gas is above the max fee per gas (EIP-1559).
     PriorityFeeAboveFeeCap,
     /// EIP-3607: the sender has code that is not a delegation.
     SenderHasCode,
+    /// A creation's init code is above 49152 bytes (EIP-3860, from Shanghai on).
     InitCodeTooLarge,
+    /// The transaction's chain id is not the block's (EIP-155), or a typed transaction has none.
     ChainIdMismatch,
     /// The transaction type is not enabled at this fork.
     TypeNotSupported,
@@ -43,6 +54,7 @@ pub enum RejectKind {
     Authorization,
     /// Fee arithmetic overflows.
     Overflow,
+    /// A rejection that fits no other kind, with the executor's own message.
     Other(String),
 }
 
@@ -55,24 +67,36 @@ impl fmt::Display for RejectKind {
     }
 }
 
+/// What became of one transaction: executed (included, with a receipt) or rejected (invalid,
+/// not included).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TxOutcome {
+    /// Included: the transaction ran and the sender paid for its gas, whatever the status.
     Executed {
+        /// How execution ended.
         status: TxStatus,
         /// Gas charged to the sender, as the receipt counts it (after refunds and the
         /// EIP-7623 floor).
         gas_used: u64,
+        /// The receipt's logs, in order; none unless the status is `Success` (a revert or halt
+        /// discards them).
         logs: Vec<Log>,
+        /// Return data: what a call RETURNs, a creation's deployed code, the REVERT data; empty
+        /// after a halt.
         output: Bytes,
+        /// The new contract of a successful creation; `None` for a call or a failed creation.
         created_address: Option<Address>,
     },
+    /// Invalid: not included, no state changed, no gas charged; the block goes on without it.
     Rejected {
+        /// Why it is invalid.
         kind: RejectKind,
     },
 }
 
 impl TxOutcome {
+    /// The gas charged, as the receipt counts it; 0 for a rejected transaction.
     pub fn gas_used(&self) -> u64 {
         match self {
             TxOutcome::Executed { gas_used, .. } => *gas_used,
@@ -80,6 +104,7 @@ impl TxOutcome {
         }
     }
 
+    /// The receipt's logs; none for a rejected transaction.
     pub fn logs(&self) -> &[Log] {
         match self {
             TxOutcome::Executed { logs, .. } => logs,
@@ -92,26 +117,37 @@ impl TxOutcome {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecStats {
+    /// Worker threads the block ran on, the calling thread included: 1 for `sequential`; for
+    /// `block-stm`, [`RunControl::threads`](crate::RunControl::threads), or the machine's
+    /// available parallelism when that is 0.
     pub threads: usize,
     /// Transaction executions, first incarnations and re-executions together.
     pub executions: u64,
     /// Incarnations aborted (failed validation or hit an ESTIMATE).
     pub aborts: u64,
+    /// Read-set validations run; 0 for an executor that does not validate.
     pub validations: u64,
     /// False when the block ran on one thread, whatever the executor is.
     pub parallel: bool,
 }
 
+/// What an executor returns for a block it ran: an outcome per transaction, the post-state,
+/// and how it got them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockOutput {
     /// One per input transaction, in order.
     pub outcomes: Vec<TxOutcome>,
+    /// The state after the last transaction: every account that exists then (EIP-161 cleared
+    /// and self-destructed ones absent), zero slots absent.
     pub post_state: State,
+    /// How the executor ran the block; never compared.
     pub stats: ExecStats,
 }
 
 impl BlockOutput {
+    /// The receipts' cumulative gas used, one per outcome in order (a rejected transaction
+    /// adds 0).
     pub fn cumulative_gas(&self) -> impl Iterator<Item = u64> + '_ {
         self.outcomes.iter().scan(0u64, |acc, o| {
             *acc += o.gas_used();
@@ -119,6 +155,7 @@ impl BlockOutput {
         })
     }
 
+    /// The Merkle-Patricia root of `post_state` ([`trie::state_root`](crate::trie::state_root)).
     pub fn state_root(&self) -> B256 {
         crate::trie::state_root(&self.post_state)
     }

@@ -1,10 +1,10 @@
 //! One generator per family. Each fills `Gen` with pre-state and transactions.
 
+use super::authorization::authorize;
 use super::contracts::{call, creation, mapping_slot, word};
 use super::keys::address_of;
 use super::{COINBASE, Family, Gen, USER_BALANCE};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use super::authorization::authorize;
 use lockstep_executors::{Account, TxType};
 use rand::Rng;
 

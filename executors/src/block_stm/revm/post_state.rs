@@ -204,10 +204,10 @@ impl FinalPart {
 /// One worker's share of the post-state: its accounts, in address order.
 pub type Range = Vec<(Address, Account)>;
 
-/// The post-state: the built ranges (disjoint, in address order) joined. One tree built once
-/// from all of them: a tree per worker joined by `append` built every account's place twice,
-/// the second time on the caller alone. The first range has room for the rest, and a tree
-/// built from one vector takes it as it is.
+/// The post-state: the built ranges (disjoint, in address order) joined into one tree, built
+/// once from all of them (joining a tree per worker with `append` would build every account's
+/// place twice, the second time on the caller alone). The first range has room for the rest,
+/// and a tree built from one sorted vector takes it as it is.
 pub fn post_state(ranges: Vec<Range>) -> State {
     let mut ranges = ranges.into_iter();
     let mut all = ranges.next().unwrap_or_default();
@@ -239,10 +239,10 @@ impl FinalWrite {
     }
 }
 
-/// Puts `writes` in location order. Sorting the writes themselves moved each over 150 bytes a
-/// dozen times, most of what gathering the post-state cost: the sort moves 32-byte keys instead
-/// (compared in full only where two keys tie), then each write moves once, along the cycles of
-/// the permutation, within the memory it is already in.
+/// Puts `writes` in location order. Sorting the writes themselves would move each (over 150
+/// bytes) a dozen times, most of what gathering the post-state costs: the sort moves 32-byte
+/// keys instead (compared in full only where two keys tie), then each write moves once, along
+/// the cycles of the permutation, within the memory it is already in.
 fn sort_by_location(writes: &mut [FinalWrite]) {
     let mut order: Vec<((Address, u64), u32)> = writes
         .iter()
