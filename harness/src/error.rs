@@ -10,29 +10,59 @@
 use crate::check::Divergence;
 use std::path::PathBuf;
 
+/// A `Result` whose error is the harness's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a harness function failed; [`Error::exit_code`] maps each to the binary's exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A name on the command line or in a bundle that lockstep does not know.
     #[error("unknown {what} `{name}`; known: {known}")]
-    Unknown { what: &'static str, name: String, known: String },
+    Unknown {
+        /// What kind of name it is (`executor`, `bench entry`).
+        what: &'static str,
+        /// The name as given.
+        name: String,
+        /// The names lockstep knows of that kind, comma-separated.
+        known: String,
+    },
     /// A flag value out of its range, or flags that do not go together.
     #[error("{0}")]
     Usage(String),
     /// A file lockstep was pointed at is not what it should be (a corrupt bundle, a block file
     /// that does not parse).
     #[error("{path}: {message}")]
-    BadInput { path: PathBuf, message: String },
+    BadInput {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (a parse error, a missing field).
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// The reference executor failed on a block: the block itself is unusable.
     #[error("the reference {executor} cannot run this block: {divergence}")]
-    Reference { executor: String, divergence: Divergence },
+    Reference {
+        /// The reference executor's name.
+        executor: String,
+        /// How it failed: a [`Divergence::ExecError`] or a [`Divergence::Panic`] (boxed, to
+        /// keep `Error` small).
+        divergence: Box<Divergence>,
+    },
     /// A recorded divergence did not show again.
     #[error("{path}: the divergence ({kind}) does not reproduce; nothing to minimize")]
-    NotReproduced { path: PathBuf, kind: String },
+    NotReproduced {
+        /// The bundle directory.
+        path: PathBuf,
+        /// The recorded divergence's [`Divergence::kind`].
+        kind: String,
+    },
     /// The machine refused a resource a job needs (a thread).
     #[error("{0}")]
     Resource(String),
@@ -43,10 +73,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// An [`Error::Io`] on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io { path: path.into(), source }
     }
 
+    /// An [`Error::BadInput`] on `path`, `message` displayed.
     pub fn bad_input(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Error {
         Error::BadInput { path: path.into(), message: message.to_string() }
     }

@@ -23,18 +23,23 @@ use std::time::Duration;
 /// One fuzzer input.
 #[derive(Clone, Debug, arbitrary::Arbitrary)]
 pub struct FuzzCase {
+    /// The generated block: family, knobs and seed.
     pub block: ArbitraryBlock,
-    /// The candidate's worker threads, 1 to 8 (2 to 4 under a controlled schedule).
+    /// The candidate's worker threads: `threads % 8 + 1` (1 to 8), or `threads % 3 + 2` (2 to
+    /// 4) under a controlled schedule.
     pub threads: u8,
-    /// The controlled schedule: its seed, and PCT instead of uniform choices.
+    /// The controlled schedule's seed (schedule target only).
     pub schedule_seed: u64,
+    /// PCT priorities (Burckhardt et al., ASPLOS 2010) instead of uniform choices (schedule
+    /// target only).
     pub pct: bool,
 }
 
 /// What a target found: the input fails with it.
 #[derive(Debug)]
 pub struct Failure {
-    pub divergence: Divergence,
+    /// How the candidate differed from the reference (before minimization).
+    pub divergence: Box<Divergence>,
     /// The minimized bundle, when it could be written.
     pub bundle: Option<PathBuf>,
 }
@@ -49,12 +54,18 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A fuzz target's fixed configuration: the executor pair, where bundles go, the limits.
 pub struct Target {
+    /// The executor the candidate is compared with (`sequential` in [`Target::from_env`]).
     pub reference: Arc<dyn Executor>,
+    /// The executor fuzzed.
     pub candidate: Arc<dyn Executor>,
+    /// Where bundles are written, one directory per divergence
+    /// (`fuzz-FAMILY-sSEED-threadsN-KIND`, `...-schedN-...` under a schedule).
     pub out_dir: PathBuf,
     /// Time given to minimizing each divergence.
     pub minimize_budget: Duration,
+    /// Wall-clock limit of one candidate execution; past it the run is a hang.
     pub timeout: Duration,
 }
 
@@ -154,6 +165,6 @@ impl Target {
                 None
             }
         };
-        Failure { divergence, bundle }
+        Failure { divergence: Box::new(divergence), bundle }
     }
 }

@@ -12,6 +12,8 @@
 //!   `bench`), each an `Options` in and a report out;
 //! - [`fuzz`]: the bodies of the cargo-fuzz targets.
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod defaults;
 pub mod error;

@@ -3,9 +3,13 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
+/// A progress bar drawn on stderr when enabled and stderr is a terminal, hidden otherwise
+/// (every method then does nothing visible).
 pub struct Progress(ProgressBar);
 
 impl Progress {
+    /// A bar of `len` steps counted in `unit` (`blocks`, `files`); `len` 0 when the total is
+    /// not known in advance.
     pub fn new(enabled: bool, len: u64, unit: &str) -> Progress {
         let bar = ProgressBar::new(len);
         if enabled && std::io::stderr().is_terminal() {
@@ -20,14 +24,17 @@ impl Progress {
         Progress(bar)
     }
 
+    /// Advances the bar by `n` steps.
     pub fn inc(&self, n: u64) {
         self.0.inc(n);
     }
 
+    /// Sets the text shown after the count (a running tally of divergences).
     pub fn set_message(&self, msg: String) {
         self.0.set_message(msg);
     }
 
+    /// Clears the bar from the terminal.
     pub fn finish(&self) {
         self.0.finish_and_clear();
     }

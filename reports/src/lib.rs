@@ -2,6 +2,8 @@
 //! be written as JSON for machines and as text for people, byte-identical for the same input
 //! (timings aside).
 
+#![warn(missing_docs)]
+
 pub mod table;
 
 use serde::{Deserialize, Serialize};
@@ -10,13 +12,21 @@ use std::collections::BTreeMap;
 /// Counts of one executor on one fork.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
+    /// Cases whose result matched the fixture's expectation (an unbuildable transaction
+    /// included, when the fixture expects an exception).
     pub passed: u64,
+    /// Cases whose result did not match, or on which the executor errored or panicked; in
+    /// packed mode, blocks that failed or diverged from the first executor.
     pub failed: u64,
+    /// Cases not run: a fork or file lockstep skips, with its reason.
     pub skipped: u64,
+    /// Cases or files that could not be used (bad input); a file-level error counts under
+    /// fork `-`.
     pub errors: u64,
 }
 
 impl Counts {
+    /// Adds `other`'s counts to these, field by field.
     pub fn add(&mut self, other: &Counts) {
         self.passed += other.passed;
         self.failed += other.failed;
@@ -28,32 +38,48 @@ impl Counts {
 /// One failed case of one executor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseFailure {
+    /// The executor's name.
     pub executor: String,
+    /// The fixture file's path.
     pub file: String,
+    /// The test's name in the file.
     pub test: String,
+    /// The fork, as fixtures spell it (`Cancun`).
     pub fork: String,
-    /// `d{data} g{gas} v{value}`.
+    /// `d{data} g{gas} v{value}`: the post entry's indexes into the transaction's vectors.
     pub indexes: String,
+    /// What went wrong: the mismatch with the fixture, or the executor's error or panic.
     pub what: String,
 }
 
 /// Input that could not be used, naming file and test.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputError {
+    /// The file's path.
     pub file: String,
+    /// The test's name; `-` for an error about the whole file.
     pub test: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
 /// Two executors gave different outputs for the same case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseDivergence {
+    /// The executor compared with: the first one that produced an output; empty in packed
+    /// mode when none had yet.
     pub reference: String,
+    /// The executor that differed from it, or failed.
     pub candidate: String,
+    /// The fixture file's path.
     pub file: String,
+    /// The test's name in the file.
     pub test: String,
+    /// The fork, as fixtures spell it.
     pub fork: String,
+    /// `d{data} g{gas} v{value}`, or `packed N txs` for a packed block.
     pub indexes: String,
+    /// The first difference (or the failure), displayed.
     pub what: String,
     /// The repro bundle written for it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,16 +89,22 @@ pub struct CaseDivergence {
 /// What an executor did over packed blocks (from its `ExecStats`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackedStats {
+    /// Packed blocks the executor returned an output for.
     pub blocks: u64,
+    /// Transactions in those blocks.
     pub txs: u64,
+    /// Transaction executions, first incarnations and re-executions together.
     pub executions: u64,
+    /// Incarnations aborted (failed validation or read an ESTIMATE).
     pub aborts: u64,
+    /// Read-set validations run.
     pub validations: u64,
     /// Blocks that ran on more than one thread.
     pub parallel_blocks: u64,
 }
 
 impl PackedStats {
+    /// Adds `o`'s counts to these, field by field.
     pub fn add(&mut self, o: &PackedStats) {
         self.blocks += o.blocks;
         self.txs += o.txs;
@@ -91,12 +123,17 @@ impl PackedStats {
 /// The result of `lockstep statetest`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConformanceReport {
+    /// The executors' names, the reference (the one compared with) first.
     pub executors: Vec<String>,
+    /// Fixture files found.
     pub files: u64,
     /// executor -> fork -> counts.
     pub counts: BTreeMap<String, BTreeMap<String, Counts>>,
+    /// Every case an executor failed against the fixture.
     pub failures: Vec<CaseFailure>,
+    /// Every case on which an executor's output differed from the reference's.
     pub divergences: Vec<CaseDivergence>,
+    /// Every file or test that could not be used.
     pub errors: Vec<InputError>,
     /// Unknown fixture fields: field path -> number of files with it.
     pub unknown_fields: BTreeMap<String, u64>,
@@ -110,6 +147,7 @@ pub struct ConformanceReport {
 }
 
 impl ConformanceReport {
+    /// `executor`'s counts summed over every fork; zero for an executor not in the report.
     pub fn total(&self, executor: &str) -> Counts {
         let mut c = Counts::default();
         for f in self.counts.get(executor).into_iter().flat_map(|m| m.values()) {
@@ -118,15 +156,18 @@ impl ConformanceReport {
         c
     }
 
+    /// No failure, divergence or input error.
     pub fn ok(&self) -> bool {
         self.failures.is_empty() && self.errors.is_empty() && self.divergences.is_empty()
     }
 
+    /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("report serializes")
     }
 
-    /// A human summary: a table per executor, then the first failures, divergences and errors.
+    /// A human summary: a table per executor, then the first `max_listed` failures,
+    /// divergences and errors.
     pub fn to_text(&self, max_listed: usize) -> String {
         use std::fmt::Write;
         let mut s = String::new();

@@ -1,19 +1,25 @@
 //! Plain-text tables with aligned columns: numbers right, text left.
 
+/// A table of text cells under a header; [`render`](Table::render) aligns it.
 pub struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
+    /// An empty table with these column headers.
     pub fn new<const N: usize>(header: [&str; N]) -> Table {
         Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
     }
 
+    /// Appends a row; cells past the header's columns are not rendered, missing ones are
+    /// blank.
     pub fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
         self.rows.push(cells.into_iter().collect());
     }
 
+    /// The table as text: the header, a line of dashes, the rows; columns two spaces apart,
+    /// a column (but the first) whose every cell is a number (digits and `.x%-`) aligned right.
     pub fn render(&self) -> String {
         let cols = self.header.len();
         let mut width = vec![0; cols];

@@ -13,12 +13,19 @@ use std::fmt;
 pub enum OutcomeField {
     /// Executed on one side, rejected on the other.
     Inclusion,
+    /// Rejected on both sides, for different reasons ([`RejectKind`](lockstep_executors::RejectKind)).
     RejectKind,
+    /// Success, revert or halt.
     Status,
+    /// Gas charged to the sender, as the receipt counts it.
     GasUsed,
+    /// Number of receipt logs.
     LogCount,
+    /// One log's address, topics or data (the first differing log).
     Log,
+    /// Return data (RETURN or REVERT data, a creation's deployed code).
     Output,
+    /// The address of the contract a creation deployed.
     CreatedAddress,
 }
 
@@ -26,10 +33,15 @@ pub enum OutcomeField {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum AccountField {
+    /// The account exists in one post-state and is absent from the other.
     Existence,
+    /// Balance, in wei.
     Balance,
+    /// Nonce: transactions sent by an externally owned account, contracts created by a contract.
     Nonce,
+    /// Runtime code (a delegation designator included).
     Code,
+    /// The value of the storage slot with this key (an absent slot is zero).
     Storage(U256),
 }
 
@@ -39,35 +51,59 @@ pub enum AccountField {
 pub enum Divergence {
     /// The candidate gave an error where the reference gave a block.
     ExecError {
+        /// The candidate's `ExecError`, displayed.
         message: String,
     },
     /// The candidate panicked.
     Panic {
+        /// The panic payload when it is a string; otherwise a placeholder.
         message: String,
     },
     /// The candidate was still running at its deadline.
     Hang {
+        /// Milliseconds the candidate ran without a result before lockstep stopped waiting;
+        /// the timeout itself for a controlled run past its step budget (a livelock).
         after_ms: u64,
     },
+    /// The candidate returned a different number of transaction outcomes.
     TxCount {
+        /// Outcomes the reference returned (one per input transaction).
         expected: usize,
+        /// Outcomes the candidate returned.
         got: usize,
     },
+    /// A transaction's outcome differs (the first differing field of the first differing
+    /// transaction).
     Outcome {
+        /// The transaction, by its index in the block.
         tx: TxIndex,
+        /// Which part of the outcome differs.
         field: OutcomeField,
+        /// The reference's value, as text.
         expected: String,
+        /// The candidate's value, as text.
         got: String,
     },
+    /// Every outcome matches but the receipts' cumulative gas used differs after a
+    /// transaction.
     CumulativeGas {
+        /// The first transaction after which the totals differ.
         tx: TxIndex,
+        /// The reference's cumulative gas used, in gas.
         expected: u64,
+        /// The candidate's cumulative gas used, in gas.
         got: u64,
     },
+    /// The receipts match but the post-state differs (the first differing account in
+    /// address order, its first differing field).
     Account {
+        /// The account.
         address: Address,
+        /// Which part of the account differs.
         field: AccountField,
+        /// The reference's value, as text (`exists`/`absent`, decimal, hex).
         expected: String,
+        /// The candidate's value, as text.
         got: String,
     },
 }

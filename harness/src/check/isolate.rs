@@ -61,6 +61,7 @@ pub fn run_with_timeout(
     }
 }
 
+/// A panic payload as text: the `&str` or `String` it holds, or `non-string panic payload`.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s.to_string()

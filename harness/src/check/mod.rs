@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 
 /// One candidate run compared with the reference.
 pub struct Checked {
+    /// The first difference from the reference, or the candidate's failure; `None` when they
+    /// agree.
     pub divergence: Option<Divergence>,
+    /// Wall time of the reference's run; about zero when its output is given as `expected`.
     pub reference_time: Duration,
     /// The candidate's own execution time (its thread's start not counted).
     pub candidate_time: Duration,
@@ -35,8 +38,10 @@ pub fn judge(expected: &BlockOutput, result: std::result::Result<BlockOutput, Di
 ///
 /// Errors: [`Error::Reference`] when the reference errors or panics on it.
 pub fn reference_output(reference: &dyn Executor, block: &BlockInput) -> Result<BlockOutput> {
-    isolate::run_caught(reference, block, &RunControl::with_threads(1))
-        .map_err(|divergence| Error::Reference { executor: reference.name().to_string(), divergence })
+    isolate::run_caught(reference, block, &RunControl::with_threads(1)).map_err(|divergence| Error::Reference {
+        executor: reference.name().to_string(),
+        divergence: Box::new(divergence),
+    })
 }
 
 /// Runs `block` on the reference (unless its output is given as `expected`) and on one

@@ -32,8 +32,11 @@ pub fn default_suite(txs: usize) -> Vec<(String, Workload)> {
 /// One executor at one thread count on one suite entry.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchRow {
+    /// The suite entry's name (`erc20-independent`, `hot-chain`).
     pub workload: String,
+    /// The executor's name.
     pub executor: String,
+    /// Worker threads it ran with; 1 on the reference's row.
     pub threads: usize,
     /// Transactions in the block.
     pub txs: usize,
@@ -45,9 +48,10 @@ pub struct BenchRow {
     pub mgas_per_s: f64,
     /// Transactions per second at the median.
     pub tx_per_s: f64,
-    /// Executions beyond one per transaction, per transaction.
+    /// Executions beyond one per transaction, per transaction, in the last timed run (0.0 for
+    /// an executor that never re-executes).
     pub reexecution_ratio: f64,
-    /// Reference median / this median.
+    /// Reference median / this median (1.0 on the reference's row).
     pub speedup: f64,
     /// `threads` reference runs at once against one alone, in throughput: the speedup of an
     /// executor with no overhead on this machine. Only on multi-threaded candidate rows.
@@ -58,12 +62,16 @@ pub struct BenchRow {
 pub struct BenchOptions {
     /// Named workloads; each generates one block from `seed`.
     pub suite: Vec<(String, Workload)>,
+    /// The executor every candidate's output is checked against and its speed compared
+    /// with; timed on one thread.
     pub reference: Arc<dyn Executor>,
+    /// The executors measured, each at every count of `threads`.
     pub candidates: Vec<Arc<dyn Executor>>,
     /// Candidate worker counts.
     pub threads: Vec<usize>,
     /// Timed runs of each configuration; the median is reported.
     pub rounds: usize,
+    /// The seed every suite entry generates its block from.
     pub seed: u64,
 }
 
@@ -122,7 +130,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// Measures every configuration on every suite entry; rows in suite order, the reference's
 /// row first in each.
 ///
-/// Errors: [`Error::Diverged`] when an executor fails or its output differs from the
+/// Errors: [`Error::Reference`] when the reference cannot run a suite block;
+/// [`Error::Diverged`] when an executor fails or its output differs from the
 /// reference's (a wrong executor's speed means nothing); [`Error::Resource`] for threads.
 pub fn run(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
     let mut together: Vec<usize> = opts.threads.iter().copied().filter(|t| *t > 1).collect();

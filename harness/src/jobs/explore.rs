@@ -14,16 +14,23 @@ use std::time::{Duration, Instant};
 
 /// What `lockstep explore` runs.
 pub struct ExploreOptions {
+    /// Workloads explored in order, `blocks` blocks each.
     pub workloads: Vec<Workload>,
+    /// The run seed: block `n` comes from [`block_seed`]`(seed, n)`, its schedule `s` from
+    /// `block_seed(block seed, s)`.
     pub seed: u64,
     /// Blocks per workload.
     pub blocks: u64,
     /// Seeded schedules per block.
     pub schedules: u64,
+    /// How the seeded schedules pick the next worker.
     pub strategy: StrategyKind,
     /// Candidate workers (only one runs at a time).
     pub threads: usize,
+    /// The executor whose output every controlled run is compared with; run freely, once a
+    /// block.
     pub reference: Arc<dyn Executor>,
+    /// The executor run under controlled schedules; it must call its hook.
     pub candidate: Arc<dyn Executor>,
     /// Steps after which a controlled run counts as a livelock.
     pub step_budget: u64,
@@ -35,20 +42,27 @@ pub struct ExploreOptions {
     pub shrink: bool,
 }
 
+/// What `lockstep explore` found.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExploreReport {
+    /// The run seed.
     pub seed: u64,
+    /// Blocks explored (those the reference could run).
     pub blocks: u64,
+    /// Controlled schedules run, shrinking's replays not counted.
     pub schedules: u64,
+    /// One divergence per failing block, with its strategy and (shrunk) schedule.
     pub found: Vec<Found>,
     /// Bundles that could not be written (the divergence is still in `found`).
     #[serde(default)]
     pub write_errors: Vec<String>,
+    /// Wall time of the whole job, in seconds.
     pub wall_seconds: f64,
 }
 
 impl ExploreReport {
+    /// Schedules run per second of wall time (shrinking included in the time).
     pub fn schedules_per_second(&self) -> f64 {
         self.schedules as f64 / self.wall_seconds.max(1e-9)
     }

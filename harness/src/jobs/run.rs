@@ -33,23 +33,31 @@ pub fn mix(families: &[Family], txs: usize) -> Vec<Workload> {
 /// How long a run goes: it stops at whichever limit comes first (none: it never stops).
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
+    /// Blocks to generate and check.
     pub blocks: Option<u64>,
+    /// Wall time after which no new block starts (the block in flight finishes).
     pub duration: Option<Duration>,
 }
 
 /// What `lockstep run` runs.
 pub struct RunOptions {
+    /// Workloads taken in turn: block `n` comes from workload `n mod len` (see [`mix`]).
     pub workloads: Vec<Workload>,
+    /// The run seed: block `n` is generated from [`block_seed`]`(seed, n)`.
     pub seed: u64,
+    /// When the run stops.
     pub budget: Budget,
     /// Candidate worker counts; every block runs on every candidate at each.
     pub threads: Vec<usize>,
+    /// The executor every candidate is compared with; run once a block, on one thread.
     pub reference: Arc<dyn Executor>,
+    /// The executors checked.
     pub candidates: Vec<Arc<dyn Executor>>,
     /// Per candidate execution; past it the run is a hang.
     pub timeout: Duration,
     /// Where divergences and the summary are written.
     pub out_dir: Option<PathBuf>,
+    /// Draw a progress bar on stderr when it is a terminal.
     pub progress: bool,
 }
 
@@ -57,13 +65,19 @@ pub struct RunOptions {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadRow {
+    /// The workload's [`Workload::label`].
     pub workload: String,
+    /// Blocks generated from it.
     pub blocks: u64,
+    /// Transactions in those blocks.
     pub txs: u64,
+    /// Candidate runs (one per candidate and thread count a block) that diverged.
     pub divergences: u64,
-    /// Candidate executions beyond one per transaction, per transaction.
+    /// Candidate executions beyond one per transaction, per transaction, over the runs that
+    /// returned an output.
     pub reexecution_ratio: f64,
-    /// Reference time / candidate time, summed over the row's blocks.
+    /// Reference time / candidate time, each summed over every candidate run of the row's
+    /// blocks (failed and hung runs included); 0.0 without candidate time.
     pub speedup: f64,
     #[serde(skip)]
     executions: u64,
@@ -75,22 +89,32 @@ pub struct WorkloadRow {
     candidate_secs: f64,
 }
 
+/// What `lockstep run` found: the `summary.json` it writes.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
+    /// The run seed.
     pub seed: u64,
+    /// The reference executor's name.
     pub reference: String,
+    /// The candidates' names, in order.
     pub candidates: Vec<String>,
+    /// Candidate worker counts.
     pub threads: Vec<usize>,
+    /// Blocks generated.
     pub blocks: u64,
+    /// Transactions in those blocks.
     pub txs: u64,
+    /// One row per workload that got a block, in the order of [`RunOptions::workloads`].
     pub rows: Vec<WorkloadRow>,
+    /// Every divergence, in the order found, with what replays it.
     pub found: Vec<Found>,
     /// Blocks the reference itself could not run (a generator bug; never expected).
     pub reference_errors: Vec<String>,
     /// Bundles that could not be written (the divergence is still in `found`).
     #[serde(default)]
     pub write_errors: Vec<String>,
+    /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
 }
 

@@ -21,6 +21,7 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     /// The first is the reference the others' outputs are compared with.
     pub executors: Vec<Arc<dyn Executor>>,
+    /// Only the post entries of this fork; `None`: every fork the executors support.
     pub fork: Option<Fork>,
     /// Matched against `file::test`.
     pub filter: Option<Regex>,

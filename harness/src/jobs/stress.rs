@@ -15,12 +15,18 @@ use std::time::Duration;
 #[serde(rename_all = "camelCase")]
 /// One workload at one worker count.
 pub struct StressRow {
+    /// The workload's [`Workload::label`].
     pub workload: String,
+    /// Candidate worker threads.
     pub threads: usize,
+    /// Candidate runs.
     pub runs: u64,
+    /// Runs that diverged (a hang or panic included).
     pub divergences: u64,
+    /// `divergences / runs`, a ratio 0.0-1.0.
     pub rate: f64,
-    /// The first divergence's block seed and run index, to replay it.
+    /// The first divergence: the block seed, the run index (the delay seed is
+    /// [`block_seed`]`(block seed, run)`) and the divergence displayed.
     pub first: Option<(u64, u64, String)>,
 }
 
@@ -28,6 +34,7 @@ pub struct StressRow {
 pub struct StressOptions {
     /// One block is generated per workload.
     pub workloads: Vec<Workload>,
+    /// The run seed: workload `i`'s block comes from [`block_seed`]`(seed, i)`.
     pub seed: u64,
     /// Candidate worker counts; each gets its own row.
     pub threads: Vec<usize>,
@@ -35,7 +42,9 @@ pub struct StressOptions {
     pub repeats: u64,
     /// Chance of a delay at each hook point (0.0 to 1.0).
     pub probability: f64,
+    /// The executor whose output each candidate run is compared with; run once a block.
     pub reference: Arc<dyn Executor>,
+    /// The executor stressed; it must call its hook for delays to be injected.
     pub candidate: Arc<dyn Executor>,
     /// Per candidate execution; past it the run is a hang.
     pub timeout: Duration,

@@ -18,14 +18,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// An executor as a bundle names it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutorId {
+    /// Its [`Executor::name`], the one `--executor` takes.
     pub name: String,
+    /// Its [`Executor::version`] (crate and revm versions), for the people reading the bundle.
     pub version: String,
 }
 
 impl ExecutorId {
+    /// The name and version of `e`.
     pub fn of(e: &dyn Executor) -> ExecutorId {
         ExecutorId { name: e.name().into(), version: e.version() }
     }
@@ -35,8 +39,11 @@ impl ExecutorId {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Case {
+    /// The block that diverges: pre-state, environment, transactions.
     pub block: BlockInput,
+    /// The executor whose output is the expectation.
     pub reference: ExecutorId,
+    /// The executor that diverged.
     pub candidate: ExecutorId,
     /// Candidate worker threads.
     pub threads: usize,
@@ -46,10 +53,11 @@ pub struct Case {
     /// Present when the divergence was found under a controlled schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    /// The first difference the candidate shows on `block`.
     pub divergence: Divergence,
     /// `Divergence::kind`: what replays and minimization keep constant.
     pub kind: String,
-    /// Of the re-check runs after minimization, how many diverged.
+    /// Of the re-check runs after minimization, how many diverged: (diverged, runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub divergence_rate: Option<(usize, usize)>,
     /// Secret keys of the senders that have one (generated blocks, fixtures with

@@ -14,20 +14,25 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Found {
+    /// The workload that generated the block, with its knobs.
     pub workload: Workload,
     /// The seed of this block (derived from the run seed and the block number).
     pub block_seed: u64,
     /// The block's position in its job.
     pub block_number: u64,
+    /// The reference executor's name.
     pub reference: String,
+    /// The diverging candidate's name.
     pub candidate: String,
     /// Candidate worker threads.
     pub threads: usize,
+    /// The first difference from the reference.
     pub divergence: Divergence,
     /// Present when the divergence was found under a controlled schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controlled: Option<Controlled>,
-    /// Where the block and the divergence were written.
+    /// Where the block and the divergence were written; `None` without an output directory, or
+    /// when the bundle cannot be written.
     pub bundle: Option<PathBuf>,
 }
 
@@ -35,7 +40,9 @@ pub struct Found {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Controlled {
+    /// The seeded strategy the failing schedule came from.
     pub strategy: Strategy,
+    /// The failing schedule as it happened, trace included.
     pub schedule: Schedule,
     /// The shrunk choices (replayed with `Strategy::Replay`), when shrinking ran.
     pub shrunk: Option<Vec<usize>>,

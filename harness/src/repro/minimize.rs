@@ -21,13 +21,17 @@ pub type Runner = Box<dyn Fn(&Arc<BlockInput>, usize) -> Option<Divergence> + Se
 
 /// "Does this block still diverge the same way?"
 pub struct Predicate {
+    /// The executor whose output is the expectation; a block it cannot run does not hold.
     pub reference: Arc<dyn Executor>,
+    /// The executor that diverged.
     pub candidate: Arc<dyn Executor>,
+    /// Candidate worker threads of a plain run.
     pub threads: usize,
     /// The divergence kind to keep (`Divergence::kind`).
     pub kind: String,
     /// Candidate runs per evaluation; any one diverging the same way counts.
     pub runs: usize,
+    /// Wall-clock limit of one plain candidate run; past it the run is a hang.
     pub timeout: Duration,
     /// Custom candidate runner (controlled schedules); `None`: plain runs with `threads`.
     pub runner: Option<Runner>,
@@ -49,6 +53,8 @@ impl Predicate {
         check::judge(&expected, got)
     }
 
+    /// Whether the reference runs `block` and one of `runs` candidate runs (at least one)
+    /// diverges with the same [`kind`](Predicate::kind).
     pub fn holds(&self, block: &BlockInput) -> bool {
         // The reference must accept the block as a block (no executor error).
         if check::reference_output(self.reference.as_ref(), block).is_err() {
@@ -62,15 +68,20 @@ impl Predicate {
 /// What minimization did.
 #[derive(Clone, Debug)]
 pub struct Minimized {
+    /// The smallest block found that still diverges the same way.
     pub block: BlockInput,
     /// Transactions before minimization.
     pub original_txs: usize,
+    /// Predicate evaluations run (each up to `runs` candidate runs).
     pub evaluations: u64,
+    /// Wall time of the minimization, the re-check included.
     pub elapsed: Duration,
     /// Whether the time budget ran out before every step finished.
     pub budget_exhausted: bool,
     /// Of `recheck_runs` fresh runs of the result, how many diverged the same way.
     pub recheck_hits: usize,
+    /// Runs of the re-check (10); under controlled schedules run 0 replays the recorded
+    /// choices and run `r` is seeded random with seed `r`.
     pub recheck_runs: usize,
 }
 
@@ -132,6 +143,12 @@ pub fn ddmin<T: Clone>(items: Vec<T>, mut test: impl FnMut(&[T]) -> bool) -> Vec
     items
 }
 
+/// Minimizes `block`, for which `pred` holds, within `budget` of wall time: ddmin over the
+/// transactions, the pre-state accounts and each account's storage slots, then each
+/// remaining transaction's calldata, value, access list, authorization list (ddmin) and gas
+/// limit (halved, down to 21000); then re-checks the result 10 times. `progress` draws a bar
+/// on a terminal. Past the budget every further test counts as failing, so the steps left
+/// keep what they have.
 pub fn minimize(block: &BlockInput, pred: &Predicate, budget: Duration, progress: bool) -> Minimized {
     let start = Instant::now();
     let mut s = Search {

@@ -1,6 +1,6 @@
 //! From a divergence to something a client team can act on: a bundle directory
 //! ([`bundle`]) with the block as `evm t8n` input ([`t8n`]) and as a state test
-//! ([`state_test`]), a README ([`readme`]); [`replay`] runs it again, [`minimize`] shrinks it.
+//! ([`state_test`]), a README (`readme`); [`replay`] runs it again, [`minimize`] shrinks it.
 
 pub mod bundle;
 mod found;

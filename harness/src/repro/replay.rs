@@ -13,7 +13,9 @@ use std::time::Duration;
 /// One replay's result: the divergence, if it showed, and the schedule as it happened (empty
 /// for a plain run).
 pub struct Replayed {
+    /// How the candidate differed from the reference this time; `None` when they agreed.
     pub divergence: Option<Divergence>,
+    /// The controlled schedule as it happened (choices and trace); empty for a plain run.
     pub schedule: Schedule,
 }
 

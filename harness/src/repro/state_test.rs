@@ -12,19 +12,27 @@ use std::collections::BTreeMap;
 /// A state-test file: test name to test.
 pub type StateTestFile = BTreeMap<String, StateTest>;
 
+/// One state test: a pre-state, an environment, one transaction and the expected result per
+/// fork.
 #[derive(Clone, Debug, Serialize)]
 pub struct StateTest {
+    /// `_info`: where the test comes from.
     #[serde(rename = "_info")]
     pub info: Info,
+    /// The block environment.
     pub env: Env,
+    /// The pre-state, in the `alloc.json` account format.
     pub pre: Alloc,
+    /// The transaction, with its `data`, `gasLimit` and `value` vectors.
     pub transaction: Transaction,
     /// Fork name (as fixtures spell it) to expectations.
     pub post: BTreeMap<String, Vec<Post>>,
 }
 
+/// A state test's `_info`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Info {
+    /// What the test is for (which candidate diverged from which reference, and how).
     pub comment: String,
 }
 
@@ -33,8 +41,10 @@ pub struct Info {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Env {
+    /// The `env.json` fields, flattened.
     #[serde(flatten)]
     pub block: t8n::Env,
+    /// The chain id transactions are checked against (EIP-155).
     #[serde(rename = "currentChainID")]
     pub current_chain_id: U256,
 }
@@ -44,33 +54,47 @@ pub struct Env {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
+    /// Call data or init code, one element.
     pub data: Vec<Bytes>,
+    /// The gas limit, one element.
     pub gas_limit: Vec<U64>,
+    /// Wei transferred, one element.
     pub value: Vec<U256>,
+    /// The sender's nonce the transaction uses.
     pub nonce: U64,
-    /// Empty for a contract creation.
+    /// The recipient's address; empty for a contract creation.
     pub to: String,
+    /// The sender's address.
     pub sender: Address,
     /// Zero when lockstep does not know the sender's key; runners that trust `sender` still
     /// run it.
     pub secret_key: B256,
+    /// The EIP-155 chain id (1 for an unprotected legacy transaction).
     pub chain_id: U64,
+    /// Legacy and EIP-2930: wei per gas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gas_price: Option<U128>,
+    /// EIP-1559 and later types: the fee cap, wei per gas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fee_per_gas: Option<U128>,
+    /// EIP-1559 and later types: the tip cap, wei per gas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_priority_fee_per_gas: Option<U128>,
+    /// Every type but legacy: the EIP-2930 access list, one element (one per `data` entry).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_lists: Option<Vec<Vec<AccessListItem>>>,
+    /// EIP-4844: the blobs' versioned hashes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blob_versioned_hashes: Option<Vec<B256>>,
+    /// EIP-4844: the blob fee cap, wei per blob gas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fee_per_blob_gas: Option<U128>,
+    /// EIP-7702: the authorization list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_list: Option<Vec<t8n::T8nAuthorization>>,
 }
 
+/// One expected result of a fork: what running the transaction's indexed vectors gives.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Post {
@@ -78,16 +102,24 @@ pub struct Post {
     pub hash: B256,
     /// keccak256 of the RLP of the logs.
     pub logs: B256,
+    /// Which element of `data`, `gasLimit` and `value` this result is for; all 0.
     pub indexes: Indexes,
+    /// The signed transaction's bytes; empty (lockstep does not sign).
     pub txbytes: Bytes,
+    /// `lockstep.` and the reference's [`RejectKind`](lockstep_executors::RejectKind) when it
+    /// rejected the transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_exception: Option<String>,
 }
 
+/// A post entry's indexes into the transaction's vectors.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Indexes {
+    /// Into `data`.
     pub data: usize,
+    /// Into `gasLimit`.
     pub gas: usize,
+    /// Into `value`.
     pub value: usize,
 }
 

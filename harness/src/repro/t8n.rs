@@ -11,14 +11,18 @@ use std::collections::BTreeMap;
 /// `alloc.json`: the pre-state, address to account.
 pub type Alloc = BTreeMap<Address, AllocAccount>;
 
+/// One account of `alloc.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AllocAccount {
     /// Wei.
     pub balance: U256,
+    /// The account's nonce.
     pub nonce: U64,
+    /// Runtime code; empty (or absent) for an externally owned account.
     #[serde(default)]
     pub code: Bytes,
+    /// Storage, slot key to value, both 32-byte words; a zero value reads as an absent slot.
     #[serde(default)]
     pub storage: BTreeMap<B256, B256>,
 }
@@ -27,12 +31,15 @@ pub struct AllocAccount {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Env {
+    /// The block's beneficiary (COINBASE): receives priority fees (all fees before London).
     pub current_coinbase: Address,
     /// Gas.
     pub current_gas_limit: U64,
+    /// The block number.
     pub current_number: U256,
     /// Seconds since the Unix epoch.
     pub current_timestamp: U256,
+    /// DIFFICULTY before the Merge; from the Merge on, `currentRandom` takes its place.
     pub current_difficulty: U256,
     /// PREVRANDAO, from the Merge on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,21 +61,30 @@ pub struct Env {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct T8nTx {
+    /// The EIP-2718 type: 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844, 4 EIP-7702.
     #[serde(rename = "type")]
     pub tx_type: U64,
+    /// The EIP-155 chain id; 1 for an unprotected legacy transaction (`protected: false`).
     pub chain_id: U64,
+    /// The sender's nonce the transaction uses.
     pub nonce: U64,
     /// The gas limit.
     pub gas: U64,
     /// Wei.
     pub value: U256,
+    /// Call data, or a creation's init code.
     pub input: Bytes,
     /// `null` creates a contract.
     pub to: Option<Address>,
+    /// Signature `v`; zero (the tool signs).
     pub v: U64,
+    /// Signature `r`; zero (the tool signs).
     pub r: U256,
+    /// Signature `s`; zero (the tool signs).
     pub s: U256,
+    /// The sender's address, which the signature must recover to.
     pub sender: Address,
+    /// The sender's secp256k1 secret key, when lockstep knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<B256>,
     /// Legacy and EIP-2930, wei per gas.
@@ -77,16 +93,22 @@ pub struct T8nTx {
     /// Legacy: whether it is EIP-155 replay-protected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protected: Option<bool>,
+    /// EIP-1559 and later types: the fee cap, wei per gas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_per_gas: Option<U128>,
+    /// EIP-1559 and later types: the tip cap, wei per gas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_priority_fee_per_gas: Option<U128>,
+    /// Every type but legacy: the EIP-2930 access list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_list: Option<Vec<AccessListItem>>,
+    /// EIP-4844: the blobs' versioned hashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob_versioned_hashes: Option<Vec<B256>>,
+    /// EIP-4844: the blob fee cap, wei per blob gas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_per_blob_gas: Option<U128>,
+    /// EIP-7702: the authorization list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_list: Option<Vec<T8nAuthorization>>,
 }
@@ -95,12 +117,19 @@ pub struct T8nTx {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct T8nAuthorization {
+    /// The chain the authorization is valid on; 0 for any chain.
     pub chain_id: U256,
+    /// The address whose code the authority delegates to.
     pub address: Address,
+    /// The authority's nonce the authorization is valid at.
     pub nonce: U64,
+    /// The signature's y parity (0 or 1).
     pub y_parity: U64,
+    /// The same as `y_parity`.
     pub v: U64,
+    /// Signature `r`.
     pub r: U256,
+    /// Signature `s`.
     pub s: U256,
 }
 
@@ -108,6 +137,7 @@ fn word(v: U256) -> B256 {
     B256::from(v.to_be_bytes())
 }
 
+/// `state` as an `alloc.json`.
 pub fn alloc(state: &State) -> Alloc {
     state
         .iter()
@@ -118,6 +148,7 @@ pub fn alloc(state: &State) -> Alloc {
         .collect()
 }
 
+/// `e` as an `env.json`.
 pub fn env(e: &BlockEnv) -> Env {
     Env {
         current_coinbase: e.coinbase,
@@ -160,6 +191,7 @@ pub fn tx(t: &Tx, keys: &BTreeMap<Address, B256>) -> T8nTx {
     }
 }
 
+/// `a` as a t8n authorization tuple.
 pub fn authorization(a: &Authorization) -> T8nAuthorization {
     T8nAuthorization {
         chain_id: a.chain_id,
@@ -175,10 +207,24 @@ pub fn authorization(a: &Authorization) -> T8nAuthorization {
 /// Why a t8n file cannot be a lockstep block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
+    /// A transaction type lockstep does not model.
     #[error("transaction {index}: unknown type {tx_type}")]
-    TxType { index: usize, tx_type: u64 },
+    TxType {
+        /// The transaction's position in `txs.json`.
+        index: usize,
+        /// The type as given.
+        tx_type: u64,
+    },
+    /// A transaction field whose value does not fit the model (a `yParity` above 255).
     #[error("transaction {index}: field `{field}` out of range")]
-    Range { index: usize, field: &'static str },
+    Range {
+        /// The transaction's position in `txs.json`.
+        index: usize,
+        /// The field's JSON name.
+        field: &'static str,
+    },
+    /// An `env.json` field that does not fit the model (a `blockHashes` key that is not a
+    /// decimal block number), by its JSON name.
     #[error("env: field `{0}` out of range")]
     Env(&'static str),
 }

@@ -20,26 +20,45 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Strategy {
     /// Uniformly among the waiting workers.
-    Random { seed: u64 },
+    Random {
+        /// Seeds the controller's ChaCha8 generator.
+        seed: u64,
+    },
     /// PCT: random distinct priorities, the highest runs; at `depth - 1` random steps the
     /// running worker drops below every other.
-    Pct { seed: u64, depth: usize, expected_steps: u64 },
+    Pct {
+        /// Seeds the initial priorities and the change points.
+        seed: u64,
+        /// PCT's bug depth `d`: `d - 1` priority change points.
+        depth: usize,
+        /// Steps the run is expected to take: change points are drawn uniformly from
+        /// `1..=expected_steps`.
+        expected_steps: u64,
+    },
     /// Follow recorded choices; after them, keep the last worker running while it can.
-    Replay { choices: Vec<usize> },
+    Replay {
+        /// The worker to run at each pick, in order (a [`Schedule::choices`]).
+        choices: Vec<usize>,
+    },
 }
 
 /// One step of a controlled run: the worker that paused and where.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
+    /// The worker's index (its [`WorkerId`]).
     pub worker: usize,
+    /// The event, for people (`execute tx 3/1`, `tx 2 reads ...`, `idle`); no stable format.
     pub event: String,
 }
 
 /// A recorded schedule: the choices (enough to replay) and the events (for people).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
+    /// Workers of the controlled run.
     pub workers: usize,
+    /// The worker chosen to run at each pick, in order: what [`Strategy::Replay`] replays.
     pub choices: Vec<usize>,
+    /// Every hook event but worker exits, in the order the workers reported them.
     pub trace: Vec<Step>,
 }
 
@@ -67,6 +86,9 @@ struct State {
     idle: BTreeSet<usize>,
 }
 
+/// The [`ScheduleHook`] of a controlled run: lets one worker run at a time, picks the next at
+/// each of its events by [`Strategy`], and records the [`Schedule`]. A run past `step_budget`
+/// events panics in the worker that reported the last one (a livelock).
 pub struct Controller {
     workers: usize,
     strategy: Strategy,
@@ -76,6 +98,8 @@ pub struct Controller {
 }
 
 impl Controller {
+    /// A controller for an executor started with `workers` workers: no worker runs until all
+    /// of them have reported `WorkerStart`; `step_budget` events in all are allowed.
     pub fn new(workers: usize, strategy: Strategy, step_budget: u64) -> Controller {
         let seed = match &strategy {
             Strategy::Random { seed } | Strategy::Pct { seed, .. } => *seed,
@@ -133,6 +157,7 @@ impl Controller {
         Schedule { workers: self.workers, choices: s.choices.clone(), trace: s.trace.clone() }
     }
 
+    /// The strategy the controller picks by.
     pub fn strategy(&self) -> &Strategy {
         &self.strategy
     }
@@ -154,12 +179,11 @@ impl Controller {
         let chosen = match &self.strategy {
             Strategy::Random { .. } => waiting[s.rng.random_range(0..waiting.len())],
             Strategy::Pct { .. } => {
-                if let Some(k) = s.change_points.iter().position(|c| *c == step as u64) {
-                    if let Some(l) = last {
-                        if let Some(p) = s.priorities.get_mut(l) {
-                            *p = k as i64;
-                        }
-                    }
+                if let Some(k) = s.change_points.iter().position(|c| *c == step as u64)
+                    && let Some(l) = last
+                    && let Some(p) = s.priorities.get_mut(l)
+                {
+                    *p = k as i64;
                 }
                 *waiting.iter().max_by_key(|w| s.priorities.get(**w).copied().unwrap_or(0)).expect("non-empty")
             }

@@ -17,6 +17,12 @@ pub struct DelayHook {
 }
 
 impl DelayHook {
+    /// A hook for `workers` workers (at least one RNG; a higher worker index wraps around)
+    /// that delays at a hook point with chance `probability` (0.0 to 1.0): a sleep of 1-199 µs
+    /// (30 %) or a spin of 50-9950 spin-loop hints. Idle, chain-wait and exit events are never
+    /// delayed.
+    ///
+    /// Panics at a hook point when `probability` is outside 0.0-1.0 (`random_bool`).
     pub fn new(seed: u64, workers: usize, probability: f64) -> DelayHook {
         DelayHook {
             rngs: (0..workers.max(1))

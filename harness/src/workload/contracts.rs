@@ -6,24 +6,36 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+/// The Solidity source of every workload contract.
 pub const SOURCE: &str = include_str!("../../contracts/Workloads.sol");
 const BUILT: &str = include_str!("../../contracts/workloads.json");
 
+/// `harness/contracts/workloads.json`: the compiler's output for [`SOURCE`].
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Built {
+    /// The solc version that compiled it (`0.8.30+commit...`).
     pub compiler: String,
+    /// keccak256 of the compiled source; a test checks it against [`SOURCE`].
     pub source_keccak: B256,
+    /// Contract name to its bytecode and selectors.
     pub contracts: BTreeMap<String, Compiled>,
 }
 
+/// One compiled contract.
 #[derive(Deserialize)]
 pub struct Compiled {
+    /// Init code: deploys `runtime`.
     pub creation: Bytes,
+    /// The deployed code generators put in the pre-state.
     pub runtime: Bytes,
+    /// ABI signature (`transfer(address,uint256)`) to its 4-byte selector, as hex without `0x`.
     pub methods: BTreeMap<String, String>,
 }
 
+/// The committed build, parsed once.
+///
+/// Panics when `workloads.json` does not parse (a test checks it does).
 pub fn built() -> &'static Built {
     static B: OnceLock<Built> = OnceLock::new();
     B.get_or_init(|| serde_json::from_str(BUILT).expect("workloads.json is valid (a test checks it)"))
@@ -33,15 +45,24 @@ fn contract(name: &str) -> &'static Compiled {
     built().contracts.get(name).unwrap_or_else(|| panic!("contract {name} is compiled"))
 }
 
+/// The deployed code of contract `name`.
+///
+/// Panics when no contract of that name is compiled.
 pub fn runtime(name: &str) -> Bytes {
     contract(name).runtime.clone()
 }
 
+/// The init code of contract `name`.
+///
+/// Panics when no contract of that name is compiled.
 pub fn creation(name: &str) -> Bytes {
     contract(name).creation.clone()
 }
 
-/// Calldata: the 4-byte selector of `signature` followed by 32-byte words.
+/// Calldata: the 4-byte selector of `signature` followed by 32-byte words (the ABI encoding
+/// of static arguments).
+///
+/// Panics when contract `name` or its method `signature` is not compiled.
 pub fn call(name: &str, signature: &str, words: &[U256]) -> Bytes {
     let sel = contract(name).methods.get(signature).unwrap_or_else(|| panic!("{name}.{signature} exists"));
     let mut out = alloy_primitives::hex::decode(sel).expect("selector is hex");
@@ -51,11 +72,13 @@ pub fn call(name: &str, signature: &str, words: &[U256]) -> Bytes {
     out.into()
 }
 
+/// `a` as an ABI word: left-padded with zeros to 32 bytes.
 pub fn word(a: Address) -> U256 {
     U256::from_be_slice(a.as_slice())
 }
 
-/// The storage slot of `mapping[key]` for a mapping declared at `slot`.
+/// The storage slot of `mapping[key]` for a mapping declared at `slot`: Solidity's layout,
+/// `keccak256(key . slot)` of the two 32-byte words.
 pub fn mapping_slot(key: U256, slot: u64) -> U256 {
     let mut buf = [0u8; 64];
     buf[..32].copy_from_slice(&key.to_be_bytes::<32>());

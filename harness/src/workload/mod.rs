@@ -83,6 +83,7 @@ impl Family {
         Family::Eip7702,
     ];
 
+    /// Every family, [`Family::Mix`] last.
     pub const ALL: [Family; 14] = [
         Family::RawTransfers,
         Family::Erc20,
@@ -100,10 +101,12 @@ impl Family {
         Family::Mix,
     ];
 
+    /// The kebab-case name the command line and JSON use (`raw-transfers`, `nft-mint`).
     pub fn name(self) -> String {
         serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 
+    /// The family of a kebab-case [`name`](Family::name); `None` for any other string.
     pub fn from_name(s: &str) -> Option<Family> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
     }
@@ -131,7 +134,10 @@ impl fmt::Display for Family {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Workload {
+    /// What kind of traffic the block holds.
     pub family: Family,
+    /// Transactions a block; for [`Family::Mix`], `txs / 13` (at least 1) from each other
+    /// family.
     pub txs: usize,
     /// Distinct senders; fewer than `txs` makes same-sender nonce chains.
     pub accounts: usize,
@@ -143,6 +149,8 @@ pub struct Workload {
     pub hot_set: usize,
     /// For hazards: how many transactions apart a hazard's steps are.
     pub dependency_distance: usize,
+    /// The fork the block runs at; never older than the family's [`Family::min_fork`] when
+    /// set with [`with_fork`](Workload::with_fork).
     pub fork: Fork,
 }
 
@@ -163,16 +171,19 @@ impl Workload {
         }
     }
 
+    /// Sets the hot ratio, clamped to 0.0-1.0.
     pub fn with_hot_ratio(mut self, r: f64) -> Workload {
         self.hot_ratio = r.clamp(0.0, 1.0);
         self
     }
 
+    /// Sets the fork, raised to the family's [`Family::min_fork`] when older.
     pub fn with_fork(mut self, fork: Fork) -> Workload {
         self.fork = fork.max(self.family.min_fork());
         self
     }
 
+    /// Sets the number of distinct senders (at least 1).
     pub fn with_accounts(mut self, accounts: usize) -> Workload {
         self.accounts = accounts.max(1);
         self
@@ -183,6 +194,12 @@ impl Workload {
         format!("{} n={} hot={:.2}", self.family, self.txs, self.hot_ratio)
     }
 
+    /// The block of this workload for `seed`: the same seed gives the same block. Chain id 1,
+    /// block number 1, gas limit 36,000,000, base fee [`BASE_FEE`] from London on; senders hold
+    /// [`USER_BALANCE`].
+    ///
+    /// Panics when `hot_ratio` is above 1.0 (a field set directly, not through
+    /// [`with_hot_ratio`](Workload::with_hot_ratio)).
     pub fn generate(&self, seed: u64) -> Generated {
         let mut g = Gen::new(self, seed);
         families::generate(&mut g);
@@ -193,6 +210,7 @@ impl Workload {
 /// A generated block and what the generator put in it on purpose.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Generated {
+    /// The block: pre-state, environment, transactions.
     pub block: BlockInput,
     /// Transactions the reference must reject (designed nonce gaps, unfunded senders).
     pub expected_rejections: usize,
@@ -215,8 +233,10 @@ pub(crate) struct Gen<'w> {
     pub keys: BTreeMap<Address, B256>,
 }
 
+/// The base fee of generated blocks from London on, in wei per gas (EIP-1559).
 pub const BASE_FEE: u64 = 7;
-pub const USER_BALANCE: u128 = 1_000_000_000_000_000_000_000; // 1,000 ether
+/// The pre-state balance of every generated sender, in wei (1,000 ether).
+pub const USER_BALANCE: u128 = 1_000_000_000_000_000_000_000;
 
 impl<'w> Gen<'w> {
     fn new(w: &'w Workload, seed: u64) -> Gen<'w> {
