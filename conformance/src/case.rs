@@ -2,12 +2,14 @@
 //! `BlockInput` plus what the fixture expects of it.
 
 use crate::fixture::{FixtureAccount, Indexes, PostEntry, StateTest};
+use crate::json::{JsonPath, Location};
 use crate::skip;
 use alloy_primitives::{Address, B256, U256};
 use lockstep_executors::{
     AccessListItem, Account, Authorization, BlockEnv, BlockInput, Fork, RejectKind, State, Tx, TxType,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -25,7 +27,12 @@ impl fmt::Display for CaseId {
         write!(
             f,
             "{} :: {} [{} d{} g{} v{}]",
-            self.file, self.test, self.fork, self.indexes.data, self.indexes.gas, self.indexes.value
+            visible(&self.file),
+            visible(&self.test),
+            visible(&self.fork),
+            self.indexes.data,
+            self.indexes.gas,
+            self.indexes.value
         )
     }
 }
@@ -53,7 +60,12 @@ pub enum CaseInput {
     Block(Box<BlockInput>),
     /// The fixture's transaction cannot be expressed at all (a nonce above 2^64-1, a blob or
     /// set-code transaction without a recipient). Such cases always expect an exception.
-    Unbuildable(String),
+    Unbuildable {
+        /// Why, in words.
+        why: String,
+        /// The field that makes it so.
+        at: Location,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -64,13 +76,61 @@ pub struct Case {
     pub expect: Expectation,
 }
 
-/// A case that could not be formed: the error names file, test and fork.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{file} :: {test}: {message}")]
+/// Input that could not be used: names the file, the test (`-` for the file as a whole) and,
+/// when there is one, the field with its line and column.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseError {
+    /// The file's path, as displayed.
     pub file: Arc<str>,
+    /// The test's name; `-` when the error is about the file or a path.
     pub test: Arc<str>,
+    /// The field: its path from the test (from the file's root when `test` is `-`), line and
+    /// column.
+    pub at: Option<Location>,
+    /// What is wrong.
     pub message: String,
+}
+
+impl CaseError {
+    /// An error about a whole file or path, at no field.
+    pub fn file(file: &Arc<str>, message: impl Into<String>) -> CaseError {
+        CaseError { file: file.clone(), test: Arc::from("-"), at: None, message: message.into() }
+    }
+}
+
+/// `file :: test: message (at `field`, line L, column C)`, control characters escaped.
+impl fmt::Display for CaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} :: {}: {}", visible(&self.file), visible(&self.test), visible(&self.message))?;
+        if let Some(at) = &self.at {
+            write!(f, " (at {})", visible(&at.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CaseError {}
+
+/// `s` with control characters (and the bidirectional-text controls, which reorder what a
+/// terminal shows) written as `\u{..}` escapes, so that a name from a fixture prints as one
+/// inert piece of text.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A case the skip list holds back, with its reason.
@@ -87,42 +147,56 @@ pub struct Expanded {
     pub errors: Vec<CaseError>,
 }
 
-/// Expands one test. `fork_filter` keeps only the named fork.
+/// Expands one test. `fork_filter` keeps only the named fork. Errors name the field they are
+/// about; their line and column are 0 (the text is not known here: [`crate::load_file`] fills
+/// them in).
 pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option<Fork>, out: &mut Expanded) {
     let test_name: Arc<str> = Arc::from(name);
-    let err = |message: String| CaseError { file: file.clone(), test: test_name.clone(), message };
+    let err = |path: JsonPath, message: String| CaseError {
+        file: file.clone(),
+        test: test_name.clone(),
+        at: Some(Location::at(path)),
+        message,
+    };
+    let root = JsonPath::root();
     if test.post.is_empty() {
-        out.errors.push(err("no post entries: nothing to check".into()));
+        out.errors.push(err(root.key("post"), "no post entries: nothing to check".into()));
         return;
     }
     let pre = match pre_state(&test.pre) {
         Ok(p) => p,
-        Err(m) => return out.errors.push(err(m)),
+        Err((path, m)) => return out.errors.push(err(path, m)),
     };
     let sender = match sender(test) {
         Ok(s) => s,
-        Err(m) => return out.errors.push(err(m)),
+        Err((path, m)) => return out.errors.push(err(path, m)),
     };
     for (fork_name, entries) in &test.post {
+        let at_fork = root.key("post").key(fork_name.as_str());
         let id = |e: &PostEntry| CaseId {
             file: file.clone(),
             test: test_name.clone(),
             fork: fork_name.clone(),
             indexes: e.indexes,
         };
+        if entries.is_empty() {
+            out.errors.push(err(at_fork, format!("no post entries for `{fork_name}`: nothing to check")));
+            continue;
+        }
         if let Some(reason) = skip::fork_reason(fork_name) {
             out.skipped.extend(entries.iter().map(|e| Skipped { id: id(e), reason }));
             continue;
         }
         let Some(fork) = Fork::from_name(fork_name) else {
-            out.errors.push(err(format!("unknown fork `{fork_name}` ({} post entries)", entries.len())));
+            out.errors.push(err(at_fork, format!("unknown fork `{fork_name}` ({} post entries)", entries.len())));
             continue;
         };
         if fork_filter.is_some_and(|f| f != fork) {
             continue;
         }
-        for entry in entries {
-            match build(test, &pre, sender, fork, entry) {
+        for (i, entry) in entries.iter().enumerate() {
+            let at_entry = at_fork.index(i);
+            match build(test, &pre, sender, fork, entry, &at_entry) {
                 Ok(input) => out.cases.push(Case {
                     id: id(entry),
                     fork,
@@ -134,28 +208,38 @@ pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option
                         post_state: entry.state.as_ref().and_then(|s| pre_state(s).ok()),
                     },
                 }),
-                Err(m) => out.errors.push(err(format!("{fork_name} {:?}: {m}", entry.indexes))),
+                Err((path, m)) => out.errors.push(err(path, format!("{fork_name} {:?}: {m}", entry.indexes))),
             }
         }
     }
 }
 
-fn pre_state(pre: &std::collections::BTreeMap<Address, FixtureAccount>) -> Result<State, String> {
+/// An error in words, at the field it is about.
+type FieldErr = (JsonPath, String);
+
+fn pre_state(pre: &std::collections::BTreeMap<Address, FixtureAccount>) -> Result<State, FieldErr> {
     pre.iter()
         .map(|(a, acc)| {
-            let nonce = u64::try_from(acc.nonce).map_err(|_| format!("account {a}: nonce above 2^64-1"))?;
+            let nonce = u64::try_from(acc.nonce).map_err(|_| {
+                (
+                    JsonPath::root().key("pre").key(a.to_string()).key("nonce"),
+                    format!("account {a}: nonce above 2^64-1"),
+                )
+            })?;
             let storage = acc.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect();
             Ok((*a, Account { balance: acc.balance, nonce, code: acc.code.clone(), storage }))
         })
         .collect()
 }
 
-fn sender(test: &StateTest) -> Result<Address, String> {
+fn sender(test: &StateTest) -> Result<Address, FieldErr> {
     if let Some(s) = test.transaction.sender {
         return Ok(s);
     }
-    let key = test.transaction.secret_key.ok_or("transaction has neither `sender` nor `secretKey`")?;
-    let key = k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(|e| format!("bad secretKey: {e}"))?;
+    let at = JsonPath::root().key("transaction").key("secretKey");
+    let key =
+        test.transaction.secret_key.ok_or((at.clone(), "transaction has neither `sender` nor `secretKey`".into()))?;
+    let key = k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(|e| (at, format!("bad secretKey: {e}")))?;
     let point = key.verifying_key().to_encoded_point(false);
     Ok(Address::from_raw_public_key(&point.as_bytes()[1..]))
 }
@@ -164,19 +248,33 @@ fn u128_sat(v: U256) -> u128 {
     v.try_into().unwrap_or(u128::MAX)
 }
 
-fn build(test: &StateTest, pre: &State, sender: Address, fork: Fork, entry: &PostEntry) -> Result<CaseInput, String> {
+fn build(
+    test: &StateTest,
+    pre: &State,
+    sender: Address,
+    fork: Fork,
+    entry: &PostEntry,
+    at_entry: &JsonPath,
+) -> Result<CaseInput, FieldErr> {
     let t = &test.transaction;
     let ix = entry.indexes;
-    let input = t.data.get(ix.data).ok_or_else(|| format!("data index {} out of range", ix.data))?;
-    let gas_limit = t.gas_limit.get(ix.gas).ok_or_else(|| format!("gas index {} out of range", ix.gas))?;
-    let value = t.value.get(ix.value).ok_or_else(|| format!("value index {} out of range", ix.value))?;
+    let tx = JsonPath::root().key("transaction");
+    let out_of_range = |what: &str, index: usize, vector: &str, len: usize| {
+        let message = format!("{what} index {index} out of range: `transaction.{vector}` has {len} entries");
+        (at_entry.key("indexes").key(what), message)
+    };
+    let input = t.data.get(ix.data).ok_or_else(|| out_of_range("data", ix.data, "data", t.data.len()))?;
+    let gas_limit =
+        t.gas_limit.get(ix.gas).ok_or_else(|| out_of_range("gas", ix.gas, "gasLimit", t.gas_limit.len()))?;
+    let value = t.value.get(ix.value).ok_or_else(|| out_of_range("value", ix.value, "value", t.value.len()))?;
     let access_list = t.access_lists.as_ref().and_then(|l| l.get(ix.data).cloned().flatten());
 
     // The type is explicit in newer fixtures and implied by the fields present in older ones.
     let tx_type = match t.tx_type {
-        Some(ty) => {
-            u8::try_from(ty).ok().and_then(TxType::from_id).ok_or_else(|| format!("unknown transaction type {ty}"))?
-        }
+        Some(ty) => u8::try_from(ty)
+            .ok()
+            .and_then(TxType::from_id)
+            .ok_or_else(|| (tx.key("type"), format!("unknown transaction type {ty}")))?,
         None if t.authorization_list.is_some() => TxType::Eip7702,
         None if t.max_fee_per_blob_gas.is_some() => TxType::Eip4844,
         None if t.max_fee_per_gas.is_some() => TxType::Eip1559,
@@ -184,10 +282,12 @@ fn build(test: &StateTest, pre: &State, sender: Address, fork: Fork, entry: &Pos
         None => TxType::Legacy,
     };
     if matches!(tx_type, TxType::Eip4844 | TxType::Eip7702) && t.to.is_none() {
-        return Ok(CaseInput::Unbuildable(format!("{tx_type:?} transaction without a recipient")));
+        let why = format!("{tx_type:?} transaction without a recipient");
+        return Ok(CaseInput::Unbuildable { why, at: Location::at(tx.key("to")) });
     }
     let Ok(nonce) = u64::try_from(t.nonce) else {
-        return Ok(CaseInput::Unbuildable("transaction nonce above 2^64-1".into()));
+        let why = "transaction nonce above 2^64-1".into();
+        return Ok(CaseInput::Unbuildable { why, at: Location::at(tx.key("nonce")) });
     };
     let env = &test.env;
     let chain_id = test
@@ -210,7 +310,7 @@ fn build(test: &StateTest, pre: &State, sender: Address, fork: Fork, entry: &Pos
                 s: a.s,
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, FieldErr>>()?;
     let tx = Tx {
         tx_type,
         sender,

@@ -6,9 +6,11 @@
 //! (`deny_unknown_fields`), map an unknown fork to a panic, and carry revm types; lockstep's
 //! model must not. These types only describe the file; `case.rs` turns them into the model.
 
+use crate::json::{self, JsonPath, Location, Members};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -225,16 +227,116 @@ impl<'de> Visitor<'de> for SkipVisitor {
     }
 }
 
-/// Parses a fixture file's text, collecting the paths of fields we do not know.
-pub fn parse(text: &str) -> Result<(StateTestFile, Vec<String>), serde_json::Error> {
-    let mut unknown = Vec::new();
-    let mut de = serde_json::Deserializer::from_str(text);
-    let file: StateTestFile = serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))?;
-    de.end()?;
-    Ok((file, unknown))
+/// A fixture file's tests, each parsed on its own: a broken test does not hide the others.
+#[derive(Debug)]
+pub struct ParsedFile<'a> {
+    /// In name order; a name the file repeats appears once, with an error.
+    pub tests: Vec<ParsedTest<'a>>,
 }
 
-/// Parses one test of a file on its own; used to find which test made a file unreadable.
-pub fn parse_test(value: serde_json::Value) -> Result<StateTest, serde_json::Error> {
-    serde_json::from_value(value)
+/// One test of a file.
+#[derive(Debug)]
+pub struct ParsedTest<'a> {
+    /// The test's name (its key in the file).
+    pub name: String,
+    /// The test's JSON text, a slice of the file's text.
+    pub raw: &'a str,
+    /// The test, or the first problem found in it, located in the file.
+    pub test: Result<StateTest, FieldError>,
+    /// Paths (from the test) of fields we do not know: `env.someField`.
+    pub unknown_fields: Vec<String>,
+}
+
+/// A problem at a place in a fixture file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// What is wrong, without the position.
+    pub message: String,
+    /// Where: the path from the test (from the file's root for an error about the whole file)
+    /// and the line and column in the file.
+    pub at: Location,
+}
+
+/// Parses a fixture file's text into its tests. `Err`: the file as a whole is unusable (not
+/// JSON, or not an object of tests), with the path from the file's root where it broke.
+pub fn parse(text: &str) -> Result<ParsedFile<'_>, FieldError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let members = serde_path_to_error::deserialize::<_, Members>(&mut de)
+        .map_err(|e| (JsonPath::from_tracked(e.path()), e.into_inner()))
+        .and_then(|m| de.end().map(|()| m).map_err(|e| (JsonPath::root(), e)));
+    let members = match members {
+        Ok(m) => m.0,
+        Err((mut path, inner)) => {
+            let inner = &inner;
+            // A syntax error deep in a test: walk again to find the field it broke in.
+            if inner.is_syntax() || inner.is_eof() {
+                if let Err((deeper, again)) = json::check_duplicates(text) {
+                    if (again.line(), again.column()) == (inner.line(), inner.column()) {
+                        path = deeper;
+                    }
+                }
+            }
+            let what = if inner.is_data() { "not a fixture file" } else { "malformed JSON" };
+            return Err(FieldError {
+                message: format!("{what}: {}", json::message(inner)),
+                at: Location { path, line: inner.line(), column: inner.column() },
+            });
+        }
+    };
+    let mut by_name: BTreeMap<String, Vec<&RawValue>> = BTreeMap::new();
+    for (name, raw) in members {
+        by_name.entry(name).or_default().push(raw);
+    }
+    let tests = by_name
+        .into_iter()
+        .map(|(name, copies)| {
+            let raw = copies[0].get();
+            if copies.len() > 1 {
+                let lines: Vec<String> =
+                    copies.iter().map(|c| json::position(text, json::offset_in(text, c.get())).0.to_string()).collect();
+                let (line, column) = json::position(text, json::offset_in(text, raw));
+                let message = format!(
+                    "the file holds {} tests of this name (lines {}): ambiguous, none is run",
+                    copies.len(),
+                    lines.join(", ")
+                );
+                let at = Location { path: JsonPath::root(), line, column };
+                return ParsedTest { name, raw, test: Err(FieldError { message, at }), unknown_fields: Vec::new() };
+            }
+            let (test, unknown_fields) = parse_test(text, raw);
+            ParsedTest { name, raw, test, unknown_fields }
+        })
+        .collect();
+    Ok(ParsedFile { tests })
+}
+
+/// Parses one test, `raw` being its text inside the file's `text`: first a pass that rejects
+/// duplicate keys, then the typed read, collecting unknown fields.
+fn parse_test(text: &str, raw: &str) -> (Result<StateTest, FieldError>, Vec<String>) {
+    let offset = json::offset_in(text, raw);
+    let located = |path: JsonPath, e: &serde_json::Error| {
+        let (line, column) = json::shift(text, offset, (e.line(), e.column()));
+        Location { path, line, column }
+    };
+    if let Err((path, e)) = json::check_duplicates(raw) {
+        let at = located(path, &e);
+        return (Err(FieldError { message: format!("not a state test: {}", json::message(&e)), at }), Vec::new());
+    }
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let mut note = |p: serde_ignored::Path| unknown.push(p.to_string());
+    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note));
+    match result {
+        Ok(test) => (Ok(test), unknown),
+        Err(e) => {
+            let mut path = JsonPath::from_tracked(e.path());
+            let message = json::message(e.inner());
+            // serde names a missing field in words and stops at its parent; name it in the path.
+            if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+                path = path.key(field);
+            }
+            let at = located(path, e.inner());
+            (Err(FieldError { message: format!("not a state test: {message}"), at }), unknown)
+        }
+    }
 }

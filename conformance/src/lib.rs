@@ -6,13 +6,15 @@ pub mod case;
 pub mod check;
 pub mod fetch;
 pub mod fixture;
+pub mod json;
 pub mod load;
 pub mod pack;
 pub mod skip;
 
-pub use case::{Case, CaseError, CaseId, CaseInput, Expectation};
+pub use case::{Case, CaseError, CaseId, CaseInput, Expectation, visible};
 pub use check::{Failure, Verdict, check};
-pub use load::{LoadedFile, discover, load_file};
+pub use json::{JsonPath, Location};
+pub use load::{DEFAULT_MAX_FILE_BYTES, LoadOptions, LoadedFile, discover, load_file, load_file_with};
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

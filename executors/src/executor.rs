@@ -46,7 +46,9 @@ pub struct RunControl {
     /// Called at the executor's semantic points (controlled schedules, delay injection).
     pub hook: Option<Arc<dyn ScheduleHook>>,
     /// An executor still running past this point may give up with `ExecError::Deadline`;
-    /// the harness reports an overrun as a hang either way.
+    /// the harness reports an overrun as a hang either way. The bundled executors check it
+    /// between transactions and, during EVM execution, at loop back-edges and call frames
+    /// once per million gas or so, so an endless loop under a huge gas limit ends too.
     pub deadline: Option<Instant>,
 }
 
@@ -81,7 +83,9 @@ pub enum ExecError {
     #[error("unsupported input: {0}")]
     Unsupported(String),
     /// The block environment is invalid for its fork (for the bundled executors: no
-    /// `prevrandao` from the Merge on, no `excess_blob_gas` from Cancun on).
+    /// `prevrandao` from the Merge on, no `excess_blob_gas` from Cancun on, an
+    /// `excess_blob_gas` above the bundled executors' maximum, `MAX_BLOB_FEE_EXPONENT` times
+    /// the fork's update fraction).
     #[error("invalid block environment: {0}")]
     InvalidBlock(String),
     /// The executor gave up past [`RunControl::deadline`].

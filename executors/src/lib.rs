@@ -21,6 +21,11 @@ pub use trie::KECCAK_EMPTY;
 mod revm_env;
 #[cfg(feature = "revm")]
 pub mod sequential;
+#[cfg(feature = "revm")]
+mod watchdog;
+
+#[cfg(feature = "revm")]
+pub use revm_env::MAX_BLOB_FEE_EXPONENT;
 
 #[cfg(feature = "revm")]
 pub use block_stm::BlockStm;

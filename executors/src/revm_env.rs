@@ -41,7 +41,24 @@ pub fn cfg_env(block: &BlockInput) -> CfgEnv {
     cfg
 }
 
-pub fn block_env(block: &BlockInput, cfg: &CfgEnv) -> BlockEnv {
+/// The largest excess blob gas the bundled executors accept, in units of the fork's
+/// `BLOB_BASE_FEE_UPDATE_FRACTION` (EIP-4844; 3,338,477 in Cancun, 5,007,716 from Prague on).
+///
+/// The blob base fee is about `e^(excess / fraction)` wei per blob gas, and EIP-4844's
+/// `fake_exponential` computes it by a Taylor series with as many terms as the exponent is
+/// large: an excess of 2^48 takes seconds, 2^64 ages. At 50 the fee is about 5·10^21 wei per blob
+/// gas: a single blob (2^17 blob gas) would cost more ether than exists, many orders of
+/// magnitude above any fee a real chain has charged. revm's `u128` arithmetic stays exact up to
+/// about 56.
+pub const MAX_BLOB_FEE_EXPONENT: u64 = 50;
+
+/// revm's block environment for `block` under `cfg`.
+///
+/// # Errors
+///
+/// [`ExecError::InvalidBlock`] for an excess blob gas above [`MAX_BLOB_FEE_EXPONENT`] times the
+/// fork's update fraction.
+pub fn block_env(block: &BlockInput, cfg: &CfgEnv) -> Result<BlockEnv, ExecError> {
     let env = &block.env;
     let mut out = BlockEnv {
         number: env.number,
@@ -54,9 +71,17 @@ pub fn block_env(block: &BlockInput, cfg: &CfgEnv) -> BlockEnv {
         ..Default::default()
     };
     if let Some(excess) = env.excess_blob_gas {
-        out.set_blob_excess_gas_and_price(excess, cfg.blob_base_fee_update_fraction());
+        let fraction = cfg.blob_base_fee_update_fraction();
+        let max = MAX_BLOB_FEE_EXPONENT.saturating_mul(fraction);
+        if excess > max {
+            return Err(ExecError::InvalidBlock(format!(
+                "excess blob gas {excess} is above the maximum {max} ({MAX_BLOB_FEE_EXPONENT} times the \
+                 blob base fee update fraction {fraction}: a blob base fee of e^{MAX_BLOB_FEE_EXPONENT} wei per blob gas)"
+            )));
+        }
+        out.set_blob_excess_gas_and_price(excess, fraction);
     }
-    out
+    Ok(out)
 }
 
 pub fn tx_env(tx: &Tx) -> TxEnv {

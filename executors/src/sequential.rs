@@ -2,13 +2,12 @@
 
 use crate::executor::{ExecError, Executor, RunControl};
 use crate::model::{BlockInput, BlockOutput, ExecStats, State};
-use crate::revm_env;
+use crate::{revm_env, watchdog};
 use alloy_primitives::{Address, B256, U256};
-use revm::context::Context;
+use revm::ExecuteCommitEvm;
 use revm::database_interface::{Database, DatabaseCommit};
 use revm::primitives::{AddressMap, KECCAK_EMPTY};
 use revm::state::{AccountInfo, Bytecode};
-use revm::{ExecuteCommitEvm, MainBuilder, MainContext};
 use std::collections::HashMap;
 use std::convert::Infallible;
 
@@ -27,16 +26,21 @@ impl Executor for Sequential {
 
     fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
         let cfg = revm_env::cfg_env(block);
-        let block_env = revm_env::block_env(block, &cfg);
+        let block_env = revm_env::block_env(block, &cfg)?;
         let mut db = WorkingState::new(block);
         let mut outcomes = Vec::with_capacity(block.txs.len());
         {
-            let mut evm = Context::mainnet().with_cfg(cfg).with_block(block_env).with_db(&mut db).build_mainnet();
+            let mut evm = watchdog::evm(cfg, block_env, &mut db, run.deadline);
             for tx in &block.txs {
                 if run.past_deadline() {
                     return Err(ExecError::Deadline);
                 }
-                outcomes.push(revm_env::outcome(evm.transact_commit(revm_env::tx_env(tx)))?);
+                let result = evm.transact_commit(revm_env::tx_env(tx));
+                // A transaction the watchdog halted left an error and committed nothing.
+                if evm.ctx.chain.expired() {
+                    return Err(ExecError::Deadline);
+                }
+                outcomes.push(revm_env::outcome(result)?);
             }
         }
         let executions = outcomes.len() as u64;

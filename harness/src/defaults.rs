@@ -24,3 +24,10 @@ pub const MINIMIZE_RUNS: usize = 3;
 
 /// PCT's bug depth (Burckhardt et al., ASPLOS 2010): `depth - 1` priority change points.
 pub const PCT_DEPTH: usize = 3;
+
+/// The most worker threads lockstep starts for one executor: more is a typo, not a test (the
+/// process would abort trying to start them).
+pub const MAX_THREADS: usize = 1024;
+
+/// The most transactions lockstep generates or reads in one block.
+pub const MAX_TXS: usize = 1_000_000;

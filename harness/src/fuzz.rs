@@ -11,7 +11,7 @@
 
 use crate::check::{self, Divergence, check_block};
 use crate::defaults::{EXEC_TIMEOUT, MINIMIZE_BUDGET, MINIMIZE_RUNS, STEP_BUDGET};
-use crate::repro::{bundle, minimize_bundle, paths::sanitize};
+use crate::repro::{bundle, minimize_bundle, paths::new_bundle_dir};
 use crate::schedule::{Schedule, StrategyKind, diverges_under};
 use crate::workload::{ArbitraryBlock, Generated};
 use lockstep_executors::{BlockInput, BlockOutput, Executor, Sequential};
@@ -136,7 +136,8 @@ impl Target {
     ) -> Failure {
         let kind = divergence.kind();
         let how = if schedule.is_some() { "sched" } else { "threads" };
-        let name = sanitize(&format!("fuzz-{}-s{}-{how}{threads}-{kind}", case.block.family, case.block.seed,));
+        let label = format!("fuzz-{}-s{}-{how}{threads}-{kind}", case.block.family, case.block.seed);
+        let identity = format!("{label} {case:?} {} vs {}", self.candidate.name(), self.reference.name());
         let mut bundle_case = bundle::Case::new(
             generated.block.clone(),
             self.reference.as_ref(),
@@ -147,7 +148,9 @@ impl Target {
         .with_keys(&generated.keys);
         bundle_case.seed = Some(case.block.seed);
         bundle_case.schedule = schedule;
-        let bundle = match bundle::write(&self.out_dir.join(name), &bundle_case, expected) {
+        let written =
+            new_bundle_dir(&self.out_dir, &label, &identity).and_then(|d| bundle::write(&d, &bundle_case, expected));
+        let bundle = match written {
             Ok(dir) => {
                 // A flaky case may not reproduce; the unminimized bundle still stands.
                 let _ = minimize_bundle(

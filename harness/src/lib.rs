@@ -18,6 +18,7 @@ pub mod check;
 pub mod defaults;
 pub mod error;
 pub mod fuzz;
+pub mod interrupt;
 pub mod jobs;
 pub mod progress;
 pub mod repro;

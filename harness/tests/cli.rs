@@ -142,3 +142,66 @@ fn an_exported_state_test_runs_in_lockstep_statetest_and_signs_for_its_sender() 
     assert_eq!(run.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("Cancun"), "{stdout}");
 }
+
+/// Sends `signal` to a running child after `after`, then waits for it (at most 60 s).
+fn signal_after(child: &mut std::process::Child, signal: &str, after: std::time::Duration) -> Option<i32> {
+    std::thread::sleep(after);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(std::time::Instant::now() < deadline, "no exit within 60 s of {signal}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigint_during_run_writes_the_summary_of_what_ran_and_exits_130() {
+    let out = tempfile::tempdir().unwrap();
+    let mut child = lockstep()
+        .args(["run", "--duration", "120", "--seed", "1", "--no-minimize", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let code = signal_after(&mut child, "-INT", std::time::Duration::from_secs(2));
+    assert_eq!(code, Some(130));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    assert!(summary["blocks"].as_u64().unwrap() > 0, "{summary}");
+}
+
+#[test]
+fn sigint_during_statetest_writes_a_complete_json_report_and_sigkill_keeps_the_previous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let folder = fixture("ethereum-tests/GeneralStateTests");
+    let start = |json: &std::path::Path| {
+        lockstep()
+            .args(["statetest", "--jobs", "1", "--json"])
+            .arg(json)
+            .arg(&folder)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = start(&json);
+    let code = signal_after(&mut child, "-INT", std::time::Duration::from_secs(2));
+    assert_eq!(code, Some(130));
+    let text = std::fs::read_to_string(&json).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let files = report["files"].as_u64().unwrap();
+    assert!(files > 0, "{files}");
+    // A run killed outright leaves the previous report as it was.
+    let mut child = start(&json);
+    signal_after(&mut child, "-KILL", std::time::Duration::from_secs(1));
+    assert_eq!(std::fs::read_to_string(&json).unwrap(), text, "SIGKILL changed the previous report");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(leftovers.len() <= 2, "{leftovers:?}");
+}

@@ -31,6 +31,7 @@ fn folder(rel: &str, min_passed: u64) {
         progress: false,
         packed: false,
         out_dir: None,
+        max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
     });
     let text = report.to_text(20);
     assert!(report.ok(), "{text}");
@@ -72,6 +73,7 @@ fn fixtures_packed_block_stm_equals_sequential() {
         progress: false,
         packed: true,
         out_dir: None,
+        max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
     });
     let text = report.to_text(20);
     assert!(report.ok(), "{text}");

@@ -174,6 +174,7 @@ fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
             progress: false,
             packed: false,
             out_dir: Some(out.path().to_path_buf()),
+            max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
         })
     };
     let on_ref = run(vec![Arc::new(Sequential)]);

@@ -7,7 +7,31 @@
 pub mod table;
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+/// `s` with control characters (and the bidirectional-text controls, which reorder what a
+/// terminal shows) written as `\u{..}` escapes. Names and messages from input files go
+/// through it on their way into text, so that an escape sequence or a newline in a test's
+/// name cannot redraw the terminal or forge a line of the report.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Counts of one executor on one fork.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,10 +81,32 @@ pub struct CaseFailure {
 pub struct InputError {
     /// The file's path.
     pub file: String,
-    /// The test's name; `-` for an error about the whole file.
+    /// The test's name; `-` for an error about the whole file or path.
     pub test: String,
     /// What is wrong with it.
     pub message: String,
+    /// The field it is about, as a JSON path (`.transaction.gasLimit[0]`): from the test, or
+    /// from the file's root when `test` is `-`. `None` for an error about no field (a file
+    /// that cannot be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The 1-based line of the field (or where reading stopped) in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The 1-based column, in bytes, on that line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+}
+
+impl InputError {
+    /// ` (at `FIELD`, line L, column C)`, or nothing without a field.
+    fn location(&self) -> String {
+        match (&self.field, self.line, self.column) {
+            (Some(f), Some(l), Some(c)) => format!(" (at `{f}`, line {l}, column {c})"),
+            (Some(f), _, _) => format!(" (at `{f}`)"),
+            _ => String::new(),
+        }
+    }
 }
 
 /// Two executors gave different outputs for the same case.
@@ -156,9 +202,15 @@ impl ConformanceReport {
         c
     }
 
-    /// No failure, divergence or input error.
+    /// Cases (blocks, in packed mode) some executor passed or failed: what was checked.
+    pub fn checked(&self) -> u64 {
+        self.counts.values().flat_map(|m| m.values()).map(|c| c.passed + c.failed).sum()
+    }
+
+    /// Something was checked, and there was no failure, divergence or input error. A run that
+    /// checked nothing (everything skipped, filtered out, or no input) is not a pass.
     pub fn ok(&self) -> bool {
-        self.failures.is_empty() && self.errors.is_empty() && self.divergences.is_empty()
+        self.checked() > 0 && self.failures.is_empty() && self.errors.is_empty() && self.divergences.is_empty()
     }
 
     /// The report as pretty-printed JSON.
@@ -167,15 +219,17 @@ impl ConformanceReport {
     }
 
     /// A human summary: a table per executor, then the first `max_listed` failures,
-    /// divergences and errors.
+    /// divergences and errors. Names and messages from the input are shown through
+    /// [`visible`].
     pub fn to_text(&self, max_listed: usize) -> String {
         use std::fmt::Write;
+        let v = visible;
         let mut s = String::new();
         for exec in &self.executors {
             let mut t = table::Table::new(["fork", "passed", "failed", "skipped", "errors"]);
             for (fork, c) in self.counts.get(exec).into_iter().flatten() {
                 t.row([
-                    fork.clone(),
+                    v(fork).into_owned(),
                     c.passed.to_string(),
                     c.failed.to_string(),
                     c.skipped.to_string(),
@@ -190,7 +244,7 @@ impl ConformanceReport {
                 c.skipped.to_string(),
                 c.errors.to_string(),
             ]);
-            let _ = writeln!(s, "executor {exec}");
+            let _ = writeln!(s, "executor {}", v(exec));
             s.push_str(&t.render());
             s.push('\n');
         }
@@ -206,7 +260,7 @@ impl ConformanceReport {
             ]);
             for (e, p) in &self.packed {
                 t.row([
-                    e.clone(),
+                    v(e).into_owned(),
                     p.blocks.to_string(),
                     p.txs.to_string(),
                     p.executions.to_string(),
@@ -225,7 +279,12 @@ impl ConformanceReport {
                 let _ = writeln!(
                     s,
                     "  [{}] {} :: {} [{} {}]\n      {}",
-                    f.executor, f.file, f.test, f.fork, f.indexes, f.what
+                    v(&f.executor),
+                    v(&f.file),
+                    v(&f.test),
+                    v(&f.fork),
+                    v(&f.indexes),
+                    v(&f.what)
                 );
             }
         }
@@ -240,25 +299,34 @@ impl ConformanceReport {
                 let _ = writeln!(
                     s,
                     "  {} vs {}: {} :: {} [{} {}]\n      {}",
-                    d.candidate, d.reference, d.file, d.test, d.fork, d.indexes, d.what
+                    v(&d.candidate),
+                    v(&d.reference),
+                    v(&d.file),
+                    v(&d.test),
+                    v(&d.fork),
+                    v(&d.indexes),
+                    v(&d.what)
                 );
                 if let Some(b) = &d.bundle {
-                    let _ = writeln!(s, "      bundle: {b}");
+                    let _ = writeln!(s, "      bundle: {}", v(b));
                 }
             }
         }
         if !self.errors.is_empty() {
             let _ = writeln!(s, "{} input errors, first {}:", self.errors.len(), self.errors.len().min(max_listed));
             for e in self.errors.iter().take(max_listed) {
-                let _ = writeln!(s, "  {} :: {}: {}", e.file, e.test, e.message);
+                let _ = writeln!(s, "  {} :: {}: {}{}", v(&e.file), v(&e.test), v(&e.message), v(&e.location()));
             }
         }
         if !self.unknown_fields.is_empty() {
             let _ = writeln!(
                 s,
                 "warning: unknown fixture fields (ignored): {}",
-                self.unknown_fields.iter().map(|(k, n)| format!("{k} ({n} files)")).collect::<Vec<_>>().join(", ")
+                self.unknown_fields.iter().map(|(k, n)| format!("{} ({n} files)", v(k))).collect::<Vec<_>>().join(", ")
             );
+        }
+        if self.checked() == 0 {
+            let _ = writeln!(s, "nothing was checked: no case ran, so this is not a pass");
         }
         if self.kind_notes > 0 {
             let _ =
@@ -291,5 +359,48 @@ mod tests {
         let text = r.to_text(10);
         assert!(text.contains("total"), "{text}");
         assert!(text.contains("a.json :: t [Cancun d0 g0 v0]"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_forge_lines_or_redraw_the_terminal() {
+        let forged = "t\n\u{1b}[2Kall 999 passed\r\u{202e}";
+        assert_eq!(visible(forged), "t\\u{a}\\u{1b}[2Kall 999 passed\\u{d}\\u{202e}");
+        assert_eq!(visible("plain ü 🦀"), "plain ü 🦀");
+        let mut r = ConformanceReport { executors: vec!["sequential".into()], ..Default::default() };
+        r.counts
+            .entry("sequential".into())
+            .or_default()
+            .insert(forged.into(), Counts { errors: 1, ..Counts::default() });
+        r.errors.push(InputError {
+            file: "a\n.json".into(),
+            test: forged.into(),
+            message: format!("unknown fork `{forged}`"),
+            field: Some(format!(".post.{forged}")),
+            line: Some(3),
+            column: Some(5),
+        });
+        let text = r.to_text(10);
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.lines().all(|l| !l.starts_with("all 999")), "{text}");
+        assert!(text.contains("line 3, column 5"), "{text}");
+    }
+
+    #[test]
+    fn a_run_that_checked_nothing_is_not_ok() {
+        let mut r = ConformanceReport { executors: vec!["sequential".into()], ..Default::default() };
+        r.counts
+            .entry("sequential".into())
+            .or_default()
+            .insert("Cancun".into(), Counts { skipped: 4, ..Counts::default() });
+        assert_eq!(r.checked(), 0);
+        assert!(!r.ok());
+        assert!(r.to_text(5).contains("nothing was checked"));
+        r.counts.get_mut("sequential").unwrap().get_mut("Cancun").unwrap().passed = 1;
+        assert!(r.ok());
     }
 }

@@ -178,7 +178,7 @@ impl Executor for BlockStm {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        let vm = RevmVm::new(block.clone());
+        let vm = RevmVm::new(block.clone(), run.deadline)?;
         let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
         let gather = Arc::new(Gather::new(threads));
         let results = run_pooled(&blk, &gather, threads)?;

@@ -25,6 +25,9 @@ pub enum Execution<K, V, O> {
         /// The transaction whose ESTIMATE was read.
         blocking: TxIndex,
     },
+    /// The VM stopped the incarnation because the run's deadline passed: the run stops and
+    /// fails with [`ExecError::Deadline`](crate::ExecError::Deadline).
+    Halted,
 }
 
 /// A VM Block-STM can run a block on: executes one incarnation at a time against MVMemory,

@@ -108,11 +108,16 @@ impl<V: Vm> BlockRun<V> {
     /// Whether the run's deadline has passed; if so, halts it.
     pub fn past_deadline(&self) -> bool {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.deadline_hit.store(true, Ordering::Release);
-            self.scheduler.halt();
+            self.halt_at_deadline();
             return true;
         }
         false
+    }
+
+    /// Halts the run as past its deadline: every worker stops at its next task.
+    fn halt_at_deadline(&self) {
+        self.deadline_hit.store(true, Ordering::Release);
+        self.scheduler.halt();
     }
 
     /// Whether a worker found the deadline passed and halted the run.
@@ -144,6 +149,11 @@ impl<V: Vm> BlockRun<V> {
                     if self.past_deadline() {
                         return None;
                     }
+                }
+                Execution::Halted => {
+                    self.mv.end(version.tx);
+                    self.halt_at_deadline();
+                    return None;
                 }
                 Execution::Done { reads, writes, delta, output } => {
                     let n = writes.len() + usize::from(delta.is_some());

@@ -28,7 +28,9 @@ pub struct BlockEnv {
     pub prevrandao: Option<B256>,
     /// EIP-4844 excess blob gas (in blob gas), from Cancun on; the blob base fee (BLOBBASEFEE)
     /// follows from it. The bundled executors fail a block with transactions without it from
-    /// Cancun on ([`ExecError::InvalidBlock`](crate::ExecError::InvalidBlock)).
+    /// Cancun on ([`ExecError::InvalidBlock`](crate::ExecError::InvalidBlock)), and any block
+    /// whose excess is above `MAX_BLOB_FEE_EXPONENT` (50) times the fork's blob base fee update
+    /// fraction: a fee no account could pay, and one whose computation grows with the excess.
     pub excess_blob_gas: Option<u64>,
     /// Hashes of earlier blocks for BLOCKHASH. A number that is missing hashes to
     /// `keccak256(decimal string of the number)`, the convention of the official state tests.

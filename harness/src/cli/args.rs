@@ -40,9 +40,8 @@ pub fn fork_parser() -> impl TypedValueParser<Value = Fork> {
         .map(|s| Fork::from_name(&s).expect("every possible value is a fork name"))
 }
 
-/// Thread counts lockstep accepts: a worker per thread, and more than this many threads is
-/// a typo, not a test (the process would abort trying to start them).
-pub const MAX_THREADS: u64 = 1024;
+/// [`lockstep_harness::defaults::MAX_THREADS`] as a flag bound.
+pub const MAX_THREADS: u64 = lockstep_harness::defaults::MAX_THREADS as u64;
 
 /// The end of every `--help`: its examples, then the exit codes (a literal, so `concat!` can
 /// build each command's text at compile time).
@@ -51,7 +50,7 @@ macro_rules! after_help {
         concat!(
             "Examples:\n",
             $examples,
-            "\n\nExit codes:\n  0  the job ran; everything agreed and passed\n  1  the job ran and found a divergence, a failing case, or bad input among its inputs\n  2  the job could not run as asked: bad usage, or an unreadable bundle, block or output path"
+            "\n\nExit codes:\n  0    the job ran; everything agreed and passed\n  1    the job ran and found a divergence, a failing case, or bad input among its inputs\n  2    the job could not run as asked: bad usage, or an unreadable bundle, block or output path\n  130  stopped by SIGINT (Ctrl-C); the reports of what ran are written"
         )
     };
 }

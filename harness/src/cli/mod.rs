@@ -55,6 +55,13 @@ pub enum Command {
 
 /// Runs the parsed command line; `None` is the main job with its defaults.
 pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
+    // The long jobs stop at SIGINT and write what ran; the others end at once, as by default.
+    if matches!(
+        command,
+        None | Some(Command::Run(_) | Command::Statetest(_) | Command::Explore(_) | Command::Stress(_))
+    ) {
+        lockstep_harness::interrupt::install();
+    }
     match command {
         Some(Command::Run(a)) => run::run(a),
         Some(Command::Statetest(a)) => statetest::run(a),
@@ -69,13 +76,23 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
     }
 }
 
-/// The exit code of a job that ran: 1 when it found anything, else 0.
+/// The exit code of a job that ran: 130 when SIGINT stopped it, else 1 when it found anything,
+/// else 0.
 pub fn found(anything: bool) -> ExitCode {
-    if anything { ExitCode::from(lockstep_harness::error::EXIT_FOUND) } else { ExitCode::SUCCESS }
+    if lockstep_harness::interrupt::requested() {
+        ExitCode::from(lockstep_harness::interrupt::EXIT_INTERRUPTED)
+    } else if anything {
+        ExitCode::from(lockstep_harness::error::EXIT_FOUND)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Minimizes the first bundles a job wrote, printing each result.
 pub fn minimize_first(bundles: impl IntoIterator<Item = PathBuf>) {
+    if lockstep_harness::interrupt::requested() {
+        return;
+    }
     let first: Vec<PathBuf> = bundles.into_iter().take(lockstep_harness::defaults::MINIMIZE_FIRST).collect();
     for (dir, result) in lockstep_harness::repro::minimize::minimize_each(&first) {
         match result {

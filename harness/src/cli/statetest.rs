@@ -95,6 +95,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         progress: true,
         packed: a.packed,
         out_dir: Some(a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out/statetest"))),
+        max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
     });
     if !a.no_minimize {
         super::minimize_first(report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)));

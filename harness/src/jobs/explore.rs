@@ -54,6 +54,9 @@ pub struct ExploreReport {
     pub schedules: u64,
     /// One divergence per failing block, with its strategy and (shrunk) schedule.
     pub found: Vec<Found>,
+    /// Stopped by SIGINT: the report covers the blocks that ran.
+    #[serde(default)]
+    pub interrupted: bool,
     /// Bundles that could not be written (the divergence is still in `found`).
     #[serde(default)]
     pub write_errors: Vec<String>,
@@ -75,8 +78,12 @@ pub fn run(opts: &ExploreOptions) -> ExploreReport {
     let start = Instant::now();
     let mut report = ExploreReport { seed: opts.seed, ..Default::default() };
     let mut n = 0u64;
-    for w in &opts.workloads {
+    'blocks: for w in &opts.workloads {
         for _ in 0..opts.blocks {
+            if crate::interrupt::requested() {
+                report.interrupted = true;
+                break 'blocks;
+            }
             let bseed = block_seed(opts.seed, n);
             n += 1;
             let generated = w.generate(bseed);

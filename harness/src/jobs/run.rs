@@ -111,6 +111,9 @@ pub struct RunReport {
     pub found: Vec<Found>,
     /// Blocks the reference itself could not run (a generator bug; never expected).
     pub reference_errors: Vec<String>,
+    /// Stopped by SIGINT before its budget was spent: the report covers the blocks that ran.
+    #[serde(default)]
+    pub interrupted: bool,
     /// Bundles that could not be written (the divergence is still in `found`).
     #[serde(default)]
     pub write_errors: Vec<String>,
@@ -159,6 +162,10 @@ pub fn run(opts: &RunOptions) -> RunReport {
     let mut n = 0u64;
     while !opts.workloads.is_empty() {
         if opts.budget.blocks.is_some_and(|b| n >= b) || opts.budget.duration.is_some_and(|d| start.elapsed() >= d) {
+            break;
+        }
+        if crate::interrupt::requested() {
+            report.interrupted = true;
             break;
         }
         let wi = (n % opts.workloads.len() as u64) as usize;

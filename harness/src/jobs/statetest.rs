@@ -5,8 +5,8 @@
 
 use crate::check::{self, Divergence, isolate};
 use crate::progress::Progress;
-use crate::repro::{bundle, paths::sanitize};
-use lockstep_conformance::{Case, CaseError, CaseInput, Verdict, load_file};
+use crate::repro::{bundle, paths::new_bundle_dir};
+use lockstep_conformance::{Case, CaseError, CaseInput, LoadOptions, Verdict, load_file_with};
 use lockstep_executors::{BlockInput, BlockOutput, Executor, Fork, RunControl};
 use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError, PackedStats};
 use rayon::prelude::*;
@@ -34,6 +34,9 @@ pub struct Options {
     /// Where a divergence between executors is written as a repro bundle
     /// (`DIR/divergences/...`); `None`: not written.
     pub out_dir: Option<PathBuf>,
+    /// A fixture file larger than this many bytes is an input error and is not read.
+    /// [`lockstep_conformance::DEFAULT_MAX_FILE_BYTES`] (64 MiB) holds every official fixture.
+    pub max_file_bytes: u64,
 }
 
 /// Everything one file contributes to the report.
@@ -69,6 +72,10 @@ pub fn run(opts: &Options) -> ConformanceReport {
     let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
+            // After SIGINT, files not yet started are skipped: the report covers those that ran.
+            if crate::interrupt::requested() {
+                return FileResult::default();
+            }
             let r = run_file(opts, path);
             progress.inc(1);
             r
@@ -84,8 +91,12 @@ pub fn run(opts: &Options) -> ConformanceReport {
     for e in &report.executors {
         report.counts.entry(e.clone()).or_default();
     }
+    // A path that gives no file counts as an error of every executor, as a file-level one does.
     for e in discover_errors {
         report.errors.push(input_error(&e));
+        for exec in &report.executors {
+            report.counts.entry(exec.clone()).or_default().entry("-".into()).or_default().errors += 1;
+        }
     }
     for r in results {
         for (exec, fork, c) in r.counts {
@@ -107,13 +118,22 @@ pub fn run(opts: &Options) -> ConformanceReport {
 }
 
 fn input_error(e: &CaseError) -> InputError {
-    InputError { file: e.file.to_string(), test: e.test.to_string(), message: e.message.clone() }
+    let known = |n: usize| (n > 0).then_some(n as u64);
+    InputError {
+        file: e.file.to_string(),
+        test: e.test.to_string(),
+        message: e.message.clone(),
+        field: e.at.as_ref().map(|a| a.path.to_string()),
+        line: e.at.as_ref().and_then(|a| known(a.line)),
+        column: e.at.as_ref().and_then(|a| known(a.column)),
+    }
 }
 
 fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
     let display = path.display().to_string();
     let keep = |test: &str| opts.filter.as_ref().is_none_or(|re| re.is_match(&format!("{display}::{test}")));
-    let loaded = load_file(path, opts.fork, &keep);
+    let load = LoadOptions { fork: opts.fork, max_file_bytes: opts.max_file_bytes };
+    let loaded = load_file_with(path, &load, &keep);
     let mut r = FileResult {
         unknown_fields: loaded.unknown_fields.iter().map(|p| generic_field_path(p)).collect(),
         ..Default::default()
@@ -149,19 +169,23 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
     let indexes = format!("d{} g{} v{}", case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value);
     let block = match &case.input {
         CaseInput::Block(b) => b,
-        CaseInput::Unbuildable(why) => {
+        CaseInput::Unbuildable { why, at } => {
             // Nothing to execute: correct only if the fixture expects the transaction to fail.
+            // Otherwise one input error, counted for every executor.
             for exec in &opts.executors {
                 if case.expect.exception.is_some() {
                     r.count(exec.name(), fork, |c| c.passed += 1);
                 } else {
                     r.count(exec.name(), fork, |c| c.errors += 1);
-                    r.errors.push(InputError {
-                        file: case.id.file.to_string(),
-                        test: case.id.test.to_string(),
-                        message: format!("{fork} {indexes}: {why}, and no exception is expected"),
-                    });
                 }
+            }
+            if case.expect.exception.is_none() {
+                r.errors.push(input_error(&CaseError {
+                    file: case.id.file.clone(),
+                    test: case.id.test.clone(),
+                    at: Some(at.clone()),
+                    message: format!("{fork} {indexes}: {why}, and no exception is expected"),
+                }));
             }
             return;
         }
@@ -183,7 +207,8 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                 r.failures.push(failure(d.to_string()));
                 if let Some((ref_exec, ref_out)) = &reference {
                     let what = d.to_string();
-                    let bundle = write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case));
+                    let bundle =
+                        write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
                     r.divergences.push(divergence(ref_exec, exec, case, &indexes, what, bundle));
                 }
                 continue;
@@ -204,7 +229,8 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             Some((ref_exec, ref_out)) => {
                 if let Some(d) = check::compare(ref_out, &out) {
                     let what = d.to_string();
-                    let bundle = write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case));
+                    let bundle =
+                        write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
                     r.divergences.push(divergence(ref_exec, exec, case, &indexes, what, bundle));
                 }
             }
@@ -237,8 +263,9 @@ fn divergence(
     }
 }
 
-/// Writes the block of a divergence between two executors as a repro bundle named after the
-/// case; an unwritable bundle is reported on stderr and the run goes on.
+/// Writes the block of a divergence between two executors as a repro bundle in a new
+/// directory named after the case (`identity` tells it apart from every other); an unwritable
+/// bundle is reported on stderr and the run goes on.
 fn write_bundle(
     opts: &Options,
     block: &BlockInput,
@@ -247,13 +274,14 @@ fn write_bundle(
     expected: &BlockOutput,
     divergence: Divergence,
     name: &str,
+    identity: &str,
 ) -> Option<PathBuf> {
     let dir = opts.out_dir.as_ref()?;
-    let short: String = name.chars().take(48).collect();
-    let name = sanitize(&format!("{short}-{}-{}", candidate.name(), divergence.kind()));
+    let label = format!("{name}-{}-{}", candidate.name(), divergence.kind());
+    let identity = format!("{identity} {} vs {} {}", candidate.name(), reference.name(), divergence.kind());
     let case =
         bundle::Case::new(block.clone(), reference.as_ref(), candidate.as_ref(), opts.exec_threads.max(1), divergence);
-    match bundle::write(&dir.join("divergences").join(&name), &case, expected) {
+    match new_bundle_dir(dir, &label, &identity).and_then(|d| bundle::write(&d, &case, expected)) {
         Ok(p) => Some(p),
         Err(e) => {
             eprintln!("error: cannot write the bundle {name}: {e}");
@@ -280,7 +308,7 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
                 r.count(exec.name(), &fork, |c| c.failed += 1);
                 let what = format!("{kind}: {d}");
                 let bundle = reference.as_ref().and_then(|(ref_exec, ref_out)| {
-                    write_bundle(opts, block, ref_exec, exec, ref_out, d, &format!("{test}-{fork}-packed"))
+                    write_bundle(opts, block, ref_exec, exec, ref_out, d, &format!("{test}-{fork}-packed"), name)
                 });
                 let record = CaseDivergence {
                     reference: reference.as_ref().map(|(e, _)| e.name().to_string()).unwrap_or_default(),

@@ -62,6 +62,9 @@ pub fn run(opts: &StressOptions) -> Vec<StressRow> {
         for &threads in &opts.threads {
             let mut row = StressRow { workload: w.label(), threads, ..Default::default() };
             for r in 0..opts.repeats {
+                if crate::interrupt::requested() {
+                    break;
+                }
                 let hook = Arc::new(DelayHook::new(block_seed(bseed, r), threads, opts.probability));
                 let run = RunControl { threads, hook: Some(hook), deadline: None };
                 let (result, _) = isolate::run_with_timeout(opts.candidate.clone(), block.clone(), run, opts.timeout);

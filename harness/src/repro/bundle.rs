@@ -105,14 +105,32 @@ pub fn dir_of(path: &Path) -> PathBuf {
 /// Reads a bundle directory (or its `case.json`).
 ///
 /// Errors: [`Error::Io`] when it cannot be read, [`Error::BadInput`] when it is not a case
-/// (naming the field serde stopped at) or its thread count is 0.
+/// (naming the field serde stopped at), or asks for more than lockstep's limits: threads and
+/// schedule workers from 1 to [`MAX_THREADS`](crate::defaults::MAX_THREADS), at most
+/// [`MAX_TXS`](crate::defaults::MAX_TXS) transactions.
 pub fn read(path: &Path) -> Result<Case> {
     let file = if path.is_dir() { path.join("case.json") } else { path.to_path_buf() };
     let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
     let case: Case =
         serde_json::from_str(&text).map_err(|e| Error::bad_input(&file, format!("not a lockstep case: {e}")))?;
-    if case.threads == 0 {
-        return Err(Error::bad_input(&file, "threads must be at least 1"));
+    let limit = crate::defaults::MAX_THREADS;
+    if case.threads == 0 || case.threads > limit {
+        return Err(Error::bad_input(&file, format!("threads: {} is not between 1 and {limit}", case.threads)));
+    }
+    if let Some(s) = &case.schedule {
+        if s.workers == 0 || s.workers > limit {
+            return Err(Error::bad_input(
+                &file,
+                format!("schedule.workers: {} is not between 1 and {limit}", s.workers),
+            ));
+        }
+    }
+    if case.block.txs.len() > crate::defaults::MAX_TXS {
+        let n = case.block.txs.len();
+        return Err(Error::bad_input(
+            &file,
+            format!("block.txs: {n} transactions, more than {}", crate::defaults::MAX_TXS),
+        ));
     }
     Ok(case)
 }
@@ -124,10 +142,21 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     write_text(path, &text)
 }
 
-/// Writes `text` to `path` atomically (temporary file, then rename).
+/// Writes `text` to `path` atomically: a temporary file beside it, flushed to disk, then
+/// renamed over it, so that a reader (or a run killed meanwhile) sees the previous file or the
+/// whole new one, never part of one.
 pub fn write_text(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)).map_err(|e| Error::io(path, e))
+    use std::io::Write;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
 }
 
 /// Writes `case` as a bundle in `dir` (created if missing); `reference_output` is the

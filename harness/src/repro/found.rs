@@ -1,6 +1,6 @@
 //! A divergence a job found on a generated block, and its bundle.
 
-use super::{bundle, paths::sanitize};
+use super::{bundle, paths::new_bundle_dir};
 use crate::check::Divergence;
 use crate::error::Result;
 use crate::schedule::{Schedule, Strategy};
@@ -55,8 +55,8 @@ impl Found {
     }
 }
 
-/// Writes the `k`-th divergence of a job as an unminimized bundle under `out/divergences/`;
-/// returns its directory. `expected` is the reference's output on the block.
+/// Writes the `k`-th divergence of a job as an unminimized bundle in a new directory under
+/// `out/divergences/` ([`new_bundle_dir`]); returns the directory. `expected` is the reference's output on the block.
 pub fn write_found(
     out: &Path,
     k: usize,
@@ -66,17 +66,20 @@ pub fn write_found(
     candidate: &dyn Executor,
     expected: &BlockOutput,
 ) -> Result<PathBuf> {
-    let name = sanitize(&format!(
-        "{k:03}-{}-{}-t{}-{}",
-        found.workload.family,
+    let label =
+        format!("{k:03}-{}-{}-t{}-{}", found.workload.family, found.candidate, found.threads, found.divergence.kind());
+    let identity = format!(
+        "{label} {} seed {} block {} {} vs {}",
+        found.workload.label(),
+        found.block_seed,
+        found.block_number,
         found.candidate,
-        found.threads,
-        found.divergence.kind()
-    ));
+        found.reference
+    );
     let mut case =
         bundle::Case::new(generated.block.clone(), reference, candidate, found.threads, found.divergence.clone())
             .with_keys(&generated.keys);
     case.seed = Some(found.block_seed);
     case.schedule = found.choices().map(|choices| Schedule { workers: found.threads, choices, trace: Vec::new() });
-    bundle::write(&out.join("divergences").join(name), &case, expected)
+    bundle::write(&new_bundle_dir(out, &label, &identity)?, &case, expected)
 }

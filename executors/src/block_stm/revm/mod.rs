@@ -33,18 +33,16 @@ use crate::executor::ExecError;
 use crate::hook::{SchedEvent, ScheduleHook, WorkerId};
 use crate::model::{Account, BlockInput, State, TxOutcome};
 use crate::revm_env;
+use crate::watchdog::{self, GuardedEvm};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use itertools::{EitherOrBoth, Itertools};
 use pre_index::PreIndex;
 use revm::ExecuteEvm;
 use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
-use revm::context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, JournalTr};
+use revm::context::{BlockEnv, CfgEnv, ContextSetters, ContextTr, JournalTr};
 use revm::context_interface::{Block as _, Cfg as _, Transaction as _};
 use revm::database_interface::{DBErrorMarker, Database};
-use revm::handler::{
-    EvmTr, EvmTrError, FrameResult, FrameTr, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm,
-    post_execution,
-};
+use revm::handler::{EvmTr, EvmTrError, FrameResult, FrameTr, Handler, post_execution};
 use revm::interpreter::interpreter_action::FrameInit;
 use revm::primitives::KECCAK_EMPTY;
 use revm::primitives::hardfork::SpecId;
@@ -55,7 +53,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Location {
@@ -114,21 +112,30 @@ pub struct RevmVm {
     deployed: Mutex<FxHashMap<B256, Bytes>>,
     /// EIP-161 empty-account clearing applies.
     clears_empty: bool,
+    /// Each worker's EVM halts an execution still running past it ([`watchdog`]).
+    deadline: Option<Instant>,
 }
 
 impl RevmVm {
-    pub fn new(block: Arc<BlockInput>) -> Self {
+    /// `block` prepared for revm, its executions halted past `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// [`ExecError::InvalidBlock`] for a block environment revm cannot take
+    /// ([`revm_env::block_env`]).
+    pub fn new(block: Arc<BlockInput>, deadline: Option<Instant>) -> Result<Self, ExecError> {
         let cfg = revm_env::cfg_env(&block);
-        let block_env = revm_env::block_env(&block, &cfg);
+        let block_env = revm_env::block_env(&block, &cfg)?;
         let pre_index = PreIndex::new(&block.pre_state);
-        RevmVm {
+        Ok(RevmVm {
             clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
             cfg,
             block_env,
             pre_index,
             deployed: Mutex::new(FxHashMap::default()),
             block,
-        }
+            deadline,
+        })
     }
 
     /// The code with hash `code_hash` that `address` has: its pre-state code if that is the one,
@@ -170,7 +177,7 @@ impl RevmVm {
     }
 }
 
-type Evm<'a> = MainnetEvm<MainnetContext<View<'a>>>;
+type Evm<'a> = GuardedEvm<View<'a>>;
 
 impl Vm for RevmVm {
     type Key = Location;
@@ -206,7 +213,7 @@ impl Vm for RevmVm {
             worker,
             hook,
         };
-        Context::mainnet().with_cfg(self.cfg.clone()).with_block(self.block_env.clone()).with_db(view).build_mainnet()
+        watchdog::evm(self.cfg.clone(), self.block_env.clone(), view, self.deadline)
     }
 
     fn execute(&self, evm: &mut Evm<'_>, version: Version) -> Execution<Location, Value, TxOutput> {
@@ -219,6 +226,9 @@ impl Vm for RevmVm {
         evm.ctx.set_tx(revm_env::tx_env(&self.block.txs[tx.0]));
         let result = LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
         let diff = evm.finalize();
+        if evm.ctx.chain.expired() {
+            return Execution::Halted;
+        }
         let view = &mut evm.ctx.journaled_state.database;
         if let Some(blocking) = view.blocked {
             return Execution::Blocked { blocking };
