@@ -205,3 +205,47 @@ fn sigint_during_statetest_writes_a_complete_json_report_and_sigkill_keeps_the_p
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(leftovers.len() <= 2, "{leftovers:?}");
 }
+
+/// `summary.json` of a finished job, without its `measured` part.
+fn deterministic_summary(dir: &std::path::Path) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert!(v.as_object_mut().unwrap().remove("measured").is_some(), "no measured part: {v}");
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_deterministic_report() {
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let (run, explore) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let r =
+                lockstep().args(["run", "--blocks", "60", "--seed", "7", "--out"]).arg(run.path()).output().unwrap();
+            assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stdout));
+            let e = lockstep()
+                .args(["explore", "-w", "hot-key", "-w", "eip7702", "--blocks", "2", "--schedules", "20", "--out"])
+                .arg(explore.path())
+                .output()
+                .unwrap();
+            assert_eq!(e.status.code(), Some(0), "{}", String::from_utf8_lossy(&e.stdout));
+            (deterministic_summary(run.path()), deterministic_summary(explore.path()))
+        })
+        .collect();
+    assert_eq!(runs[0].0, runs[1].0, "run");
+    assert_eq!(runs[0].1, runs[1].1, "explore");
+}
+
+#[test]
+fn an_unwritable_output_is_refused_before_the_run_starts() {
+    for args in [
+        &["run", "--blocks", "1", "--out", "/dev/null/x"][..],
+        &["explore", "--blocks", "1", "--out", "/dev/null/x"],
+        &["statetest", "--json", "/dev/null/x/report.json", "x.json"],
+    ] {
+        let start = std::time::Instant::now();
+        let out = lockstep().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("/dev/null/x"), "{args:?}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{args:?} ran first");
+    }
+}

@@ -50,6 +50,9 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
     if !a.only.is_empty() {
         suite.retain(|(n, _)| a.only.contains(n));
     }
+    if let Some(json) = &a.json {
+        super::args::writable_file(json)?;
+    }
     eprintln!("lockstep bench: seed {}, {} txs per block, {} rounds", a.seed, a.txs, a.repeat);
     let rows = job::run(&BenchOptions {
         suite,

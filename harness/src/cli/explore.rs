@@ -89,6 +89,7 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode> {
     let txs = a.txs as usize;
     let workloads = families.into_iter().map(|f| Workload::new(f, txs).with_accounts((txs / 2).max(1))).collect();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("lockstep-out/explore-{}", a.seed)));
+    args::writable_dir(&out)?;
     println!(
         "lockstep explore: seed {}; {} on {} workers, {} {} schedules per block",
         a.seed,
@@ -134,7 +135,7 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode> {
         report.blocks,
         report.schedules,
         report.found.len(),
-        report.wall_seconds,
+        report.measured.wall_seconds,
         report.schedules_per_second(),
         a.seed
     );

@@ -82,6 +82,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     };
     let threads: Vec<usize> = a.threads.iter().map(|t| *t as usize).collect();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("lockstep-out/run-{seed}")));
+    args::writable_dir(&out)?;
     println!(
         "lockstep run: seed {seed} (replay with --seed {seed}); reference {}; candidates {} at {threads:?} threads; {} workloads",
         reference.name(),
@@ -126,8 +127,8 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         report.blocks,
         report.txs,
         report.found.len(),
-        report.wall_seconds,
-        report.blocks as f64 / report.wall_seconds.max(1e-9)
+        report.measured.wall_seconds,
+        report.blocks as f64 / report.measured.wall_seconds.max(1e-9)
     );
     let summary = out.join("summary.json");
     std::fs::create_dir_all(&out).map_err(|e| lockstep_harness::Error::io(&out, e))?;

@@ -75,6 +75,11 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
     } else {
         a.paths.clone()
     };
+    if let Some(json) = &a.json {
+        super::args::writable_file(json)?;
+    }
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out/statetest"));
+    super::args::writable_dir(&out)?;
     if let Some(j) = a.jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(j as usize)
@@ -94,7 +99,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         exec_threads: a.threads as usize,
         progress: true,
         packed: a.packed,
-        out_dir: Some(a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out/statetest"))),
+        out_dir: Some(out),
         max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
     });
     if !a.no_minimize {

@@ -74,10 +74,14 @@ pub struct WorkloadRow {
     /// Candidate runs (one per candidate and thread count a block) that diverged.
     pub divergences: u64,
     /// Candidate executions beyond one per transaction, per transaction, over the runs that
-    /// returned an output.
+    /// returned an output. Measured (it depends on real threads): in `summary.json` it is under
+    /// `measured`, with the row's workload.
+    #[serde(skip)]
     pub reexecution_ratio: f64,
     /// Reference time / candidate time, each summed over every candidate run of the row's
-    /// blocks (failed and hung runs included); 0.0 without candidate time.
+    /// blocks (failed and hung runs included); 0.0 without candidate time. Measured, as
+    /// `reexecution_ratio` is.
+    #[serde(skip)]
     pub speedup: f64,
     #[serde(skip)]
     executions: u64,
@@ -117,8 +121,31 @@ pub struct RunReport {
     /// Bundles that could not be written (the divergence is still in `found`).
     #[serde(default)]
     pub write_errors: Vec<String>,
+    /// What depends on timing and real threads, kept apart so that everything else is the
+    /// same, byte for byte, for the same seed and inputs.
+    pub measured: RunMeasured,
+}
+
+/// The measured part of a [`RunReport`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunMeasured {
     /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
+    /// Per workload row, in the order of [`RunReport::rows`].
+    pub rows: Vec<RowMeasured>,
+}
+
+/// A workload row's measured values (see [`WorkloadRow`]).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RowMeasured {
+    /// The row's workload label.
+    pub workload: String,
+    /// [`WorkloadRow::reexecution_ratio`].
+    pub reexecution_ratio: f64,
+    /// [`WorkloadRow::speedup`].
+    pub speedup: f64,
 }
 
 impl RunReport {
@@ -247,6 +274,15 @@ pub fn run(opts: &RunOptions) -> RunReport {
         };
         report.rows.push(r);
     }
-    report.wall_seconds = start.elapsed().as_secs_f64();
+    report.measured.rows = report
+        .rows
+        .iter()
+        .map(|r| RowMeasured {
+            workload: r.workload.clone(),
+            reexecution_ratio: r.reexecution_ratio,
+            speedup: r.speedup,
+        })
+        .collect();
+    report.measured.wall_seconds = start.elapsed().as_secs_f64();
     report
 }
