@@ -21,6 +21,8 @@ pub use trie::KECCAK_EMPTY;
 mod revm_env;
 #[cfg(feature = "revm")]
 pub mod sequential;
+#[cfg(all(feature = "revm", feature = "planted-bugs"))]
+pub mod spinner;
 #[cfg(feature = "revm")]
 mod watchdog;
 
@@ -45,6 +47,7 @@ pub fn bundled_list() -> Vec<(&'static str, &'static str)> {
             ("block-stm-skip-validation", "planted bug: validation of tx 1 always passes"),
             ("block-stm-no-estimates", "planted bug: an aborted incarnation leaves no ESTIMATEs"),
             ("block-stm-done-early", "planted bug: the termination check ignores active tasks"),
+            ("spin-forever", "planted bug: worker threads that spin forever and ignore the deadline"),
         ]);
     }
     list
@@ -74,6 +77,8 @@ pub fn bundled(name: &str) -> Option<std::sync::Arc<dyn Executor>> {
         "block-stm-done-early" => {
             Some(std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::DoneIgnoresActiveTasks)))
         }
+        #[cfg(feature = "planted-bugs")]
+        "spin-forever" => Some(std::sync::Arc::new(spinner::Spinner)),
         _ => None,
     }
 }

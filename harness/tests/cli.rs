@@ -249,3 +249,35 @@ fn an_unwritable_output_is_refused_before_the_run_starts() {
         assert!(start.elapsed() < std::time::Duration::from_secs(5), "{args:?} ran first");
     }
 }
+
+/// Worker processes still serving `executor`.
+fn workers_of(executor: &str) -> usize {
+    let out = Command::new("pgrep").args(["-f", &format!("__worker --executor {executor}")]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[test]
+fn an_isolated_executor_that_ignores_its_deadline_is_a_hang_and_its_threads_are_stopped() {
+    let out = tempfile::tempdir().unwrap();
+    let start = std::time::Instant::now();
+    let run = lockstep()
+        .args(["run", "-e", "spin-forever", "--isolate", "--blocks", "3", "--txs", "4", "--threads", "2"])
+        .args(["--timeout", "1", "--no-minimize", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    // Three blocks, each given up at its 1 s deadline, not one block forever.
+    assert!(start.elapsed() < std::time::Duration::from_secs(30), "{:?}", start.elapsed());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+    let found = summary["found"].as_array().unwrap();
+    assert_eq!(found.len(), 3, "{summary}");
+    for f in found {
+        let text = f["divergence"].to_string().to_lowercase();
+        assert!(text.contains("hang"), "{text}");
+    }
+    // The spinning threads died with their worker processes.
+    assert_eq!(workers_of("spin-forever"), 0);
+}

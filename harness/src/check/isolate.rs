@@ -25,8 +25,14 @@ pub fn run_caught_shared(
 fn caught(
     execute: impl FnOnce() -> Result<BlockOutput, lockstep_executors::ExecError>,
 ) -> Result<BlockOutput, Divergence> {
+    let start = Instant::now();
     match catch_unwind(AssertUnwindSafe(execute)) {
         Ok(Ok(out)) => Ok(out),
+        // An executor that gave up at its deadline ran past it: a hang, as one that never
+        // returns is.
+        Ok(Err(lockstep_executors::ExecError::Deadline)) => {
+            Err(Divergence::Hang { after_ms: start.elapsed().as_millis() as u64 })
+        }
         Ok(Err(e)) => Err(Divergence::ExecError { message: e.to_string() }),
         Err(payload) => Err(Divergence::Panic { message: panic_message(payload.as_ref()) }),
     }

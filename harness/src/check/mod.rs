@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod isolate;
+pub mod subprocess;
 
 pub use diff::{Divergence, compare};
 

@@ -21,6 +21,33 @@ impl Reference {
     }
 }
 
+/// Process isolation of the executors a job runs.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Isolation {
+    /// Run each executor in worker processes (`lockstep __worker`), killed at the deadline:
+    /// for executors that may not honour it. Off by default: the bundled ones do.
+    #[arg(long)]
+    pub isolate: bool,
+}
+
+impl Isolation {
+    /// The bundled executor `name`, isolated when asked.
+    pub fn executor(&self, name: &str) -> Result<Arc<dyn Executor>> {
+        let e = lockstep_harness::jobs::executor(name)?;
+        if !self.isolate {
+            return Ok(e);
+        }
+        let isolated = lockstep_harness::check::subprocess::Isolated::new(name, e.version())
+            .map_err(|e| lockstep_harness::Error::Resource(format!("cannot isolate {name}: {e}")))?;
+        Ok(Arc::new(isolated))
+    }
+
+    /// [`Isolation::executor`] for each name.
+    pub fn executors(&self, names: &[String]) -> Result<Vec<Arc<dyn Executor>>> {
+        names.iter().map(|n| self.executor(n)).collect()
+    }
+}
+
 /// Checks, before a job starts, that `dir` exists or can be created and takes files: a run
 /// must not find out at its end that it cannot write what it found.
 pub fn writable_dir(dir: &std::path::Path) -> Result<()> {

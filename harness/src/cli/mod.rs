@@ -51,6 +51,17 @@ pub enum Command {
     List(list::ListArgs),
     /// Fetch the pinned official fixtures into a cache, or verify a fixtures directory.
     Fixtures(fixtures::FixturesArgs),
+    /// Serve one executor to an isolating parent over stdin and stdout (`--isolate`).
+    #[command(name = "__worker", hide = true)]
+    Worker(WorkerArgs),
+}
+
+/// `lockstep __worker`: what `--isolate` starts.
+#[derive(clap::Args, Debug)]
+pub struct WorkerArgs {
+    /// The bundled executor to serve.
+    #[arg(long, value_name = "NAME")]
+    executor: String,
 }
 
 /// Runs the parsed command line; `None` is the main job with its defaults.
@@ -72,6 +83,12 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Bench(a)) => bench::run(a),
         Some(Command::List(a)) => list::run(a),
         Some(Command::Fixtures(a)) => fixtures::run(a),
+        Some(Command::Worker(a)) => {
+            let executor = lockstep_harness::jobs::executor(&a.executor)?;
+            lockstep_harness::check::subprocess::serve(executor)
+                .map_err(|e| lockstep_harness::Error::Resource(format!("worker: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
         None => run::run(run::RunArgs::defaults()),
     }
 }
@@ -131,7 +148,7 @@ mod tests {
         cli.build();
         let mut undocumented = Vec::new();
         let mut checked = 0;
-        for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        for sub in cli.get_subcommands().filter(|s| !matches!(s.get_name(), "help" | "__worker")) {
             assert!(sub.get_about().is_some(), "`{}` has no about", sub.get_name());
             let after = sub.get_after_help().map(|s| s.to_string()).unwrap_or_default();
             assert!(after.contains("Exit codes"), "`{} --help` does not end with the exit codes", sub.get_name());

@@ -1,11 +1,11 @@
 //! `lockstep replay`: a saved block again, on the reference and a candidate.
 
-use super::args::{self, MAX_THREADS, Reference, after_help};
+use super::args::{self, Isolation, MAX_THREADS, Reference, after_help};
 use clap::Args;
 use lockstep_harness::check::isolate;
 use lockstep_harness::defaults::STEP_BUDGET;
 use lockstep_harness::repro::{bundle, replay};
-use lockstep_harness::{Error, Result, jobs};
+use lockstep_harness::{Error, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,21 +34,23 @@ pub struct ReplayArgs {
     /// Seconds one candidate execution may take; past it the candidate has hung.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = args::seconds)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub isolation: Isolation,
 }
 
 pub fn run(a: ReplayArgs) -> Result<ExitCode> {
-    let reference = a.reference.executor()?;
+    let reference = a.isolation.executor(&a.reference.reference)?;
     isolate::quiet_executor_panics();
     let is_bundle = a.path.join("case.json").is_file() || a.path.file_name().is_some_and(|n| n == "case.json");
     let (block, schedule, threads, candidate, recorded) = if is_bundle {
         let case = bundle::read(&a.path)?;
-        let candidate = jobs::executor(a.executor.as_deref().unwrap_or(&case.candidate.name))?;
+        let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or(&case.candidate.name))?;
         (case.block, case.schedule, case.threads, candidate, Some(case.kind))
     } else {
         let path = if a.path.is_dir() { a.path.join("block.json") } else { a.path.clone() };
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let block = serde_json::from_str(&text).map_err(|e| Error::bad_input(&path, format!("not a block: {e}")))?;
-        let candidate = jobs::executor(a.executor.as_deref().unwrap_or("block-stm"))?;
+        let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or("block-stm"))?;
         (block, None, a.threads as usize, candidate, None)
     };
     let block = Arc::new(block);

@@ -1,11 +1,11 @@
 //! `lockstep run`, the main job.
 
-use super::args::{self, MAX_THREADS, Reference, after_help};
+use super::args::{self, Isolation, MAX_THREADS, Reference, after_help};
 use clap::{Args, Parser};
 use lockstep_harness::jobs::run::{self as job, Budget, RunOptions};
 use lockstep_harness::repro::bundle;
 use lockstep_harness::workload::Family;
-use lockstep_harness::{Result, check::isolate, jobs};
+use lockstep_harness::{Result, check::isolate};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -49,6 +49,8 @@ pub struct RunArgs {
     /// Do not minimize divergences (by default the first 3 are, 20 s each).
     #[arg(long)]
     pub no_minimize: bool,
+    #[command(flatten)]
+    pub isolation: Isolation,
 }
 
 impl RunArgs {
@@ -64,13 +66,13 @@ impl RunArgs {
 }
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
-    let reference = a.reference.executor()?;
+    let reference = a.isolation.executor(&a.reference.reference)?;
     let names: Vec<String> = if a.executors.is_empty() {
         lockstep_executors::BUNDLED.iter().filter(|n| **n != a.reference.reference).map(|n| n.to_string()).collect()
     } else {
         a.executors.clone()
     };
-    let candidates = jobs::executors(&names)?;
+    let candidates = a.isolation.executors(&names)?;
     let workloads = job::mix(&a.workloads, a.txs as usize);
     let seed = a.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)

@@ -1,11 +1,11 @@
 //! `lockstep statetest`: official state tests.
 
-use super::args::{MAX_THREADS, after_help, fork_parser};
+use super::args::{Isolation, MAX_THREADS, after_help, fork_parser};
 use clap::Args;
 use lockstep_executors::Fork;
 use lockstep_harness::jobs::statetest::{self as job, Options};
 use lockstep_harness::repro::bundle;
-use lockstep_harness::{Error, Result, jobs};
+use lockstep_harness::{Error, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,10 +54,12 @@ pub struct StatetestArgs {
     /// Do not minimize divergences (by default the first 3 are, 20 s each).
     #[arg(long)]
     pub no_minimize: bool,
+    #[command(flatten)]
+    pub isolation: Isolation,
 }
 
 pub fn run(a: StatetestArgs) -> Result<ExitCode> {
-    let executors = jobs::executors(&a.executors)?;
+    let executors = a.isolation.executors(&a.executors)?;
     let filter = a
         .filter
         .as_deref()
