@@ -12,6 +12,13 @@ pub const EXEC_TIMEOUT: Duration = Duration::from_secs(10);
 /// time and so takes longer than a free run.
 pub const CONTROLLED_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Wall-clock limit of one reference execution outside `statetest` (which has `--timeout`):
+/// a block it cannot finish in this long is unusable, not a reason to wait forever.
+pub const REFERENCE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Default wall-clock limit of one executor on one state-test case.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Time given to minimizing one divergence found by a job.
 pub const MINIMIZE_BUDGET: Duration = Duration::from_secs(20);
 

@@ -281,3 +281,42 @@ fn an_isolated_executor_that_ignores_its_deadline_is_a_hang_and_its_threads_are_
     // The spinning threads died with their worker processes.
     assert_eq!(workers_of("spin-forever"), 0);
 }
+
+#[test]
+fn a_case_that_loops_forever_is_a_hang_of_that_case_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let sender = "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b".to_string();
+    let looping = serde_json::json!({ "endless": {
+        "env": {
+            "currentCoinbase": "0x2adc25665018aa1fe0e6bc666dac8fc2697ff9ba",
+            "currentDifficulty": "0x0", "currentRandom": format!("0x{}", "00".repeat(32)),
+            "currentGasLimit": "0x7fffffffffffffff", "currentNumber": "0x1",
+            "currentTimestamp": "0x3e8", "currentBaseFee": "0x0", "currentExcessBlobGas": "0x0"
+        },
+        "pre": {
+            sender: { "balance": "0xffffffffffffffffffff", "nonce": "0x0", "code": "0x", "storage": {} },
+            // JUMPDEST PUSH1 0 JUMP: a loop that only gas could end.
+            "0x00000000000000000000000000000000000000aa":
+                { "balance": "0x0", "nonce": "0x1", "code": "0x5b600056", "storage": {} }
+        },
+        "transaction": {
+            "data": ["0x"], "gasLimit": ["0x7ffffffffffffff0"], "value": ["0x0"], "gasPrice": "0x0",
+            "nonce": "0x0", "to": "0x00000000000000000000000000000000000000aa",
+            "secretKey": "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"
+        },
+        "post": { "Cancun": [{ "hash": format!("0x{}", "00".repeat(32)), "logs": format!("0x{}", "00".repeat(32)),
+                               "indexes": { "data": 0, "gas": 0, "value": 0 }, "txbytes": "0x" }] }
+    }});
+    std::fs::write(dir.path().join("endless.json"), looping.to_string()).unwrap();
+    std::fs::copy(fixture("ethereum-tests/GeneralStateTests/stExample/add11.json"), dir.path().join("add11.json"))
+        .unwrap();
+    let start = std::time::Instant::now();
+    let out = lockstep().arg("statetest").arg(dir.path()).args(["--timeout", "1"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(start.elapsed() < std::time::Duration::from_secs(30), "{:?}", start.elapsed());
+    assert!(stdout.contains("endless") && stdout.contains("hung"), "{stdout}");
+    // add11 still ran and passed.
+    let total = stdout.lines().find(|l| l.starts_with("total")).unwrap_or_default().to_string();
+    assert!(total.split_whitespace().nth(1).is_some_and(|n| n.parse::<u64>().unwrap() >= 1), "{stdout}");
+}

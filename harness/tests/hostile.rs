@@ -6,6 +6,7 @@
 //! the errors listed; text that no name can forge lines in. `fixtures_hostile_generated` is
 //! the slow one.
 
+#[path = "hostile/generate.rs"]
 mod generate;
 
 use generate::{FORGED, Input};
@@ -56,6 +57,7 @@ fn options(paths: Vec<PathBuf>) -> Options {
         packed: false,
         out_dir: None,
         max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        timeout: lockstep_harness::defaults::CASE_TIMEOUT,
     }
 }
 

@@ -35,13 +35,14 @@ pub fn judge(expected: &BlockOutput, result: std::result::Result<BlockOutput, Di
     }
 }
 
-/// The reference's output for `block`, run on the calling thread with one worker.
+/// The reference's output for `block`, run on the calling thread with one worker and
+/// [`REFERENCE_TIMEOUT`](crate::defaults::REFERENCE_TIMEOUT) as its deadline.
 ///
-/// Errors: [`Error::Reference`] when the reference errors or panics on it.
+/// Errors: [`Error::Reference`] when the reference errors, panics or runs past the deadline.
 pub fn reference_output(reference: &dyn Executor, block: &BlockInput) -> Result<BlockOutput> {
-    isolate::run_caught(reference, block, &RunControl::with_threads(1)).map_err(|divergence| Error::Reference {
-        executor: reference.name().to_string(),
-        divergence: Box::new(divergence),
+    let deadline = Some(Instant::now() + crate::defaults::REFERENCE_TIMEOUT);
+    isolate::run_caught(reference, block, &RunControl { threads: 1, hook: None, deadline }).map_err(|divergence| {
+        Error::Reference { executor: reference.name().to_string(), divergence: Box::new(divergence) }
     })
 }
 

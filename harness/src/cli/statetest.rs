@@ -1,6 +1,6 @@
 //! `lockstep statetest`: official state tests.
 
-use super::args::{Isolation, MAX_THREADS, after_help, fork_parser};
+use super::args::{self, Isolation, MAX_THREADS, after_help, fork_parser};
 use clap::Args;
 use lockstep_executors::Fork;
 use lockstep_harness::jobs::statetest::{self as job, Options};
@@ -54,6 +54,14 @@ pub struct StatetestArgs {
     /// Do not minimize divergences (by default the first 3 are, 20 s each).
     #[arg(long)]
     pub no_minimize: bool,
+    /// Largest fixture file read, in MiB; a larger one is an input error.
+    #[arg(long, value_name = "MIB", default_value_t = lockstep_conformance::DEFAULT_MAX_FILE_BYTES >> 20,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub max_file_mb: u64,
+    /// Seconds one executor may take on one case; past it the case is a hang of that executor
+    /// and the run goes on.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = args::seconds)]
+    pub timeout: std::time::Duration,
     #[command(flatten)]
     pub isolation: Isolation,
 }
@@ -102,7 +110,8 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         progress: true,
         packed: a.packed,
         out_dir: Some(out),
-        max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
+        max_file_bytes: a.max_file_mb << 20,
+        timeout: a.timeout,
     });
     if !a.no_minimize {
         super::minimize_first(report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)));

@@ -34,6 +34,9 @@ pub struct Options {
     /// Where a divergence between executors is written as a repro bundle
     /// (`DIR/divergences/...`); `None`: not written.
     pub out_dir: Option<PathBuf>,
+    /// Wall-clock limit of one executor on one case (or packed block): past it the executor
+    /// gives up ([`RunControl::deadline`]) and the case counts as a hang of that executor.
+    pub timeout: std::time::Duration,
     /// A fixture file larger than this many bytes is an input error and is not read.
     /// [`lockstep_conformance::DEFAULT_MAX_FILE_BYTES`] (64 MiB) holds every official fixture.
     pub max_file_bytes: u64,
@@ -164,6 +167,11 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
     r
 }
 
+/// `control` with a deadline `timeout` from now.
+fn with_deadline(control: &RunControl, timeout: std::time::Duration) -> RunControl {
+    RunControl { deadline: Some(Instant::now() + timeout), ..control.clone() }
+}
+
 fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResult) {
     let fork = case.id.fork.as_str();
     let indexes = format!("d{} g{} v{}", case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value);
@@ -200,7 +208,7 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             indexes: indexes.clone(),
             what,
         };
-        let out = match isolate::run_caught(exec.as_ref(), block, control) {
+        let out = match isolate::run_caught(exec.as_ref(), block, &with_deadline(control, opts.timeout)) {
             Ok(out) => out,
             Err(d) => {
                 r.count(exec.name(), fork, |c| c.failed += 1);
@@ -295,7 +303,7 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
     let (file, test) = name.split_once(" :: ").unwrap_or((name, ""));
     let mut reference: Option<(Arc<dyn Executor>, BlockOutput)> = None;
     for exec in &opts.executors {
-        let result = isolate::run_caught(exec.as_ref(), block, control);
+        let result = isolate::run_caught(exec.as_ref(), block, &with_deadline(control, opts.timeout));
         let found = match (&result, &reference) {
             (Err(d), None) => Some(("failed", d.clone())),
             (Ok(_), None) => None,
