@@ -208,7 +208,10 @@ pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option
                         post_state: entry.state.as_ref().and_then(|s| pre_state(s).ok()),
                     },
                 }),
-                Err((path, m)) => out.errors.push(err(path, format!("{fork_name} {:?}: {m}", entry.indexes))),
+                Err((path, m)) => {
+                    let Indexes { data, gas, value } = entry.indexes;
+                    out.errors.push(err(path, format!("{fork_name} d{data} g{gas} v{value}: {m}")))
+                }
             }
         }
     }
@@ -260,7 +263,8 @@ fn build(
     let ix = entry.indexes;
     let tx = JsonPath::root().key("transaction");
     let out_of_range = |what: &str, index: usize, vector: &str, len: usize| {
-        let message = format!("{what} index {index} out of range: `transaction.{vector}` has {len} entries");
+        let entries = if len == 1 { "entry" } else { "entries" };
+        let message = format!("{what} index {index} out of range: `transaction.{vector}` has {len} {entries}");
         (at_entry.key("indexes").key(what), message)
     };
     let input = t.data.get(ix.data).ok_or_else(|| out_of_range("data", ix.data, "data", t.data.len()))?;

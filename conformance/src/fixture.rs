@@ -269,18 +269,16 @@ pub fn parse(text: &str) -> Result<ParsedFile<'_>, FieldError> {
         Err((mut path, inner)) => {
             let inner = &inner;
             // A syntax error deep in a test: walk again to find the field it broke in.
-            if inner.is_syntax() || inner.is_eof() {
-                if let Err((deeper, again)) = json::check_duplicates(text) {
-                    if (again.line(), again.column()) == (inner.line(), inner.column()) {
-                        path = deeper;
-                    }
-                }
+            if (inner.is_syntax() || inner.is_eof())
+                && let Err((deeper, again)) = json::check_duplicates(text)
+                && (again.line(), again.column()) == (inner.line(), inner.column())
+            {
+                path = deeper;
             }
             let what = if inner.is_data() { "not a fixture file" } else { "malformed JSON" };
-            return Err(FieldError {
-                message: format!("{what}: {}", json::message(inner)),
-                at: Location { path, line: inner.line(), column: inner.column() },
-            });
+            let (line, column) = json::error_position(inner);
+            let message = format!("{what}: {}", json::message(inner));
+            return Err(FieldError { message, at: Location { path, line, column } });
         }
     };
     let mut by_name: BTreeMap<String, Vec<&RawValue>> = BTreeMap::new();
@@ -315,7 +313,7 @@ pub fn parse(text: &str) -> Result<ParsedFile<'_>, FieldError> {
 fn parse_test(text: &str, raw: &str) -> (Result<StateTest, FieldError>, Vec<String>) {
     let offset = json::offset_in(text, raw);
     let located = |path: JsonPath, e: &serde_json::Error| {
-        let (line, column) = json::shift(text, offset, (e.line(), e.column()));
+        let (line, column) = json::shift(text, offset, json::error_position(e));
         Location { path, line, column }
     };
     if let Err((path, e)) = json::check_duplicates(raw) {

@@ -55,11 +55,13 @@ impl JsonPath {
         JsonPath(
             path.iter()
                 .map(|s| match s {
-                    Segment::Seq { index } => Step::Index(*index),
-                    Segment::Map { key } => Step::Key(key.clone()),
-                    Segment::Enum { variant } => Step::Key(variant.clone()),
-                    Segment::Unknown => Step::Key("?".into()),
+                    Segment::Seq { index } => Some(Step::Index(*index)),
+                    Segment::Map { key } => Some(Step::Key(key.clone())),
+                    Segment::Enum { variant } => Some(Step::Key(variant.clone())),
+                    // A key not read yet (the text ended first): the path stops at its object.
+                    Segment::Unknown => None,
                 })
+                .map_while(|s| s)
                 .collect(),
         )
     }
@@ -111,6 +113,15 @@ impl fmt::Display for Location {
     }
 }
 
+/// serde_json's position of an error, the column at least 1 (serde_json gives 0 for an
+/// error at a line's first byte it has only peeked at).
+pub fn error_position(e: &serde_json::Error) -> (usize, usize) {
+    match e.line() {
+        0 => (0, 0),
+        line => (line, e.column().max(1)),
+    }
+}
+
 /// The 1-based line and byte column of `offset` in `text`.
 pub fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = &text.as_bytes()[..offset.min(text.len())];
@@ -125,7 +136,7 @@ pub fn shift(text: &str, offset: usize, (line, column): (usize, usize)) -> (usiz
     match line {
         0 => (base_line, base_column),
         1 => (base_line, base_column + column.saturating_sub(1)),
-        _ => (base_line + line - 1, column),
+        _ => (base_line + line - 1, column.max(1)),
     }
 }
 
@@ -168,15 +179,19 @@ impl<'de> Deserialize<'de> for Members<'de> {
     }
 }
 
-/// The offset in `raw` of the value at `path`, or of its deepest ancestor that exists. A key
-/// matches exactly or, for hex keys (addresses, slots), as the same number (`0x0A` is `0xa`).
-pub fn locate(raw: &str, path: &JsonPath) -> usize {
+/// The offset in `raw` of the value at `path`, or of its deepest ancestor that exists, and
+/// `path` with each key found spelled as in the text. A key matches exactly or, for hex keys
+/// (addresses, slots), as the same number (`0x0A` is `0xa`).
+pub fn locate(raw: &str, path: &JsonPath) -> (usize, JsonPath) {
     let mut current = raw;
-    for step in &path.0 {
+    let mut spelled = path.clone();
+    for (n, step) in path.0.iter().enumerate() {
         let next = match step {
-            Step::Key(k) => serde_json::from_str::<Members>(current)
-                .ok()
-                .and_then(|m| m.0.into_iter().find(|(key, _)| key == k || same_hex(key, k)).map(|(_, v)| v)),
+            Step::Key(k) => serde_json::from_str::<Members>(current).ok().and_then(|m| {
+                let (key, v) = m.0.into_iter().find(|(key, _)| key == k || same_hex(key, k))?;
+                spelled.0[n] = Step::Key(key);
+                Some(v)
+            }),
             Step::Index(i) => serde_json::from_str::<Vec<&RawValue>>(current).ok().and_then(|v| v.get(*i).copied()),
         };
         match next {
@@ -184,7 +199,7 @@ pub fn locate(raw: &str, path: &JsonPath) -> usize {
             None => break,
         }
     }
-    offset_in(raw, current)
+    (offset_in(raw, current), spelled)
 }
 
 fn same_hex(a: &str, b: &str) -> bool {
@@ -300,12 +315,13 @@ mod tests {
     #[test]
     fn locate_finds_values_and_hex_keys_by_number() {
         let raw = r#"{"pre": {"0x0A": {"nonce": "0x01"}}, "post": {"Cancun": [{"x": 1}, {"x": 2}]}}"#;
-        let at = locate(raw, &JsonPath::root().key("pre").key("0xa").key("nonce"));
+        let (at, spelled) = locate(raw, &JsonPath::root().key("pre").key("0xa").key("nonce"));
         assert!(raw[at..].starts_with("\"0x01\""), "{}", &raw[at..]);
-        let at = locate(raw, &JsonPath::root().key("post").key("Cancun").index(1));
+        assert_eq!(spelled.to_string(), ".pre.0x0A.nonce");
+        let (at, _) = locate(raw, &JsonPath::root().key("post").key("Cancun").index(1));
         assert!(raw[at..].starts_with("{\"x\": 2}"));
         // A path that does not exist stops at its deepest ancestor that does.
-        let at = locate(raw, &JsonPath::root().key("post").key("Prague").index(0));
+        let (at, _) = locate(raw, &JsonPath::root().key("post").key("Prague").index(0));
         assert!(raw[at..].starts_with("{\"Cancun\""));
     }
 }

@@ -42,6 +42,9 @@ pub struct LoadedFile {
     pub expanded: Expanded,
     /// Fields we did not recognise (`test.env.someField`), once each.
     pub unknown_fields: Vec<String>,
+    /// The same fields by their path within the test (`env.someField`), once each: what
+    /// tests of any name have in common.
+    pub unknown_field_paths: Vec<String>,
 }
 
 /// The regular files under the given paths, sorted, each once, and an error for each path
@@ -260,17 +263,22 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bo
         }
     };
     let skip_reason = crate::skip::file_reason(&name);
-    let parsed = match fixture::parse(&text) {
-        Ok(p) => p,
+    let parsed = match (fixture::parse(&text), skip_reason) {
+        (Ok(p), _) => p,
         // A skipped file may be skipped precisely because it cannot be represented.
-        Err(_) if skip_reason.is_some() => return skipped_whole(out, skip_reason.unwrap_or_default()),
-        Err(e) => {
+        (Err(_), Some(reason)) => return skipped_whole(out, reason),
+        (Err(e), None) => {
             out.expanded.errors.push(CaseError { at: Some(e.at), ..CaseError::file(&name, e.message) });
             return out;
         }
     };
+    // Errors about the file's content as a whole are at its root value.
+    let root = || {
+        let (line, column) = json::position(&text, text.len() - text.trim_start().len());
+        Some(Location { path: json::JsonPath::root(), line, column })
+    };
     if parsed.tests.is_empty() {
-        out.expanded.errors.push(CaseError::file(&name, "the file holds no tests"));
+        out.expanded.errors.push(CaseError { at: root(), ..CaseError::file(&name, "the file holds no tests") });
         return out;
     }
     if let Some(reason) = skip_reason
@@ -298,13 +306,15 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bo
             }
         };
         unknown.extend(t.unknown_fields.iter().map(|f| format!("{}.{f}", t.name)));
+        out.unknown_field_paths.extend(t.unknown_fields.iter().cloned());
         let mut expanded = Expanded::default();
         case::expand(&name, &t.name, test, opts.fork, &mut expanded);
         // Place the errors and unbuildable cases in the file's text.
         let offset = json::offset_in(&text, t.raw);
         let place = |at: &mut Location| {
-            let (line, column) = json::position(&text, offset + json::locate(t.raw, &at.path));
-            (at.line, at.column) = (line, column);
+            let (found, spelled) = json::locate(t.raw, &at.path);
+            (at.line, at.column) = json::position(&text, offset + found);
+            at.path = spelled;
         };
         for e in &mut expanded.errors {
             if let Some(at) = e.at.as_mut().filter(|at| at.line == 0) {
@@ -329,9 +339,12 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bo
     unknown.sort();
     unknown.dedup();
     out.unknown_fields = unknown;
+    out.unknown_field_paths.sort();
+    out.unknown_field_paths.dedup();
     let e = &out.expanded;
     if !filtered && opts.fork.is_none() && e.cases.is_empty() && e.skipped.is_empty() && e.errors.is_empty() {
-        out.expanded.errors.push(CaseError::file(&name, "the file yields no case: nothing to check"));
+        let message = "the file yields no case: nothing to check";
+        out.expanded.errors.push(CaseError { at: root(), ..CaseError::file(&name, message) });
     }
     out
 }

@@ -69,9 +69,10 @@ impl Watchdog {
         self.expired
     }
 
-    /// A checkpoint with `remaining` gas left in the current frame: whether to halt.
+    /// Counts the gas spent up to a checkpoint with `remaining` gas left in the current
+    /// frame: whether the budget is used up, so that the clock is to be read.
     #[inline(always)]
-    fn checkpoint(&mut self, remaining: u64) -> bool {
+    fn spend(&mut self, remaining: u64) -> bool {
         let spent = self.last_remaining.saturating_sub(remaining);
         self.last_remaining = remaining;
         match self.budget.checked_sub(spent) {
@@ -79,14 +80,12 @@ impl Watchdog {
                 self.budget = left;
                 false
             }
-            _ => self.read_clock(),
+            _ => true,
         }
     }
 
     /// Reads the clock: past the deadline, halts now and at every later checkpoint (a budget
     /// of 0 sends each one here); before it, starts a new budget.
-    #[cold]
-    #[inline(never)]
     fn read_clock(&mut self) -> bool {
         match self.deadline {
             Some(deadline) if Instant::now() >= deadline => {
@@ -132,16 +131,43 @@ fn guard<H: Host + ContextTr<Chain = Watchdog>>(instructions: &mut EthInstructio
 fn guarded<const OP: u8, H: Host + ContextTr<Chain = Watchdog>>(
     ctx: InstructionContext<'_, H, EthInterpreter>,
 ) -> InstructionExecResult {
-    if ctx.host.chain_mut().checkpoint(ctx.interpreter.gas.remaining()) {
+    if ctx.host.chain_mut().spend(ctx.interpreter.gas.remaining()) {
+        return read_clock::<OP, H>(ctx);
+    }
+    instruction::<OP, H>().execute(ctx)
+}
+
+/// The rare end of a checkpoint: reads the clock, then halts or runs the instruction. Out of
+/// line, so that the common path keeps no registers of its own and jumps straight on to the
+/// instruction.
+#[cold]
+#[inline(never)]
+fn read_clock<const OP: u8, H: Host + ContextTr<Chain = Watchdog>>(
+    ctx: InstructionContext<'_, H, EthInterpreter>,
+) -> InstructionExecResult {
+    if ctx.host.chain_mut().read_clock() {
         *ContextTr::error(ctx.host) = Err(ContextError::Custom(DEADLINE_PASSED.into()));
         return Err(InstructionResult::FatalExternalError);
     }
-    const { revm::interpreter::instruction_table::<EthInterpreter, H>()[OP as usize] }.execute(ctx)
+    instruction::<OP, H>().execute(ctx)
+}
+
+/// Opcode `OP` in revm's own instruction table.
+#[inline(always)]
+const fn instruction<const OP: u8, H: Host>() -> Instruction<EthInterpreter, H> {
+    const { revm::interpreter::instruction_table::<EthInterpreter, H>()[OP as usize] }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Watchdog {
+        /// What [`guarded`] does before its instruction: whether to halt.
+        fn checkpoint(&mut self, remaining: u64) -> bool {
+            self.spend(remaining) && self.read_clock()
+        }
+    }
 
     #[test]
     fn reads_the_clock_once_per_budget_of_gas() {

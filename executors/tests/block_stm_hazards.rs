@@ -1,6 +1,9 @@
 //! Multi-transaction blocks for every applicable class of ../shared/known-bugs.md, each run
 //! on Block-STM at 1, 2, 4 and 8 threads, repeated, and compared with the sequential
 //! reference: per-transaction outcome and full post-state must be identical.
+//!
+//! Needs the bundled executors (the `revm` feature, on by default).
+#![cfg(feature = "revm")]
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use k256::ecdsa::SigningKey;

@@ -2,6 +2,9 @@
 //! the run's deadline with `ExecError::Deadline` on every bundled executor, and an excess blob
 //! gas whose blob fee pricing would take forever is refused at once with
 //! `ExecError::InvalidBlock`.
+//!
+//! Needs the bundled executors (the `revm` feature, on by default).
+#![cfg(feature = "revm")]
 
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use lockstep_executors::{

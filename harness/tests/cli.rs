@@ -233,6 +233,22 @@ fn the_same_seed_gives_the_same_deterministic_report() {
         .collect();
     assert_eq!(runs[0].0, runs[1].0, "run");
     assert_eq!(runs[0].1, runs[1].1, "explore");
+    let statetest: Vec<String> = (0..2)
+        .map(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            let json = dir.path().join("summary.json");
+            let folder = fixture("ethereum-tests/GeneralStateTests/stExample");
+            let r = lockstep()
+                .args(["statetest", "--packed", "-e", "sequential", "-e", "block-stm", "--threads", "2", "--json"])
+                .arg(&json)
+                .arg(folder)
+                .output()
+                .unwrap();
+            assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stdout));
+            deterministic_summary(dir.path())
+        })
+        .collect();
+    assert_eq!(statetest[0], statetest[1], "statetest");
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn fixtures_packed_block_stm_equals_sequential() {
     });
     let text = report.to_text(20);
     assert!(report.ok(), "{text}");
-    let stm = report.packed["block-stm"];
+    let stm = report.measured.packed["block-stm"];
     assert!(stm.blocks > 6_000, "{text}");
     assert_eq!(stm.parallel_blocks, stm.blocks, "{text}");
     assert!(stm.executions > stm.txs && stm.aborts > 0, "no re-execution at all: {text}");

@@ -11,6 +11,7 @@ mod generate;
 
 use generate::{FORGED, Input};
 use lockstep_conformance::DEFAULT_MAX_FILE_BYTES;
+use lockstep_conformance::json::Step;
 use lockstep_executors::{Executor, Sequential};
 use lockstep_harness::jobs::statetest::{Options, run};
 use lockstep_reports::{ConformanceReport, InputError};
@@ -181,13 +182,21 @@ fn error_problems(input: &Input, file: &str, e: &InputError) -> Vec<String> {
             p.push(format!("an error in the intact test: {}", shown()));
         }
         if let Some(damaged) = &input.field {
+            // The field named is the damaged one, or one whose meaning it changed: then the
+            // message names the damaged one (`data index 0 out of range: transaction.data
+            // has 0 entries`).
+            let last_key = damaged.0.iter().rev().find_map(|s| match s {
+                Step::Key(k) => Some(k.as_str()),
+                Step::Index(_) => None,
+            });
             let damaged = damaged.to_string();
-            // An index error names the index; the message names the vector that is short.
-            let vector = damaged.split(['.', '[']).filter(|s| !s.is_empty()).nth(1).unwrap_or_default();
-            if !related(field, &damaged) && !e.message.contains(&format!("transaction.{vector}")) {
+            if !related(field, &damaged) && !last_key.is_some_and(|k| e.message.contains(k)) {
                 p.push(format!("names field {field}, damage was at {damaged}: {}", shown()));
             }
         }
+    }
+    if input.intact && e.test == "-" {
+        p.push(format!("a file-level error for damage inside one test: {}", shown()));
     }
     p
 }
@@ -199,6 +208,8 @@ struct Tally {
     errors: u64,
     passed: u64,
     failed: u64,
+    /// The first error of this kind, as the report's text shows it.
+    sample: Option<String>,
 }
 
 #[test]
@@ -241,6 +252,10 @@ fn fixtures_hostile_generated() {
         t.errors += report.errors.len() as u64;
         t.passed += total.passed;
         t.failed += total.failed;
+        if t.sample.is_none() && !report.errors.is_empty() {
+            let text = report.to_text(1);
+            t.sample = text.lines().skip_while(|l| !l.contains("input errors")).nth(1).map(str::to_string);
+        }
         for problem in problems(input, &path, &report) {
             failures.push(format!("{} ({}): {problem}", input.file, input.kind));
         }
@@ -267,6 +282,10 @@ fn fixtures_hostile_generated() {
         slowest.1,
         slowest.0
     );
+    for (kind, t) in &tally {
+        let sample: String = t.sample.as_deref().unwrap_or("-").chars().take(300).collect();
+        println!("{kind}: {sample}");
+    }
     assert!(
         failures.is_empty(),
         "{} problems (seed {seed}), first 40:\n{}",

@@ -185,11 +185,24 @@ pub struct ConformanceReport {
     pub unknown_fields: BTreeMap<String, u64>,
     /// Rejections whose kind differs from the fixture's exception name (not failures).
     pub kind_notes: u64,
-    /// Packed mode: executor -> what it did.
+    /// Stopped by SIGINT: files not started by then were skipped.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// What depends on timing and real threads, kept apart so that everything else is the
+    /// same, byte for byte, for the same inputs.
+    #[serde(default)]
+    pub measured: ConformanceMeasured,
+}
+
+/// The measured part of a [`ConformanceReport`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConformanceMeasured {
+    /// Wall time of the whole run, in seconds.
+    pub wall_seconds: f64,
+    /// Packed mode: executor -> what it did (executions, aborts and validations depend on
+    /// the interleaving).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub packed: BTreeMap<String, PackedStats>,
-    /// Wall time in seconds; the one field that varies between identical runs.
-    pub wall_seconds: f64,
 }
 
 impl ConformanceReport {
@@ -248,7 +261,7 @@ impl ConformanceReport {
             s.push_str(&t.render());
             s.push('\n');
         }
-        if !self.packed.is_empty() {
+        if !self.measured.packed.is_empty() {
             let mut t = table::Table::new([
                 "executor",
                 "blocks",
@@ -258,7 +271,7 @@ impl ConformanceReport {
                 "re-exec ratio",
                 "parallel blocks",
             ]);
-            for (e, p) in &self.packed {
+            for (e, p) in &self.measured.packed {
                 t.row([
                     v(e).into_owned(),
                     p.blocks.to_string(),

@@ -117,7 +117,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         super::minimize_first(report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)));
     }
     print!("{}", report.to_text(a.show));
-    println!("{} files in {:.2} s", report.files, report.wall_seconds);
+    println!("{} files in {:.2} s", report.files, report.measured.wall_seconds);
     if let Some(path) = &a.json {
         bundle::write_text(path, &report.to_json())?;
     }

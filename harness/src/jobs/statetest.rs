@@ -113,10 +113,11 @@ pub fn run(opts: &Options) -> ConformanceReport {
         }
         report.kind_notes += r.kind_notes;
         for (e, p) in r.packed {
-            report.packed.entry(e).or_default().add(&p);
+            report.measured.packed.entry(e).or_default().add(&p);
         }
     }
-    report.wall_seconds = start.elapsed().as_secs_f64();
+    report.interrupted = crate::interrupt::requested();
+    report.measured.wall_seconds = start.elapsed().as_secs_f64();
     report
 }
 
@@ -138,7 +139,8 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
     let load = LoadOptions { fork: opts.fork, max_file_bytes: opts.max_file_bytes };
     let loaded = load_file_with(path, &load, &keep);
     let mut r = FileResult {
-        unknown_fields: loaded.unknown_fields.iter().map(|p| generic_field_path(p)).collect(),
+        // The same unknown field in every test counts once, whatever the tests' names.
+        unknown_fields: loaded.unknown_field_paths.clone(),
         ..Default::default()
     };
     r.unknown_fields.sort();
@@ -192,7 +194,7 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                     file: case.id.file.clone(),
                     test: case.id.test.clone(),
                     at: Some(at.clone()),
-                    message: format!("{fork} {indexes}: {why}, and no exception is expected"),
+                    message: format!("{fork} {indexes}: {why}, and the post entry has no `expectException`"),
                 }));
             }
             return;
@@ -348,13 +350,5 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
                 reference = Some((exec.clone(), out));
             }
         }
-    }
-}
-
-/// `someTest.env.foo` -> `env.foo`: the same unknown field in every test counts once.
-fn generic_field_path(path: &str) -> String {
-    match path.split_once('.') {
-        Some((_, rest)) => rest.to_string(),
-        None => path.to_string(),
     }
 }
