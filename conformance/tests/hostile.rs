@@ -276,3 +276,17 @@ fn strange_test_names_are_kept_and_shown_escaped() {
     assert!(!shown.chars().any(char::is_control), "{shown:?}");
     assert!(shown.contains("\\u{1b}[2J\\u{a}all 999 passed\\u{202e}"), "{shown}");
 }
+
+#[test]
+fn unknown_fields_are_warnings_whatever_the_tests_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut test = add11()["add11"].clone();
+    test["env"]["currentNovelty"] = serde_json::json!("0x01");
+    let names = ["tests/a.py::test_x[fork_Cancun-state_test]", "\u{1b}[2J.weird\nname", "plain"];
+    let file = serde_json::Value::Object(names.iter().map(|n| (n.to_string(), test.clone())).collect());
+    let loaded = load(&write(dir.path(), "unknown.json", &file.to_string()));
+    assert!(loaded.expanded.errors.is_empty(), "{:#?}", loaded.expanded.errors);
+    assert_eq!(loaded.expanded.cases.len(), 3);
+    assert_eq!(loaded.unknown_field_paths, vec!["env.currentNovelty".to_string()]);
+    assert_eq!(loaded.unknown_fields.len(), 3);
+}

@@ -384,3 +384,29 @@ fn a_run_that_checks_nothing_is_not_a_pass() {
     // And the real fixture still passes.
     assert!(report(options(vec![good])).ok());
 }
+
+#[test]
+fn error_counts_agree_with_the_errors_listed_for_every_executor() {
+    let dir = tempfile::tempdir().unwrap();
+    // A blob transaction without a recipient is not buildable: correct only if an exception is
+    // expected, an input error otherwise (one error, counted for each executor).
+    let mut v = base(BASES[2]);
+    let test = v.as_object_mut().unwrap().values_mut().next().unwrap();
+    test["post"]["Cancun"][0].as_object_mut().unwrap().remove("expectException");
+    std::fs::write(dir.path().join("unbuildable.json"), v.to_string()).unwrap();
+    std::fs::write(dir.path().join("truncated.json"), &add11_text()[..200]).unwrap();
+    let executors: Vec<Arc<dyn Executor>> =
+        ["sequential", "block-stm"].iter().map(|n| lockstep_executors::bundled(n).unwrap()).collect();
+    let paths = vec![dir.path().to_path_buf(), dir.path().join("missing")];
+    let Outcome::Report(report) = Runner::new().run(Options { executors, ..options(paths) }, LIMIT) else {
+        panic!("panicked or hung")
+    };
+    let text = report.to_text(10);
+    assert_eq!(report.errors.len(), 3, "{text}");
+    for exec in ["sequential", "block-stm"] {
+        assert_eq!(report.total(exec).errors, 3, "{exec}\n{text}");
+    }
+    let unbuildable = report.errors.iter().find(|e| e.file.ends_with("unbuildable.json")).expect("listed");
+    assert_eq!(unbuildable.field.as_deref(), Some(".transaction.to"), "{text}");
+    assert!(unbuildable.message.contains("no `expectException`"), "{text}");
+}

@@ -110,7 +110,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         progress: true,
         packed: a.packed,
         out_dir: Some(out),
-        max_file_bytes: a.max_file_mb << 20,
+        max_file_bytes: a.max_file_mb.saturating_mul(1 << 20),
         timeout: a.timeout,
     });
     if !a.no_minimize {
