@@ -203,6 +203,66 @@ mod tests {
     }
 
     #[test]
+    fn bad_command_lines_are_usage_errors() {
+        let bad: &[&[&str]] = &[
+            &["run", "--threads", "0"],
+            &["run", "--threads", "-1"],
+            &["run", "--threads", "100000"],
+            &["run", "--txs", "0"],
+            &["run", "--txs", "100000000"],
+            &["run", "--blocks", "0"],
+            &["run", "--duration", "-1"],
+            &["run", "--duration", "nan"],
+            &["run", "--duration", "abc"],
+            &["run", "--timeout", "inf"],
+            &["run", "--timeout", "-0.5"],
+            &["run", "--seed", "-1"],
+            &["run", "--seed", "18446744073709551616"],
+            &["run", "--workload", ""],
+            &["run", "--workload", "erc21"],
+            &["run", "--no-such-flag"],
+            &["run", "extra-positional"],
+            &["statetest", "--jobs", "0"],
+            &["statetest", "--jobs", "100000"],
+            &["statetest", "--threads", "0"],
+            &["statetest", "--fork", "Atlantis"],
+            &["statetest", "--fork", ""],
+            &["statetest", "--max-file-mb", "0"],
+            &["statetest", "--timeout", "x"],
+            &["explore", "--strategy", "dfs"],
+            &["explore", "--schedules", "0"],
+            &["explore", "--blocks", "0"],
+            &["explore", "--threads", "0"],
+            &["explore", "--threads", "1000"],
+            &["explore", "--repeat", "3"],
+            &["explore", "--step-budget", "0"],
+            &["stress", "--probability", "2"],
+            &["stress", "--probability", "-0.1"],
+            &["stress", "--repeat", "0"],
+            &["bench", "--repeat", "0"],
+            &["bench", "--txs", "0"],
+            &["minimize"],
+            &["minimize", "b", "--repeat", "0"],
+            &["minimize", "b", "--budget", "never"],
+            &["replay"],
+            &["replay", "b", "--repeat", "0"],
+            &["list"],
+            &["list", "nope"],
+            &["fixtures"],
+            &["fixtures", "fetch", "--dir"],
+            &["nonesuch"],
+        ];
+        assert!(bad.len() >= 40);
+        for args in bad {
+            let line = std::iter::once("lockstep").chain(args.iter().copied());
+            match Cli::try_parse_from(line) {
+                Ok(_) => panic!("{args:?} parsed"),
+                Err(e) => assert_eq!(e.exit_code(), 2, "{args:?}: {e}"),
+            }
+        }
+    }
+
+    #[test]
     fn fork_names_and_fixture_names_parse() {
         let p = Cli::try_parse_from(["lockstep", "statetest", "--fork", "Paris"]).unwrap();
         let Some(Command::Statetest(a)) = p.command else { panic!() };

@@ -111,8 +111,11 @@ pub fn dir_of(path: &Path) -> PathBuf {
 pub fn read(path: &Path) -> Result<Case> {
     let file = if path.is_dir() { path.join("case.json") } else { path.to_path_buf() };
     let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-    let case: Case =
-        serde_json::from_str(&text).map_err(|e| Error::bad_input(&file, format!("not a lockstep case: {e}")))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let case: Case = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        Error::bad_input(&file, format!("not a lockstep case: at `{field}`: {}", e.inner()))
+    })?;
     let limit = crate::defaults::MAX_THREADS;
     if case.threads == 0 || case.threads > limit {
         return Err(Error::bad_input(&file, format!("threads: {} is not between 1 and {limit}", case.threads)));
