@@ -6,7 +6,10 @@
 //! main job on it (`cargo run -p custom-executor`) and prints what lockstep finds.
 
 use lockstep_executors::{BlockInput, BlockOutput, ExecError, ExecStats, Executor, RunControl, Sequential};
-use lockstep_harness::jobs::run::{self as engine, Budget, RunOptions};
+use lockstep_harness::jobs::{
+    self,
+    run::{Budget, RunOptions},
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,8 +60,8 @@ impl Executor for NaiveParallel {
 
 fn main() {
     let blocks = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(60);
-    let report = engine::run(&RunOptions {
-        workloads: engine::mix(&[], 8),
+    let report = jobs::run::run(&RunOptions {
+        workloads: jobs::run::mix(&[], 8),
         seed: 7,
         budget: Budget { blocks: Some(blocks), duration: None },
         threads: vec![2],
@@ -81,7 +84,7 @@ mod tests {
     use lockstep_harness::workload::{Family, Workload};
 
     fn divergences(w: Workload) -> usize {
-        engine::run(&RunOptions {
+        jobs::run::run(&RunOptions {
             workloads: vec![w],
             seed: 3,
             budget: Budget { blocks: Some(4), duration: None },
