@@ -27,7 +27,7 @@ pub mod spinner;
 mod watchdog;
 
 #[cfg(feature = "revm")]
-pub use revm_env::MAX_BLOB_FEE_EXPONENT;
+pub use revm_env::{MAX_BLOB_FEE_EXPONENT, MAX_MEMORY_BYTES};
 
 #[cfg(feature = "revm")]
 pub use block_stm::BlockStm;

@@ -38,8 +38,21 @@ pub fn cfg_env(block: &BlockInput) -> CfgEnv {
     // EIP-7691 raised the per-block blob count in Prague and EIP-7594 capped a transaction at
     // six again in Osaka; revm's default cap does not follow the fork by itself.
     cfg.set_max_blobs_per_tx(if block.fork == Fork::Prague { 9 } else { 6 });
+    cfg.memory_limit = MAX_MEMORY_BYTES;
     cfg
 }
+
+/// The most EVM memory, in bytes, one transaction may hold across all its call frames
+/// (revm's shared memory buffer); an expansion past it halts the frame out of gas, as if the
+/// gas had run out.
+///
+/// Gas alone bounds memory only loosely: under a gas limit of 2^63 an `MSTORE` at offset 2^36
+/// is affordable and asks for 64 GiB at once, which a single opcode cannot be interrupted in.
+/// Memory costs at least 3 gas a 32-byte word (Yellow Paper, `C_mem`), so a block under 2^25
+/// gas cannot pass about 360 MiB in all its frames together, and the densest official fixture
+/// (`static_Call1MB1024Calldepth`) stays near 0.5 GiB: 4 GiB changes no result a real block
+/// can reach.
+pub const MAX_MEMORY_BYTES: u64 = (1 << 32) - 1;
 
 /// The largest excess blob gas the bundled executors accept, in units of the fork's
 /// `BLOB_BASE_FEE_UPDATE_FRACTION` (EIP-4844; 3,338,477 in Cancun, 5,007,716 from Prague on).

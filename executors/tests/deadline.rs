@@ -1,7 +1,8 @@
 //! Hostile input: endless EVM execution under a gas limit near 2^64 and gas price 0 ends at
 //! the run's deadline with `ExecError::Deadline` on every bundled executor, and an excess blob
 //! gas whose blob fee pricing would take forever is refused at once with
-//! `ExecError::InvalidBlock`.
+//! `ExecError::InvalidBlock`; memory past `MAX_MEMORY_BYTES` halts the transaction instead
+//! of allocating it.
 //!
 //! Needs the bundled executors (the `revm` feature, on by default).
 #![cfg(feature = "revm")]
@@ -21,6 +22,13 @@ const COINBASE: Address = address!("0x00000000000000000000000000000000c014ba5e")
 const LOOP: Address = address!("0x00000000000000000000000000000000000100f0");
 const CALL_TREE: Address = address!("0x00000000000000000000000000000000000ca11e");
 const COUNTDOWN: Address = address!("0x0000000000000000000000000000000000c0de00");
+const FAR_STORE: Address = address!("0x00000000000000000000000000000000000f5700");
+const NEAR_STORE: Address = address!("0x00000000000000000000000000000000000e5700");
+
+/// `PUSH1 0 PUSH5 2^36 MSTORE STOP`: one store 64 GiB into memory, affordable under 2^64 gas.
+const FAR_STORE_CODE: &[u8] = &[0x60, 0x00, 0x64, 0x10, 0x00, 0x00, 0x00, 0x00, 0x52, 0x00];
+/// `PUSH1 0 PUSH4 2^24 MSTORE STOP`: a store 16 MiB in, well under the memory limit.
+const NEAR_STORE_CODE: &[u8] = &[0x60, 0x00, 0x63, 0x01, 0x00, 0x00, 0x00, 0x52, 0x00];
 
 /// `JUMPDEST PUSH1 0 JUMP`: loops forever, 12 gas a round.
 const ENDLESS_LOOP: &[u8] = &[0x5b, 0x60, 0x00, 0x56];
@@ -60,6 +68,8 @@ fn block(fork: Fork, txs: Vec<Tx>) -> BlockInput {
     pre.insert(LOOP, Account { code: Bytes::from_static(ENDLESS_LOOP), ..Default::default() });
     pre.insert(CALL_TREE, Account { code: call_tree_code().into(), ..Default::default() });
     pre.insert(COUNTDOWN, Account { code: Bytes::from_static(COUNTDOWN_CODE), ..Default::default() });
+    pre.insert(FAR_STORE, Account { code: Bytes::from_static(FAR_STORE_CODE), ..Default::default() });
+    pre.insert(NEAR_STORE, Account { code: Bytes::from_static(NEAR_STORE_CODE), ..Default::default() });
     BlockInput {
         fork,
         chain_id: 1,
@@ -162,6 +172,29 @@ fn a_far_deadline_changes_no_outcome() {
         let got = executor.execute(&b, &RunControl { threads, deadline: far, ..Default::default() }).unwrap();
         assert_eq!(got.outcomes, expected.outcomes);
         assert_eq!(got.post_state, expected.post_state);
+    }
+}
+
+#[test]
+fn memory_past_the_limit_halts_the_transaction_at_once() {
+    let stm = BlockStm::default();
+    // Not Osaka: EIP-7825 caps a transaction at 2^24 gas there, which bounds memory by itself.
+    for fork in [Fork::Istanbul, Fork::Cancun, Fork::Prague] {
+        let b = block(fork, vec![call(fork, ALICE, FAR_STORE, u64::MAX), call(fork, BOB, NEAR_STORE, u64::MAX)]);
+        let expected = Sequential.execute(&b, &RunControl::default()).unwrap();
+        let status = |o: &TxOutcome| match o {
+            TxOutcome::Executed { status, .. } => Some(*status),
+            _ => None,
+        };
+        // 64 GiB is refused as an out-of-gas halt; 16 MiB is an ordinary store.
+        assert_eq!(status(&expected.outcomes[0]), Some(TxStatus::Halt), "{fork:?}");
+        assert_eq!(status(&expected.outcomes[1]), Some(TxStatus::Success), "{fork:?}");
+        for threads in [1, 2] {
+            let start = Instant::now();
+            let got = stm.execute(&b, &RunControl::with_threads(threads)).unwrap();
+            assert_eq!(got.outcomes, expected.outcomes, "{fork:?} at {threads} threads");
+            assert!(start.elapsed() < LIMIT, "{:?}", start.elapsed());
+        }
     }
 }
 
