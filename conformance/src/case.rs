@@ -334,6 +334,7 @@ fn build(
         blob_hashes: t.blob_versioned_hashes.clone().unwrap_or_default(),
         max_fee_per_blob_gas: t.max_fee_per_blob_gas.map(u128_sat),
         authorization_list,
+        secret_key: t.secret_key,
     };
     let block_env = BlockEnv {
         number: env.current_number,

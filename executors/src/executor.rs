@@ -36,6 +36,76 @@ pub trait Executor: Send + Sync {
     fn execute_shared(&self, block: &Arc<BlockInput>, run: &RunControl) -> Result<BlockOutput, ExecError> {
         self.execute(block, run)
     }
+
+    /// What this executor reports and honours. The comparison looks only at what both sides
+    /// report, and reports say which fields were left out; the default is everything.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::FULL
+    }
+}
+
+/// What an executor's output carries and which run controls it honours. A field an executor
+/// does not report is filled with a neutral value (empty output, no created address, a
+/// failure as [`TxStatus::Halt`](crate::TxStatus::Halt), a rejection as
+/// [`RejectKind::Other`](crate::RejectKind::Other)) and never compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    /// `TxOutcome::Executed::output`: return data, deployed code, revert data.
+    pub return_data: bool,
+    /// `TxOutcome::Executed::created_address`.
+    pub created_address: bool,
+    /// Whether a failed transaction is told apart as `Revert` or `Halt` (otherwise only
+    /// success or failure, as a post-Byzantium receipt's status is).
+    pub revert_vs_halt: bool,
+    /// Whether a rejection's [`RejectKind`](crate::RejectKind) is exact (otherwise only "rejected").
+    pub reject_kind: bool,
+    /// `ExecStats` are real (executions, aborts, validations).
+    pub stats: bool,
+    /// `RunControl::hook` is called at the executor's semantic points.
+    pub schedule_hook: bool,
+    /// `RunControl::deadline` is honoured in-process (otherwise an overrun can only be cut
+    /// off by killing a process).
+    pub deadline: bool,
+}
+
+impl Capabilities {
+    /// Everything reported and honoured: the bundled executors.
+    pub const FULL: Capabilities = Capabilities {
+        return_data: true,
+        created_address: true,
+        revert_vs_halt: true,
+        reject_kind: true,
+        stats: true,
+        schedule_hook: true,
+        deadline: true,
+    };
+
+    /// What two executors can be compared on: each field both report.
+    pub fn common(self, other: Capabilities) -> Capabilities {
+        Capabilities {
+            return_data: self.return_data && other.return_data,
+            created_address: self.created_address && other.created_address,
+            revert_vs_halt: self.revert_vs_halt && other.revert_vs_halt,
+            reject_kind: self.reject_kind && other.reject_kind,
+            stats: self.stats && other.stats,
+            schedule_hook: self.schedule_hook && other.schedule_hook,
+            deadline: self.deadline && other.deadline,
+        }
+    }
+
+    /// The outcome fields left out of a comparison under these capabilities, by name.
+    pub fn unreported(self) -> Vec<&'static str> {
+        [
+            (self.return_data, "return data"),
+            (self.created_address, "created address"),
+            (self.revert_vs_halt, "revert vs halt"),
+            (self.reject_kind, "reject kind"),
+        ]
+        .into_iter()
+        .filter_map(|(has, name)| (!has).then_some(name))
+        .collect()
+    }
 }
 
 /// How to run one block.
@@ -95,4 +165,17 @@ pub enum ExecError {
     /// fault of the executor, not of the block.
     #[error("internal error: {0}")]
     Internal(String),
+    /// An executor in another process (a t8n tool) failed: it crashed or exited non-zero,
+    /// replied with nothing or with what is not its output format, or answered for other
+    /// transactions than it was given.
+    #[error("{fault}: {message}")]
+    Tool {
+        /// What went wrong, as a short stable name (`crash`, `exit`, `empty-reply`,
+        /// `malformed`, `wrong-tx-count`, `state-root`...).
+        fault: String,
+        /// What lockstep saw.
+        message: String,
+        /// The end of the tool's standard error (at most a few KiB), for the bundle.
+        stderr: String,
+    },
 }

@@ -13,7 +13,7 @@ pub mod hook;
 pub mod model;
 pub mod trie;
 
-pub use executor::{ExecError, Executor, RunControl};
+pub use executor::{Capabilities, ExecError, Executor, RunControl};
 pub use model::*;
 pub use trie::KECCAK_EMPTY;
 

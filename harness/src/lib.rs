@@ -21,6 +21,7 @@ pub mod fuzz;
 pub mod interrupt;
 pub mod jobs;
 pub mod progress;
+pub mod registry;
 pub mod repro;
 pub mod schedule;
 pub mod workload;

@@ -10,7 +10,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     allocator::tune();
     let cli = cli::Cli::parse();
-    match cli::dispatch(cli.command) {
+    let loaded = lockstep_harness::registry::load(cli.executors_file.as_deref());
+    let result = loaded.and_then(|()| cli::dispatch(cli.command));
+    lockstep_harness::registry::shutdown();
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

@@ -88,8 +88,10 @@ pub struct Authorization {
     pub s: U256,
 }
 
-/// A transaction with its sender already known (signatures are not part of the model,
-/// except the authorizations of EIP-7702, whose signers are part of execution).
+/// A transaction with its sender already known. Executors read `sender` and never verify a
+/// signature; `secret_key`, when the block's author knows it, lets a tool that takes signed
+/// transactions (an `evm t8n`) run the block too. The authorizations of EIP-7702 are signed,
+/// since their signers are part of execution.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tx {
@@ -128,4 +130,8 @@ pub struct Tx {
     /// one is skipped, not the transaction rejected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorization_list: Vec<Authorization>,
+    /// The sender's secp256k1 secret key, when known (generated workloads, official state
+    /// tests' `secretKey`): what an exporter signs the transaction with. Ignored by execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<B256>,
 }

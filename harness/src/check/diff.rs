@@ -3,7 +3,7 @@
 //! different receipts is a divergence (known-bugs #18), which is why receipts come first.
 
 use alloy_primitives::{Address, U256};
-use lockstep_executors::{Account, BlockOutput, TxIndex, TxOutcome};
+use lockstep_executors::{Account, BlockOutput, Capabilities, TxIndex, TxOutcome, TxStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -53,6 +53,22 @@ pub enum Divergence {
     ExecError {
         /// The candidate's `ExecError`, displayed.
         message: String,
+    },
+    /// The candidate said it does not implement something the block uses
+    /// (`ExecError::Unsupported`): reported, never counted as a divergence.
+    Unsupported {
+        /// What it does not implement.
+        message: String,
+    },
+    /// An executor in another process failed (`ExecError::Tool`): crashed, exited non-zero,
+    /// replied with nothing or garbage, or answered for other transactions.
+    Tool {
+        /// The fault's short name (`crash`, `empty-reply`, `malformed`...).
+        fault: String,
+        /// What lockstep saw.
+        message: String,
+        /// The end of the tool's standard error.
+        stderr: String,
     },
     /// The candidate panicked.
     Panic {
@@ -114,6 +130,8 @@ impl Divergence {
     pub fn kind(&self) -> String {
         match self {
             Divergence::ExecError { .. } => "exec-error".into(),
+            Divergence::Unsupported { .. } => "unsupported".into(),
+            Divergence::Tool { fault, .. } => format!("tool/{fault}"),
             Divergence::Panic { .. } => "panic".into(),
             Divergence::Hang { .. } => "hang".into(),
             Divergence::TxCount { .. } => "tx-count".into(),
@@ -124,6 +142,12 @@ impl Divergence {
                 f => format!("state/{f:?}"),
             },
         }
+    }
+
+    /// Whether this is the candidate declining the block (`ExecError::Unsupported`) rather
+    /// than a finding.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Divergence::Unsupported { .. })
     }
 
     /// The transaction the divergence is pinned to, when there is one.
@@ -139,6 +163,15 @@ impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Divergence::ExecError { message } => write!(f, "candidate failed: {message}"),
+            Divergence::Unsupported { message } => write!(f, "candidate does not support the block: {message}"),
+            Divergence::Tool { fault, message, stderr } => {
+                write!(f, "candidate tool failed ({fault}): {message}")?;
+                if !stderr.is_empty() {
+                    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+                    write!(f, "\n  stderr: {}", tail.into_iter().rev().collect::<Vec<_>>().join("\n          "))?;
+                }
+                Ok(())
+            }
             Divergence::Panic { message } => write!(f, "candidate panicked: {message}"),
             Divergence::Hang { after_ms } => {
                 write!(f, "candidate hung: no result after {after_ms} ms")
@@ -163,13 +196,20 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// The first difference between a reference output and a candidate's, or `None`.
+/// The first difference between a reference output and a candidate's, or `None`: every
+/// field compared ([`Capabilities::FULL`]).
 pub fn compare(expected: &BlockOutput, got: &BlockOutput) -> Option<Divergence> {
+    compare_under(expected, got, Capabilities::FULL)
+}
+
+/// [`compare`] on the outcome fields `caps` says both sides report (see
+/// [`Capabilities::common`]); the others are skipped, never a divergence.
+pub fn compare_under(expected: &BlockOutput, got: &BlockOutput, caps: Capabilities) -> Option<Divergence> {
     if expected.outcomes.len() != got.outcomes.len() {
         return Some(Divergence::TxCount { expected: expected.outcomes.len(), got: got.outcomes.len() });
     }
     for (i, (e, g)) in expected.outcomes.iter().zip(&got.outcomes).enumerate() {
-        if let Some(d) = compare_outcome(TxIndex(i), e, g) {
+        if let Some(d) = compare_outcome(TxIndex(i), e, g, caps) {
             return Some(d);
         }
     }
@@ -181,12 +221,17 @@ pub fn compare(expected: &BlockOutput, got: &BlockOutput) -> Option<Divergence> 
     compare_states(&expected.post_state, &got.post_state)
 }
 
-fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergence> {
+fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome, caps: Capabilities) -> Option<Divergence> {
     let d = |field, expected: String, got: String| Some(Divergence::Outcome { tx, field, expected, got });
     match (e, g) {
-        (TxOutcome::Rejected { kind: ek }, TxOutcome::Rejected { kind: gk }) => (ek != gk).then(|| {
-            Divergence::Outcome { tx, field: OutcomeField::RejectKind, expected: ek.to_string(), got: gk.to_string() }
-        }),
+        (TxOutcome::Rejected { kind: ek }, TxOutcome::Rejected { kind: gk }) => {
+            (caps.reject_kind && ek != gk).then(|| Divergence::Outcome {
+                tx,
+                field: OutcomeField::RejectKind,
+                expected: ek.to_string(),
+                got: gk.to_string(),
+            })
+        }
         (TxOutcome::Rejected { kind }, TxOutcome::Executed { status, .. }) => {
             d(OutcomeField::Inclusion, format!("rejected ({kind})"), format!("executed ({status:?})"))
         }
@@ -197,8 +242,12 @@ fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergen
             TxOutcome::Executed { status: es, gas_used: eg, logs: el, output: eo, created_address: ec },
             TxOutcome::Executed { status: gs, gas_used: gg, logs: gl, output: go, created_address: gc },
         ) => {
-            if es != gs {
+            let failed = |s: &TxStatus| if *s == TxStatus::Success { "Success" } else { "failure (revert or halt)" };
+            if caps.revert_vs_halt && es != gs {
                 return d(OutcomeField::Status, format!("{es:?}"), format!("{gs:?}"));
+            }
+            if !caps.revert_vs_halt && failed(es) != failed(gs) {
+                return d(OutcomeField::Status, failed(es).into(), failed(gs).into());
             }
             if eg != gg {
                 return d(OutcomeField::GasUsed, eg.to_string(), gg.to_string());
@@ -212,10 +261,10 @@ fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome) -> Option<Divergen
                 };
                 return d(OutcomeField::Log, show(a), show(b));
             }
-            if eo != go {
+            if caps.return_data && eo != go {
                 return d(OutcomeField::Output, eo.to_string(), go.to_string());
             }
-            if ec != gc {
+            if caps.created_address && ec != gc {
                 return d(OutcomeField::CreatedAddress, format!("{ec:?}"), format!("{gc:?}"));
             }
             None
@@ -303,6 +352,29 @@ mod tests {
 
     fn out(outcomes: Vec<TxOutcome>, post_state: State) -> BlockOutput {
         BlockOutput { outcomes, post_state, stats: ExecStats::default() }
+    }
+
+    #[test]
+    fn fields_an_executor_does_not_report_are_not_compared() {
+        let with = |status, output: &'static [u8]| TxOutcome::Executed {
+            status,
+            gas_used: 30_000,
+            logs: vec![],
+            output: Bytes::from_static(output),
+            created_address: None,
+        };
+        let reference = out(vec![with(TxStatus::Revert, b"reason")], State::new());
+        let t8n_like = out(vec![with(TxStatus::Halt, b"")], State::new());
+        let caps = Capabilities { return_data: false, revert_vs_halt: false, ..Capabilities::FULL };
+        assert_eq!(compare_under(&reference, &t8n_like, caps), None);
+        // Everything compared: the same pair is a status divergence.
+        assert_eq!(compare(&reference, &t8n_like).unwrap().kind(), "outcome/Status");
+        // Success against failure stays a divergence without revert vs halt.
+        let ok = out(vec![with(TxStatus::Success, b"")], State::new());
+        assert_eq!(compare_under(&ok, &t8n_like, caps).unwrap().kind(), "outcome/Status");
+        let caps = Capabilities { reject_kind: false, ..Capabilities::FULL };
+        let r = |kind| out(vec![TxOutcome::Rejected { kind }], State::new());
+        assert_eq!(compare_under(&r(RejectKind::NonceTooHigh), &r(RejectKind::Other("x".into())), caps), None);
     }
 
     #[test]

@@ -33,6 +33,10 @@ fn caught(
         Ok(Err(lockstep_executors::ExecError::Deadline)) => {
             Err(Divergence::Hang { after_ms: start.elapsed().as_millis() as u64 })
         }
+        Ok(Err(lockstep_executors::ExecError::Unsupported(message))) => Err(Divergence::Unsupported { message }),
+        Ok(Err(lockstep_executors::ExecError::Tool { fault, message, stderr })) => {
+            Err(Divergence::Tool { fault, message, stderr })
+        }
         Ok(Err(e)) => Err(Divergence::ExecError { message: e.to_string() }),
         Err(payload) => Err(Divergence::Panic { message: panic_message(payload.as_ref()) }),
     }

@@ -6,10 +6,10 @@ pub mod diff;
 pub mod isolate;
 pub mod subprocess;
 
-pub use diff::{Divergence, compare};
+pub use diff::{Divergence, compare, compare_under};
 
 use crate::error::{Error, Result};
-use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl};
+use lockstep_executors::{BlockInput, BlockOutput, Capabilities, Executor, RunControl};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,10 +27,15 @@ pub struct Checked {
 }
 
 /// The divergence a candidate's result shows against the reference's `expected` output:
-/// a failed run is one, a returned output is compared.
-pub fn judge(expected: &BlockOutput, result: std::result::Result<BlockOutput, Divergence>) -> Option<Divergence> {
+/// a failed run is one, a returned output is compared on the fields `caps` says both sides
+/// report.
+pub fn judge(
+    expected: &BlockOutput,
+    result: std::result::Result<BlockOutput, Divergence>,
+    caps: Capabilities,
+) -> Option<Divergence> {
     match result {
-        Ok(out) => compare(expected, &out),
+        Ok(out) => compare_under(expected, &out, caps),
         Err(d) => Some(d),
     }
 }
@@ -71,10 +76,14 @@ pub fn check_block(
     let reference_time = t0.elapsed();
     let (got, candidate_time) =
         isolate::run_with_timeout(candidate.clone(), block.clone(), RunControl::with_threads(threads), timeout);
+    let caps = reference.capabilities().common(candidate.capabilities());
     Ok(match got {
-        Ok(out) => {
-            Checked { divergence: compare(expected, &out), reference_time, candidate_time, candidate: Some(out) }
-        }
+        Ok(out) => Checked {
+            divergence: compare_under(expected, &out, caps),
+            reference_time,
+            candidate_time,
+            candidate: Some(out),
+        },
         Err(d) => Checked { divergence: Some(d), reference_time, candidate_time, candidate: None },
     })
 }

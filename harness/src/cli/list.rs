@@ -18,7 +18,7 @@ pub struct ListArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum What {
-    /// Bundled executors (`--executor`, `--reference`).
+    /// Executors (`--executor`, `--reference`): the bundled ones and those of the executors file.
     Executors,
     /// Workload families (`--workload`).
     Workloads,
@@ -39,9 +39,11 @@ fn lines<T: ValueEnum>() -> Vec<(String, String)> {
 
 pub fn run(a: ListArgs) -> Result<ExitCode> {
     let rows: Vec<(String, String)> = match a.what {
-        What::Executors => {
-            lockstep_executors::bundled_list().into_iter().map(|(n, d)| (n.to_string(), d.to_string())).collect()
-        }
+        What::Executors => lockstep_executors::bundled_list()
+            .into_iter()
+            .map(|(n, d)| (n.to_string(), d.to_string()))
+            .chain(lockstep_harness::registry::external().iter().map(|e| (e.name.clone(), e.description.clone())))
+            .collect(),
         What::Workloads => lines::<Family>(),
         What::Strategies => lines::<StrategyKind>(),
         What::Forks => Fork::ALL.iter().map(|f| (f.to_string(), format!("fixtures: {}", f.fixture_name()))).collect(),

@@ -27,6 +27,10 @@ use std::process::ExitCode;
     )
 )]
 pub struct Cli {
+    /// External executors (t8n tools) to name with `-e`; default: `./lockstep.toml` when it
+    /// exists.
+    #[arg(long = "executors", id = "executors_file", global = true, value_name = "FILE")]
+    pub executors_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -12,14 +12,15 @@ use crate::error::{Error, Result};
 use lockstep_executors::Executor;
 use std::sync::Arc;
 
-/// A bundled executor by name (`lockstep list executors` prints them).
+/// An executor by name, bundled or named in the executors file (`lockstep list executors`
+/// prints them; [`crate::registry`]).
 ///
-/// Errors: [`Error::Unknown`] naming the bundled ones.
+/// Errors: [`Error::Unknown`] naming the known ones.
 pub fn executor(name: &str) -> Result<Arc<dyn Executor>> {
-    lockstep_executors::bundled(name).ok_or_else(|| Error::Unknown {
+    crate::registry::find(name).ok_or_else(|| Error::Unknown {
         what: "executor",
         name: name.to_string(),
-        known: lockstep_executors::bundled_names().join(", "),
+        known: crate::registry::names().join(", "),
     })
 }
 

@@ -237,7 +237,9 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
         match &reference {
             None => reference = Some((exec.clone(), out)),
             Some((ref_exec, ref_out)) => {
-                if let Some(d) = check::compare(ref_out, &out) {
+                if let Some(d) =
+                    check::compare_under(ref_out, &out, ref_exec.capabilities().common(exec.capabilities()))
+                {
                     let what = d.to_string();
                     let bundle =
                         write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
@@ -310,7 +312,10 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
             (Err(d), None) => Some(("failed", d.clone())),
             (Ok(_), None) => None,
             (Err(d), Some(_)) => Some(("diverged", d.clone())),
-            (Ok(out), Some((_, ref_out))) => check::compare(ref_out, out).map(|d| ("diverged", d)),
+            (Ok(out), Some((ref_exec, ref_out))) => {
+                check::compare_under(ref_out, out, ref_exec.capabilities().common(exec.capabilities()))
+                    .map(|d| ("diverged", d))
+            }
         };
         match found {
             None => r.count(exec.name(), &fork, |c| c.passed += 1),

@@ -69,7 +69,9 @@ pub fn run(opts: &StressOptions) -> Vec<StressRow> {
                 let run = RunControl { threads, hook: Some(hook), deadline: None };
                 let (result, _) = isolate::run_with_timeout(opts.candidate.clone(), block.clone(), run, opts.timeout);
                 row.runs += 1;
-                if let Some(d) = check::judge(&expected, result) {
+                if let Some(d) =
+                    check::judge(&expected, result, opts.reference.capabilities().common(opts.candidate.capabilities()))
+                {
                     row.divergences += 1;
                     row.first.get_or_insert((bseed, r, d.to_string()));
                 }

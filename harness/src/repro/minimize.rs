@@ -50,7 +50,7 @@ impl Predicate {
             RunControl::with_threads(self.threads),
             self.timeout,
         );
-        check::judge(&expected, got)
+        check::judge(&expected, got, self.reference.capabilities().common(self.candidate.capabilities()))
     }
 
     /// Whether the reference runs `block` and one of `runs` candidate runs (at least one)

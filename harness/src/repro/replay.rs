@@ -62,7 +62,10 @@ pub fn replay_block(
         None => {
             let run = RunControl::with_threads(threads.max(1));
             let (result, _) = isolate::run_with_timeout(candidate.clone(), block, run, timeout);
-            Replayed { divergence: check::judge(&expected, result), schedule: Schedule::default() }
+            Replayed {
+                divergence: check::judge(&expected, result, reference.capabilities().common(candidate.capabilities())),
+                schedule: Schedule::default(),
+            }
         }
     })
 }

@@ -162,8 +162,11 @@ pub fn export(
         txbytes: Bytes::new(),
         expect_exception,
     };
-    let mut env = t8n::env(&block.env);
+    // A state test's env has none of the t8n extras: BLOCKHASH follows the convention.
+    let mut env = t8n::env(block);
     env.block_hashes.clear();
+    env.withdrawals = None;
+    env.parent_beacon_block_root = None;
     let test = StateTest {
         info: Info { comment },
         env: Env { block: env, current_chain_id: U256::from(block.chain_id) },

@@ -378,7 +378,7 @@ impl<'w> Gen<'w> {
                     block_hashes: Default::default(),
                 },
                 pre_state: self.pre,
-                txs: self.txs,
+                txs: self.txs.into_iter().map(|t| Tx { secret_key: self.keys.get(&t.sender).copied(), ..t }).collect(),
             },
             expected_rejections: self.expected_rejections,
             keys: self.keys,

@@ -1,0 +1,185 @@
+//! Executors by name: the bundled ones, and external ones named in an executors file
+//! (`lockstep.toml` in the working directory, or `--executors FILE`).
+//!
+//! ```toml
+//! [executors.eels]
+//! kind = "t8n"                # an `evm t8n` tool (the only external kind so far)
+//! preset = "eels"             # eels, geth, besu, evmone, nimbus, ethereumjs
+//! command = [".lockstep/spec-venv/bin/ethereum-spec-evm"]
+//! transport = "daemon"        # "process" (one process a block, the default) or "daemon"
+//! pool = 2                    # daemons at most (default: 1)
+//! forks = ["Cancun", "Prague"] # optional: the forks it is given; others are unsupported
+//! ```
+//!
+//! A relative `command[0]` that contains a `/` is relative to the file's directory. Each
+//! external executor is built once per process, so a daemon pool serves the whole run.
+
+use crate::error::{Error, Result};
+use lockstep_executors::{Executor, Fork};
+use lockstep_t8n::daemon::DaemonPool;
+use lockstep_t8n::process::ProcessTransport;
+use lockstep_t8n::transport::Transport;
+use lockstep_t8n::{Preset, T8nExecutor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// The executors file read when no `--executors` is given, in the working directory.
+pub const DEFAULT_FILE: &str = "lockstep.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExecutorsFile {
+    #[serde(default)]
+    executors: BTreeMap<String, Entry>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum Kind {
+    T8n,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum TransportKind {
+    #[default]
+    Process,
+    Daemon,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    kind: Kind,
+    preset: Preset,
+    command: Vec<String>,
+    #[serde(default)]
+    transport: TransportKind,
+    #[serde(default)]
+    pool: Option<usize>,
+    #[serde(default)]
+    forks: Option<Vec<Fork>>,
+    /// Arguments that start a daemon, instead of the preset's (`daemon` for the execution
+    /// spec).
+    #[serde(default)]
+    daemon_args: Option<Vec<String>>,
+}
+
+/// One external executor, as the file names it.
+#[derive(Clone)]
+pub struct External {
+    /// Its name (`-e NAME`).
+    pub name: String,
+    /// What `lockstep list executors` says of it.
+    pub description: String,
+    /// The executor.
+    pub executor: Arc<dyn Executor>,
+    t8n: Arc<T8nExecutor>,
+}
+
+static EXTERNAL: OnceLock<Vec<External>> = OnceLock::new();
+
+/// Reads the executors file: `path`, or [`DEFAULT_FILE`] when it exists. Called once, before
+/// any job; later calls keep the first result.
+///
+/// Errors: [`Error::Io`] for a `path` that cannot be read, [`Error::BadInput`] for a file
+/// that is not an executors file (naming the field), or one whose names clash with bundled
+/// executors.
+pub fn load(path: Option<&Path>) -> Result<()> {
+    let path = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.is_file()),
+    };
+    let external = match path {
+        None => Vec::new(),
+        Some(p) => parse(&p)?,
+    };
+    let _ = EXTERNAL.set(external);
+    Ok(())
+}
+
+fn bad(path: &Path, message: String) -> Error {
+    Error::BadInput { path: path.to_path_buf(), message }
+}
+
+fn parse(path: &Path) -> Result<Vec<External>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let file: ExecutorsFile = toml::from_str(&text).map_err(|e| bad(path, e.to_string()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    file.executors
+        .into_iter()
+        .map(|(name, entry)| {
+            if lockstep_executors::bundled_names().contains(&name.as_str()) {
+                return Err(bad(path, format!("executors.{name}: the name of a bundled executor")));
+            }
+            build(base, &name, entry).map_err(|m| bad(path, format!("executors.{name}: {m}")))
+        })
+        .collect()
+}
+
+fn build(base: &Path, name: &str, entry: Entry) -> std::result::Result<External, String> {
+    let Kind::T8n = entry.kind;
+    let (program, rest) = entry.command.split_first().ok_or("`command` is empty")?;
+    let program = if program.contains('/') && Path::new(program).is_relative() {
+        base.join(program)
+    } else {
+        PathBuf::from(program)
+    };
+    let transport: Box<dyn Transport> = match entry.transport {
+        TransportKind::Process => {
+            let mut args = rest.to_vec();
+            args.extend(entry.preset.subcommand().iter().map(|s| s.to_string()));
+            Box::new(ProcessTransport { program: program.clone(), args })
+        }
+        TransportKind::Daemon => {
+            let mut args = rest.to_vec();
+            match (&entry.daemon_args, entry.preset) {
+                (Some(a), _) => args.extend(a.iter().cloned()),
+                (None, Preset::Eels) => args.push("daemon".into()),
+                (None, p) => return Err(format!("`transport = \"daemon\"` needs `daemon_args` for {p}")),
+            }
+            Box::new(DaemonPool::new(program.clone(), args, entry.pool.unwrap_or(1)))
+        }
+    };
+    let how = match entry.transport {
+        TransportKind::Process => "a process a block".to_string(),
+        TransportKind::Daemon => format!("{} daemon(s)", entry.pool.unwrap_or(1).max(1)),
+    };
+    let description = format!("{} t8n tool `{}`, {how}", entry.preset, program.display());
+    let executor = T8nExecutor::new(name, entry.preset, transport, entry.forks).with_version(format!(
+        "{} t8n: {}",
+        entry.preset,
+        program.display()
+    ));
+    let t8n = Arc::new(executor);
+    Ok(External { name: name.to_string(), description, executor: t8n.clone(), t8n })
+}
+
+/// Stops every external executor's servers (daemon pools); the binary calls it before it
+/// exits, since statics are never dropped.
+pub fn shutdown() {
+    for e in external() {
+        e.t8n.shutdown();
+    }
+}
+
+/// The external executors the executors file names (none before [`load`]).
+pub fn external() -> &'static [External] {
+    EXTERNAL.get().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// Every executor name: the bundled ones, then the external ones.
+pub fn names() -> Vec<String> {
+    lockstep_executors::bundled_names()
+        .iter()
+        .map(|n| n.to_string())
+        .chain(external().iter().map(|e| e.name.clone()))
+        .collect()
+}
+
+/// The executor called `name`, bundled or external.
+pub fn find(name: &str) -> Option<Arc<dyn Executor>> {
+    lockstep_executors::bundled(name).or_else(|| external().iter().find(|e| e.name == name).map(|e| e.executor.clone()))
+}

@@ -1,0 +1,230 @@
+//! Signing a model transaction for a t8n tool: the tool recovers the sender from `v`, `r`,
+//! `s`, so lockstep signs with the key the transaction carries. Tools differ in how they sign
+//! from a `secretKey` themselves (the execution spec signs every transaction for chain 1), so
+//! lockstep never leaves that to them.
+//!
+//! Signing hashes are alloy-consensus's (EIP-155 for legacy, EIP-2718 typed payloads for the
+//! others); signatures are k256's, low-`s` as EIP-2 requires.
+
+use crate::format::T8nTx;
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxLegacy};
+use alloy_eips::eip2930::{AccessList, AccessListItem as AlloyItem};
+use alloy_eips::eip7702::{Authorization as AlloyAuthorization, SignedAuthorization};
+use alloy_primitives::{Address, B256, TxKind, U64, U256};
+use lockstep_executors::{Tx, TxType};
+
+/// Why a transaction cannot be signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    /// The transaction carries no secret key.
+    #[error("the sender's secret key is unknown")]
+    NoKey,
+    /// The key is not a valid secp256k1 secret key.
+    #[error("the secret key is not a secp256k1 key")]
+    BadKey,
+    /// The key signs for another address than the transaction's sender.
+    #[error("the secret key belongs to {key_address}, not to the sender {sender}")]
+    WrongKey {
+        /// The key's address.
+        key_address: Address,
+        /// The transaction's sender.
+        sender: Address,
+    },
+    /// An EIP-4844 or EIP-7702 transaction without a recipient: the type has no encoding for
+    /// a creation, so there is nothing to sign (the bundled executors reject it).
+    #[error("a type-{0} transaction cannot be a creation")]
+    CreationOfType(u8),
+}
+
+fn access_list(t: &Tx) -> AccessList {
+    AccessList(
+        t.access_list.iter().map(|i| AlloyItem { address: i.address, storage_keys: i.storage_keys.clone() }).collect(),
+    )
+}
+
+/// The hash a sender signs for `t` (EIP-155 for a protected legacy transaction).
+pub fn signing_hash(t: &Tx) -> Result<B256, SignError> {
+    let to = t.to.map_or(TxKind::Create, TxKind::Call);
+    let chain_id = t.chain_id.unwrap_or(1);
+    let tip = t.max_priority_fee_per_gas.unwrap_or(0);
+    let created = |ty: TxType| t.to.ok_or(SignError::CreationOfType(ty.id()));
+    Ok(match t.tx_type {
+        TxType::Legacy => TxLegacy {
+            chain_id: t.chain_id,
+            nonce: t.nonce,
+            gas_price: t.gas_price,
+            gas_limit: t.gas_limit,
+            to,
+            value: t.value,
+            input: t.input.clone(),
+        }
+        .signature_hash(),
+        TxType::Eip2930 => TxEip2930 {
+            chain_id,
+            nonce: t.nonce,
+            gas_price: t.gas_price,
+            gas_limit: t.gas_limit,
+            to,
+            value: t.value,
+            access_list: access_list(t),
+            input: t.input.clone(),
+        }
+        .signature_hash(),
+        TxType::Eip1559 => TxEip1559 {
+            chain_id,
+            nonce: t.nonce,
+            gas_limit: t.gas_limit,
+            max_fee_per_gas: t.gas_price,
+            max_priority_fee_per_gas: tip,
+            to,
+            value: t.value,
+            access_list: access_list(t),
+            input: t.input.clone(),
+        }
+        .signature_hash(),
+        TxType::Eip4844 => TxEip4844 {
+            chain_id,
+            nonce: t.nonce,
+            gas_limit: t.gas_limit,
+            max_fee_per_gas: t.gas_price,
+            max_priority_fee_per_gas: tip,
+            to: created(TxType::Eip4844)?,
+            value: t.value,
+            access_list: access_list(t),
+            blob_versioned_hashes: t.blob_hashes.clone(),
+            max_fee_per_blob_gas: t.max_fee_per_blob_gas.unwrap_or(0),
+            input: t.input.clone(),
+        }
+        .signature_hash(),
+        TxType::Eip7702 => TxEip7702 {
+            chain_id,
+            nonce: t.nonce,
+            gas_limit: t.gas_limit,
+            max_fee_per_gas: t.gas_price,
+            max_priority_fee_per_gas: tip,
+            to: created(TxType::Eip7702)?,
+            value: t.value,
+            access_list: access_list(t),
+            authorization_list: t
+                .authorization_list
+                .iter()
+                .map(|a| {
+                    SignedAuthorization::new_unchecked(
+                        AlloyAuthorization { chain_id: a.chain_id, address: a.address, nonce: a.nonce },
+                        a.y_parity,
+                        a.r,
+                        a.s,
+                    )
+                })
+                .collect(),
+            input: t.input.clone(),
+        }
+        .signature_hash(),
+    })
+}
+
+/// The address of a secp256k1 public key (the last 20 bytes of its keccak256).
+fn address_of(key: &k256::ecdsa::SigningKey) -> Address {
+    let point = key.verifying_key().to_encoded_point(false);
+    Address::from_raw_public_key(&point.as_bytes()[1..])
+}
+
+/// `(v, r, s)` of `t` signed with its `secret_key`: `v` is 27/28 for an unprotected legacy
+/// transaction, `chain_id * 2 + 35/36` for a protected one (EIP-155), the y parity for the
+/// typed ones.
+pub fn sign(t: &Tx) -> Result<(u64, U256, U256), SignError> {
+    let key = t.secret_key.ok_or(SignError::NoKey)?;
+    let key = k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(|_| SignError::BadKey)?;
+    let key_address = address_of(&key);
+    if key_address != t.sender {
+        return Err(SignError::WrongKey { key_address, sender: t.sender });
+    }
+    let hash = signing_hash(t)?;
+    let (sig, recid) = key.sign_prehash_recoverable(hash.as_slice()).map_err(|_| SignError::BadKey)?;
+    let parity = u64::from(recid.is_y_odd());
+    let bytes = sig.to_bytes();
+    let (r, s) = (U256::from_be_slice(&bytes[..32]), U256::from_be_slice(&bytes[32..]));
+    let v = match (t.tx_type, t.chain_id) {
+        (TxType::Legacy, Some(chain)) => chain * 2 + 35 + parity,
+        (TxType::Legacy, None) => 27 + parity,
+        _ => parity,
+    };
+    Ok((v, r, s))
+}
+
+/// `wire` with `t`'s signature in place and no `secretKey`, so that no tool signs on its own.
+pub fn signed(t: &Tx, mut wire: T8nTx) -> Result<T8nTx, SignError> {
+    let (v, r, s) = sign(t)?;
+    wire.v = U64::from(v);
+    wire.r = r;
+    wire.s = s;
+    wire.secret_key = None;
+    Ok(wire)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{Signature, address, b256};
+
+    const KEY: B256 = b256!("0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8");
+    const SENDER: Address = address!("0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b");
+
+    fn tx(tx_type: TxType, chain_id: Option<u64>) -> Tx {
+        Tx {
+            tx_type,
+            sender: SENDER,
+            to: Some(address!("0x1000000000000000000000000000000000000001")),
+            gas_limit: 21_000,
+            gas_price: 10,
+            max_priority_fee_per_gas: (tx_type != TxType::Legacy).then_some(1),
+            chain_id,
+            secret_key: Some(KEY),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn every_type_recovers_to_its_sender() {
+        for (ty, chain) in [
+            (TxType::Legacy, None),
+            (TxType::Legacy, Some(1)),
+            (TxType::Legacy, Some(5)),
+            (TxType::Eip2930, Some(1)),
+            (TxType::Eip1559, Some(7)),
+            (TxType::Eip4844, Some(1)),
+            (TxType::Eip7702, Some(1)),
+        ] {
+            let t = tx(ty, chain);
+            let (v, r, s) = sign(&t).unwrap();
+            let parity = match (ty, chain) {
+                (TxType::Legacy, Some(c)) => v - 35 - 2 * c,
+                (TxType::Legacy, None) => v - 27,
+                _ => v,
+            };
+            assert!(parity <= 1, "{ty:?}: v {v}");
+            let sig = Signature::new(r, s, parity == 1);
+            let recovered = sig.recover_address_from_prehash(&signing_hash(&t).unwrap()).unwrap();
+            assert_eq!(recovered, SENDER, "{ty:?} {chain:?}");
+        }
+    }
+
+    #[test]
+    fn known_eip155_signature() {
+        // The execution spec's own signature of this transfer for chain 1 (its `body` output):
+        // v 0x26, r 0xd0ca...
+        let t = Tx { value: U256::from(1), ..tx(TxType::Legacy, Some(1)) };
+        let (v, r, _) = sign(&t).unwrap();
+        assert_eq!(v, 0x26);
+        assert!(format!("{r:#x}").starts_with("0xd0ca"), "{r:#x}");
+    }
+
+    #[test]
+    fn a_key_of_another_account_is_refused() {
+        let mut t = tx(TxType::Legacy, Some(1));
+        t.sender = Address::ZERO;
+        assert!(matches!(sign(&t), Err(SignError::WrongKey { .. })));
+        t.secret_key = None;
+        assert_eq!(sign(&t), Err(SignError::NoKey));
+    }
+}

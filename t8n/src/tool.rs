@@ -1,0 +1,187 @@
+//! What differs between t8n tools: how they are invoked, their fork names, their block
+//! reward switch, their rejection messages, and what their output carries.
+//!
+//! The presets follow each tool's own t8n front end: go-ethereum `evm t8n`, Besu
+//! `evmtool t8n`, evmone `evmone-t8n`, nimbus `t8n`, `ethereumjs-t8ntool`, and the execution
+//! spec's `ethereum-spec-evm t8n` (EELS). Only EELS (`ethereum-execution` 2.20.0 on PyPI) is
+//! run by lockstep's tests; the others are written from their documented interfaces.
+
+use lockstep_executors::{Capabilities, Fork, RejectKind};
+use serde::{Deserialize, Serialize};
+
+/// A known t8n tool family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// The execution specification, `ethereum-spec-evm t8n` (and its `daemon`).
+    Eels,
+    /// go-ethereum's `evm t8n`.
+    Geth,
+    /// Besu's `evmtool t8n`.
+    Besu,
+    /// evmone's `evmone-t8n`.
+    Evmone,
+    /// nimbus-eth1's `t8n`.
+    Nimbus,
+    /// `ethereumjs-t8ntool`.
+    Ethereumjs,
+}
+
+impl Preset {
+    /// Every preset, for listings.
+    pub const ALL: [Preset; 6] =
+        [Preset::Eels, Preset::Geth, Preset::Besu, Preset::Evmone, Preset::Nimbus, Preset::Ethereumjs];
+
+    /// The arguments before the t8n flags (`t8n` for tools with subcommands).
+    pub fn subcommand(self) -> &'static [&'static str] {
+        match self {
+            Preset::Eels | Preset::Geth | Preset::Besu => &["t8n"],
+            Preset::Evmone | Preset::Nimbus | Preset::Ethereumjs => &[],
+        }
+    }
+
+    /// The tool's name for `fork` (`--state.fork`).
+    pub fn fork_name(self, fork: Fork) -> &'static str {
+        match (self, fork) {
+            (_, Fork::Frontier) => "Frontier",
+            (_, Fork::Homestead) => "Homestead",
+            (_, Fork::Tangerine) => "EIP150",
+            (_, Fork::SpuriousDragon) => "EIP158",
+            (_, Fork::Byzantium) => "Byzantium",
+            (Preset::Eels | Preset::Geth | Preset::Evmone, Fork::Petersburg) => "ConstantinopleFix",
+            (_, Fork::Petersburg) => "Petersburg",
+            (_, Fork::Istanbul) => "Istanbul",
+            (_, Fork::Berlin) => "Berlin",
+            (_, Fork::London) => "London",
+            (Preset::Eels | Preset::Geth, Fork::Merge) => "Merge",
+            (_, Fork::Merge) => "Paris",
+            (_, Fork::Shanghai) => "Shanghai",
+            (_, Fork::Cancun) => "Cancun",
+            (_, Fork::Prague) => "Prague",
+            (_, Fork::Osaka) => "Osaka",
+        }
+    }
+
+    /// `--state.reward` for a lockstep block: none. A lockstep block is its transactions
+    /// (state-test semantics), and every tool pays the pre-Merge block reward unless told
+    /// `-1` (`0` still touches the beneficiary, which is a different state before EIP-161).
+    pub fn reward(self) -> i64 {
+        -1
+    }
+
+    /// What the tool's output carries. No t8n receipt has return data or a created address,
+    /// and a post-Byzantium receipt's status tells success from failure only.
+    pub fn capabilities(self) -> Capabilities {
+        Capabilities {
+            return_data: false,
+            created_address: false,
+            revert_vs_halt: false,
+            reject_kind: true,
+            stats: false,
+            schedule_hook: false,
+            deadline: false,
+        }
+    }
+
+    /// The rejection kind for the tool's error text; text it cannot map is kept as
+    /// [`RejectKind::Other`].
+    pub fn reject_kind(self, text: &str) -> RejectKind {
+        let t = text.to_ascii_lowercase();
+        let has = |needle: &str| t.contains(needle);
+        // Most specific first: "gas limit too high" must not read as intrinsic gas.
+        if has("nonce too high") {
+            RejectKind::NonceTooHigh
+        } else if has("nonce too low") {
+            RejectKind::NonceTooLow
+        } else if has("nonce has max value") || has("nonce overflow") {
+            RejectKind::NonceOverflow
+        } else if has("gas limit too high") || has("transactiongaslimitexceeded") || has("exceeds maximum allowed gas")
+        {
+            RejectKind::GasLimitAboveCap
+        } else if has("gas used exceeds limit") || has("gas limit reached") || has("exceeds block gas limit") {
+            RejectKind::GasLimitAboveBlock
+        } else if has("insufficient gas") || has("intrinsic gas too low") || has("floor data gas") {
+            RejectKind::IntrinsicGas
+        } else if has("insufficient sender balance") || has("insufficient funds") {
+            RejectKind::InsufficientFunds
+        } else if has("max fee per gas") && (has("insufficient") || has("less than block base fee")) {
+            RejectKind::FeeCapBelowBaseFee
+        } else if has("priority fee greater than max fee") || has("tip higher than fee cap") {
+            RejectKind::PriorityFeeAboveFeeCap
+        } else if has("not eoa") || has("sender not an eoa") {
+            RejectKind::SenderHasCode
+        } else if has("initcode") || has("init code") {
+            RejectKind::InitCodeTooLarge
+        } else if has("blob") {
+            RejectKind::Blob
+        } else if has("authorization") {
+            RejectKind::Authorization
+        } else if self == Preset::Eels && t.ends_with("invalidblock()") {
+            // EELS raises a bare `InvalidBlock()` for a legacy gas price below the base fee.
+            RejectKind::FeeCapBelowBaseFee
+        } else {
+            RejectKind::Other(text.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Preset::Eels => "eels",
+            Preset::Geth => "geth",
+            Preset::Besu => "besu",
+            Preset::Evmone => "evmone",
+            Preset::Nimbus => "nimbus",
+            Preset::Ethereumjs => "ethereumjs",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eels_rejection_texts_map_to_kinds() {
+        let cases = [
+            ("Failed transaction: NonceMismatchError('nonce too high')", RejectKind::NonceTooHigh),
+            ("Failed transaction: NonceMismatchError('nonce too low')", RejectKind::NonceTooLow),
+            ("Failed transaction: InsufficientTransactionGasError('Insufficient gas')", RejectKind::IntrinsicGas),
+            (
+                "Failed transaction: InsufficientBalanceError('insufficient sender balance')",
+                RejectKind::InsufficientFunds,
+            ),
+            ("Failed transaction: GasUsedExceedsLimitError('gas used exceeds limit')", RejectKind::GasLimitAboveBlock),
+            (
+                "Failed transaction: TransactionGasLimitExceededError('Gas limit too high')",
+                RejectKind::GasLimitAboveCap,
+            ),
+            (
+                "Failed transaction: InsufficientMaxFeePerGasError('Insufficient max fee per gas (5 < 7)')",
+                RejectKind::FeeCapBelowBaseFee,
+            ),
+            (
+                "Failed transaction: PriorityFeeGreaterThanMaxFeeError('priority fee greater than max fee')",
+                RejectKind::PriorityFeeAboveFeeCap,
+            ),
+            ("Failed transaction: NoBlobDataError('no blob data in transaction')", RejectKind::Blob),
+            ("Failed transaction: EmptyAuthorizationListError('empty authorization list')", RejectKind::Authorization),
+            ("Failed transaction: InvalidSenderError('not EOA')", RejectKind::SenderHasCode),
+            ("Failed transaction: InvalidBlock()", RejectKind::FeeCapBelowBaseFee),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(Preset::Eels.reject_kind(text), kind, "{text}");
+        }
+        let odd = "Failed transaction: SomethingNew('x')";
+        assert_eq!(Preset::Eels.reject_kind(odd), RejectKind::Other(odd.into()));
+    }
+
+    #[test]
+    fn fork_names_are_the_tools_own() {
+        assert_eq!(Preset::Eels.fork_name(Fork::Tangerine), "EIP150");
+        assert_eq!(Preset::Eels.fork_name(Fork::Petersburg), "ConstantinopleFix");
+        assert_eq!(Preset::Eels.fork_name(Fork::Merge), "Merge");
+        assert_eq!(Preset::Besu.fork_name(Fork::Merge), "Paris");
+    }
+}
