@@ -155,11 +155,27 @@ fn an_error_is_a_divergence() {
             "refuses"
         }
         fn execute(&self, _: &BlockInput, _: &RunControl) -> Result<BlockOutput, ExecError> {
-            Err(ExecError::Unsupported("no blobs here".into()))
+            Err(ExecError::Internal("out of threads".into()))
         }
     }
     let d = divergence(&block(Family::NftMint), Arc::new(Refuses)).unwrap();
-    assert_eq!(d, Divergence::ExecError { message: "unsupported input: no blobs here".into() });
+    assert_eq!(d, Divergence::ExecError { message: "internal error: out of threads".into() });
+}
+
+#[test]
+fn unsupported_input_is_said_so_and_not_a_finding() {
+    struct NoBlobs;
+    impl Executor for NoBlobs {
+        fn name(&self) -> &str {
+            "no-blobs"
+        }
+        fn execute(&self, _: &BlockInput, _: &RunControl) -> Result<BlockOutput, ExecError> {
+            Err(ExecError::Unsupported("no blobs here".into()))
+        }
+    }
+    let d = divergence(&block(Family::NftMint), Arc::new(NoBlobs)).unwrap();
+    assert_eq!(d, Divergence::Unsupported { message: "no blobs here".into() });
+    assert!(d.is_unsupported());
 }
 
 #[test]

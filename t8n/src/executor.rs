@@ -58,7 +58,8 @@ impl T8nExecutor {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                sign::signed(t, format::tx(t, &none)).map_err(|e| ExecError::Unsupported(format!("tx {i}: {e}")))
+                sign::signed(t, block.fork, format::tx(t, &none))
+                    .map_err(|e| ExecError::Unsupported(format!("tx {i}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Request {

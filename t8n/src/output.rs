@@ -5,7 +5,8 @@
 //! success or failure. Before Byzantium a receipt has a post-state root instead of a status;
 //! every failure then is an exceptional halt that consumes all of the transaction's gas
 //! (REVERT came with Byzantium), so a transaction that used its whole gas limit reads as a
-//! halt. Rejections come as `rejected[{index, error}]`, merged by index; the error text maps
+//! halt, unless that limit was its intrinsic gas (a plain transfer). A call that succeeds
+//! using exactly all its gas reads as a halt there: a known blind spot before Byzantium. Rejections come as `rejected[{index, error}]`, merged by index; the error text maps
 //! to a kind through the tool's [`Preset`].
 
 use crate::format::{Alloc, state_of};
@@ -106,6 +107,16 @@ pub enum OutputError {
     },
 }
 
+/// A transaction's intrinsic gas before Byzantium (Yellow Paper `g0`): 21,000, 32,000 more for
+/// a creation from Homestead on, 4 a zero byte of data and 68 a non-zero one. A transaction
+/// that used exactly this much ran no code that could fail.
+fn intrinsic_gas(tx: &lockstep_executors::Tx, fork: Fork) -> u64 {
+    let zeros = tx.input.iter().filter(|b| **b == 0).count() as u64;
+    let data = zeros * 4 + (tx.input.len() as u64 - zeros) * 68;
+    let create = if tx.to.is_none() && fork.at_least(Fork::Homestead) { 32_000 } else { 0 };
+    21_000 + create + data
+}
+
 /// `result` and `alloc` as the output for `block`, outcome by outcome.
 pub fn block_output(
     preset: Preset,
@@ -142,7 +153,7 @@ pub fn block_output(
         let succeeded = match (receipt.succeeded, receipt.status) {
             (Some(ok), _) => ok,
             (None, Some(status)) => status == U64::from(1),
-            (None, None) => !byzantium && gas_used < tx.gas_limit,
+            (None, None) => !byzantium && (gas_used < tx.gas_limit || gas_used == intrinsic_gas(tx, block.fork)),
         };
         let logs = receipt
             .logs

@@ -11,7 +11,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEip4844, TxEi
 use alloy_eips::eip2930::{AccessList, AccessListItem as AlloyItem};
 use alloy_eips::eip7702::{Authorization as AlloyAuthorization, SignedAuthorization};
 use alloy_primitives::{Address, B256, TxKind, U64, U256};
-use lockstep_executors::{Tx, TxType};
+use lockstep_executors::{Fork, Tx, TxType};
 
 /// Why a transaction cannot be signed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -129,10 +129,22 @@ fn address_of(key: &k256::ecdsa::SigningKey) -> Address {
     Address::from_raw_public_key(&point.as_bytes()[1..])
 }
 
-/// `(v, r, s)` of `t` signed with its `secret_key`: `v` is 27/28 for an unprotected legacy
-/// transaction, `chain_id * 2 + 35/36` for a protected one (EIP-155), the y parity for the
-/// typed ones.
-pub fn sign(t: &Tx) -> Result<(u64, U256, U256), SignError> {
+/// `t` as it is signed at `fork`: before Spurious Dragon there is no EIP-155, so a legacy
+/// transaction is signed without a chain id whatever its `chain_id` says (the bundled
+/// executors do not check it there either).
+fn as_signed_at(t: &Tx, fork: Fork) -> std::borrow::Cow<'_, Tx> {
+    if t.tx_type == TxType::Legacy && t.chain_id.is_some() && !fork.at_least(Fork::SpuriousDragon) {
+        std::borrow::Cow::Owned(Tx { chain_id: None, ..t.clone() })
+    } else {
+        std::borrow::Cow::Borrowed(t)
+    }
+}
+
+/// `(v, r, s)` of `t` signed with its `secret_key` for a block at `fork`: `v` is 27/28 for an
+/// unprotected legacy transaction (every legacy one before Spurious Dragon),
+/// `chain_id * 2 + 35/36` for a protected one (EIP-155), the y parity for the typed ones.
+pub fn sign(t: &Tx, fork: Fork) -> Result<(u64, U256, U256), SignError> {
+    let t = &*as_signed_at(t, fork);
     let key = t.secret_key.ok_or(SignError::NoKey)?;
     let key = k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(|_| SignError::BadKey)?;
     let key_address = address_of(&key);
@@ -152,9 +164,13 @@ pub fn sign(t: &Tx) -> Result<(u64, U256, U256), SignError> {
     Ok((v, r, s))
 }
 
-/// `wire` with `t`'s signature in place and no `secretKey`, so that no tool signs on its own.
-pub fn signed(t: &Tx, mut wire: T8nTx) -> Result<T8nTx, SignError> {
-    let (v, r, s) = sign(t)?;
+/// `wire` with `t`'s signature for `fork` in place and no `secretKey`, so that no tool signs on
+/// its own.
+pub fn signed(t: &Tx, fork: Fork, mut wire: T8nTx) -> Result<T8nTx, SignError> {
+    let (v, r, s) = sign(t, fork)?;
+    if t.tx_type == TxType::Legacy {
+        wire.protected = Some(v >= 35);
+    }
     wire.v = U64::from(v);
     wire.r = r;
     wire.s = s;
@@ -196,7 +212,7 @@ mod tests {
             (TxType::Eip7702, Some(1)),
         ] {
             let t = tx(ty, chain);
-            let (v, r, s) = sign(&t).unwrap();
+            let (v, r, s) = sign(&t, Fork::Prague).unwrap();
             let parity = match (ty, chain) {
                 (TxType::Legacy, Some(c)) => v - 35 - 2 * c,
                 (TxType::Legacy, None) => v - 27,
@@ -214,7 +230,7 @@ mod tests {
         // The execution spec's own signature of this transfer for chain 1 (its `body` output):
         // v 0x26, r 0xd0ca...
         let t = Tx { value: U256::from(1), ..tx(TxType::Legacy, Some(1)) };
-        let (v, r, _) = sign(&t).unwrap();
+        let (v, r, _) = sign(&t, Fork::Prague).unwrap();
         assert_eq!(v, 0x26);
         assert!(format!("{r:#x}").starts_with("0xd0ca"), "{r:#x}");
     }
@@ -223,8 +239,11 @@ mod tests {
     fn a_key_of_another_account_is_refused() {
         let mut t = tx(TxType::Legacy, Some(1));
         t.sender = Address::ZERO;
-        assert!(matches!(sign(&t), Err(SignError::WrongKey { .. })));
+        assert!(matches!(sign(&t, Fork::Prague), Err(SignError::WrongKey { .. })));
         t.secret_key = None;
-        assert_eq!(sign(&t), Err(SignError::NoKey));
+        assert_eq!(sign(&t, Fork::Prague), Err(SignError::NoKey));
+        // Before EIP-155 a protected transaction is signed without its chain id.
+        let t = tx(TxType::Legacy, Some(1));
+        assert!(matches!(sign(&t, Fork::Homestead), Ok((27 | 28, _, _))));
     }
 }

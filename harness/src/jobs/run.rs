@@ -73,6 +73,9 @@ pub struct WorkloadRow {
     pub txs: u64,
     /// Candidate runs (one per candidate and thread count a block) that diverged.
     pub divergences: u64,
+    /// Candidate runs the candidate declined (`ExecError::Unsupported`): not divergences.
+    #[serde(default)]
+    pub unsupported: u64,
     /// Candidate executions beyond one per transaction, per transaction, over the runs that
     /// returned an output. Measured (it depends on real threads): in `summary.json` it is under
     /// `measured`, with the row's workload.
@@ -156,13 +159,14 @@ impl RunReport {
 
     /// The per-workload rows as a text table.
     pub fn table(&self) -> String {
-        let mut t = Table::new(["workload", "blocks", "txs", "divergences", "re-exec", "speedup"]);
+        let mut t = Table::new(["workload", "blocks", "txs", "divergences", "unsupported", "re-exec", "speedup"]);
         for r in &self.rows {
             t.row([
                 r.workload.clone(),
                 r.blocks.to_string(),
                 r.txs.to_string(),
                 r.divergences.to_string(),
+                r.unsupported.to_string(),
                 format!("{:.3}", r.reexecution_ratio),
                 format!("{:.2}x", r.speedup),
             ]);
@@ -230,6 +234,10 @@ pub fn run(opts: &RunOptions) -> RunReport {
                 if let Some(out) = &checked.candidate {
                     row.executions += out.stats.executions;
                     row.candidate_txs += block.txs.len() as u64;
+                }
+                if checked.divergence.as_ref().is_some_and(check::Divergence::is_unsupported) {
+                    row.unsupported += 1;
+                    continue;
                 }
                 if let Some(d) = checked.divergence {
                     row.divergences += 1;

@@ -212,6 +212,11 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
         };
         let out = match isolate::run_caught(exec.as_ref(), block, &with_deadline(control, opts.timeout)) {
             Ok(out) => out,
+            // A case the executor declines is skipped for it, not failed.
+            Err(d) if d.is_unsupported() => {
+                r.count(exec.name(), fork, |c| c.skipped += 1);
+                continue;
+            }
             Err(d) => {
                 r.count(exec.name(), fork, |c| c.failed += 1);
                 r.failures.push(failure(d.to_string()));
@@ -308,6 +313,10 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
     let mut reference: Option<(Arc<dyn Executor>, BlockOutput)> = None;
     for exec in &opts.executors {
         let result = isolate::run_caught(exec.as_ref(), block, &with_deadline(control, opts.timeout));
+        if result.as_ref().err().is_some_and(|d| d.is_unsupported()) {
+            r.count(exec.name(), &fork, |c| c.skipped += 1);
+            continue;
+        }
         let found = match (&result, &reference) {
             (Err(d), None) => Some(("failed", d.clone())),
             (Ok(_), None) => None,

@@ -166,8 +166,13 @@ impl Workload {
             zipf: 1.0,
             hot_set: 4,
             dependency_distance: 3,
-            // Phoenix needs a SELFDESTRUCT that destroys (before EIP-6780).
-            fork: if family == Family::Phoenix { Fork::Shanghai } else { family.min_fork().max(Fork::Cancun) },
+            // Phoenix needs a SELFDESTRUCT that destroys (before EIP-6780); empty accounts
+            // exist only before the Merge (EIP-7523).
+            fork: match family {
+                Family::Phoenix => Fork::Shanghai,
+                Family::EmptyAccounts => Fork::London,
+                _ => family.min_fork().max(Fork::Cancun),
+            },
         }
     }
 

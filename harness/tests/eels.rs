@@ -1,0 +1,68 @@
+//! The execution specification (EELS, `ethereum-execution` on PyPI) through the t8n adapter:
+//! every workload family on every fork it generates gives the reference's outcomes (success or
+//! failure, gas, logs, rejections) and post-state, so the state root and cumulative gas agree.
+//!
+//! Needs `ethereum-spec-evm`: `$LOCKSTEP_EELS`, or `.lockstep/spec-venv/bin/ethereum-spec-evm`
+//! as `just spec` installs it. Without it the tests say so and pass, unless
+//! `LOCKSTEP_REQUIRE_EELS=1` (as `.ci/run` sets), where a missing tool fails them.
+
+use lockstep_executors::{Capabilities, Executor, Fork, RunControl, Sequential};
+use lockstep_harness::check;
+use lockstep_harness::workload::{Family, Workload};
+use lockstep_t8n::daemon::DaemonPool;
+use lockstep_t8n::{Preset, T8nExecutor};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn eels() -> Option<PathBuf> {
+    let path = std::env::var_os("LOCKSTEP_EELS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.lockstep/spec-venv/bin/ethereum-spec-evm")
+    });
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("LOCKSTEP_REQUIRE_EELS").is_none(),
+        "LOCKSTEP_REQUIRE_EELS is set but {} is missing",
+        path.display()
+    );
+    eprintln!("skipped: no execution spec at {} (`just spec` installs it)", path.display());
+    None
+}
+
+/// The forks a family generates: every fork from its [`Family::min_fork`] on.
+fn forks(family: Family) -> Vec<Fork> {
+    Fork::ALL.into_iter().filter(|f| *f >= family.min_fork()).collect()
+}
+
+#[test]
+fn every_family_on_every_fork_agrees_with_the_execution_spec() {
+    let Some(tool) = eels() else { return };
+    let pool = DaemonPool::new(tool, vec!["daemon".into()], 2);
+    let eels = T8nExecutor::new("eels", Preset::Eels, Box::new(pool), None);
+    let caps = Capabilities::FULL.common(eels.capabilities());
+    let start = Instant::now();
+    let (mut blocks, mut failures) = (0, Vec::new());
+    for family in Family::ALL {
+        for fork in forks(family) {
+            let g = Workload::new(family, 8).with_hot_ratio(0.5).with_fork(fork).generate(11);
+            let expected = Sequential.execute(&g.block, &RunControl::default()).unwrap();
+            let deadline = Some(Instant::now() + Duration::from_secs(60));
+            blocks += 1;
+            match eels.execute(&g.block, &RunControl { deadline, ..Default::default() }) {
+                Err(e) => failures.push(format!("{family} {fork}: {e:?}")),
+                Ok(got) => {
+                    if let Some(d) = check::compare_under(&expected, &got, caps) {
+                        failures.push(format!("{family} {fork}: {d}"));
+                    } else {
+                        assert_eq!(got.state_root(), expected.state_root());
+                        assert!(got.cumulative_gas().eq(expected.cumulative_gas()));
+                    }
+                }
+            }
+        }
+    }
+    eels.shutdown();
+    eprintln!("{blocks} blocks in {:?}", start.elapsed());
+    assert!(failures.is_empty(), "{} of {blocks} blocks disagree:\n{}", failures.len(), failures.join("\n"));
+}
