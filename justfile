@@ -36,3 +36,10 @@ conformance:
 # internet, or --mirror / LOCKSTEP_FIXTURES_MIRROR=URL-or-DIR).
 fixtures *ARGS:
     cargo run --release -- fixtures fetch {{ARGS}}
+
+# Install the execution specification (EELS, pinned in spec/requirements.txt) into
+# .lockstep/spec-venv; `--executors spec/lockstep.toml` then names it `eels` (needs PyPI).
+spec:
+    python3 -m venv .lockstep/spec-venv
+    .lockstep/spec-venv/bin/pip install --quiet --no-deps -r spec/requirements.txt
+    .lockstep/spec-venv/bin/ethereum-spec-evm --version

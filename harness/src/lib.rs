@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod cli;
 pub mod defaults;
 pub mod error;
 pub mod fuzz;

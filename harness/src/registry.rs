@@ -80,6 +80,27 @@ pub struct External {
 }
 
 static EXTERNAL: OnceLock<Vec<External>> = OnceLock::new();
+static LINKED: OnceLock<Vec<Arc<dyn Executor>>> = OnceLock::new();
+
+/// Registers executors linked into this binary ([`crate::cli::main_with`]); the first call
+/// counts.
+pub fn link(extra: Vec<Arc<dyn Executor>>) {
+    let _ = LINKED.set(extra);
+}
+
+/// Executors linked into this binary.
+pub fn linked() -> &'static [Arc<dyn Executor>] {
+    LINKED.get().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The binary's own name (`lockstep`, or a third-party build's), for replay commands.
+pub fn program() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "lockstep".into())
+}
 
 /// Reads the executors file: `path`, or [`DEFAULT_FILE`] when it exists. Called once, before
 /// any job; later calls keep the first result.
@@ -111,7 +132,8 @@ fn parse(path: &Path) -> Result<Vec<External>> {
     file.executors
         .into_iter()
         .map(|(name, entry)| {
-            if lockstep_executors::bundled_names().contains(&name.as_str()) {
+            if lockstep_executors::bundled_names().contains(&name.as_str()) || linked().iter().any(|l| l.name() == name)
+            {
                 return Err(bad(path, format!("executors.{name}: the name of a bundled executor")));
             }
             build(base, &name, entry).map_err(|m| bad(path, format!("executors.{name}: {m}")))
@@ -175,11 +197,14 @@ pub fn names() -> Vec<String> {
     lockstep_executors::bundled_names()
         .iter()
         .map(|n| n.to_string())
+        .chain(linked().iter().map(|e| e.name().to_string()))
         .chain(external().iter().map(|e| e.name.clone()))
         .collect()
 }
 
 /// The executor called `name`, bundled or external.
 pub fn find(name: &str) -> Option<Arc<dyn Executor>> {
-    lockstep_executors::bundled(name).or_else(|| external().iter().find(|e| e.name == name).map(|e| e.executor.clone()))
+    lockstep_executors::bundled(name)
+        .or_else(|| linked().iter().find(|e| e.name() == name).cloned())
+        .or_else(|| external().iter().find(|e| e.name == name).map(|e| e.executor.clone()))
 }

@@ -52,6 +52,9 @@ impl T8nExecutor {
         if self.forks.as_ref().is_some_and(|f| !f.contains(&block.fork)) {
             return Err(ExecError::Unsupported(format!("{} is not configured for {}", self.name, block.fork)));
         }
+        if let Some(why) = self.preset.declines(block) {
+            return Err(ExecError::Unsupported(why));
+        }
         let none = BTreeMap::new();
         let txs = block
             .txs

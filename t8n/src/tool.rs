@@ -69,6 +69,19 @@ impl Preset {
         -1
     }
 
+    /// Why the tool cannot take `block`, when it is a limit of the tool rather than a fault:
+    /// the execution spec refuses a pre-state with an empty account from the Merge on
+    /// (EIP-7523 says none exists there; its t8n raises `StateWithEmptyAccount`).
+    pub fn declines(self, block: &lockstep_executors::BlockInput) -> Option<String> {
+        if self != Preset::Eels || !block.fork.at_least(Fork::Merge) {
+            return None;
+        }
+        let (address, _) = block.pre_state.iter().find(|(_, a)| a.is_empty())?;
+        Some(format!(
+            "the execution spec refuses an empty account in a pre-state from the Merge on (EIP-7523): {address}"
+        ))
+    }
+
     /// What the tool's output carries. No t8n receipt has return data or a created address,
     /// and a post-Byzantium receipt's status tells success from failure only.
     pub fn capabilities(self) -> Capabilities {
@@ -112,6 +125,9 @@ impl Preset {
             RejectKind::SenderHasCode
         } else if has("initcode") || has("init code") {
             RejectKind::InitCodeTooLarge
+        } else if has("unknown transaction type") || (has("failed to parse transaction") && has("has no attribute")) {
+            // The execution spec has no class for a type its fork does not know.
+            RejectKind::TypeNotSupported
         } else if has("blob") {
             RejectKind::Blob
         } else if has("authorization") {
@@ -169,6 +185,10 @@ mod tests {
             ("Failed transaction: EmptyAuthorizationListError('empty authorization list')", RejectKind::Authorization),
             ("Failed transaction: InvalidSenderError('not EOA')", RejectKind::SenderHasCode),
             ("Failed transaction: InvalidBlock()", RejectKind::FeeCapBelowBaseFee),
+            (
+                "Failed to parse transaction 0: module 'ethereum.forks.frontier.transactions' has no attribute 'FeeMarketTransaction'",
+                RejectKind::TypeNotSupported,
+            ),
         ];
         for (text, kind) in cases {
             assert_eq!(Preset::Eels.reject_kind(text), kind, "{text}");

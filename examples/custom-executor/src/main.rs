@@ -1,19 +1,23 @@
-//! A third-party executor plugged into lockstep.
+//! A third-party executor plugged into lockstep, as a `lockstep` binary of its own.
 //!
 //! `NaiveParallel` runs every transaction on its own against the pre-state, in parallel, and
 //! merges the results last-writer-wins, with no conflict detection: right for independent
-//! transactions, wrong as soon as two touch the same account. This program runs lockstep's
-//! main job on it (`cargo run -p custom-executor`) and prints what lockstep finds.
+//! transactions, wrong as soon as two touch the same account. `NoReturnData` is a correct
+//! executor whose outcomes carry no return data and no created address, as many do; it says
+//! so in its [`Capabilities`], so those fields are never a divergence.
+//!
+//! `main` is lockstep's whole command line with both linked in: `cargo run -p custom-executor
+//! -- run -e naive-parallel --blocks 60` finds NaiveParallel's bugs, and every bundle it
+//! writes replays with `custom-executor replay DIR`.
 
-use lockstep_executors::{BlockInput, BlockOutput, ExecError, ExecStats, Executor, RunControl, Sequential};
-use lockstep_harness::jobs::{
-    self,
-    run::{Budget, RunOptions},
+use lockstep_executors::{
+    BlockInput, BlockOutput, Capabilities, ExecError, ExecStats, Executor, RunControl, Sequential, TxOutcome,
 };
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
-struct NaiveParallel;
+/// Every transaction alone on the pre-state, merged last-writer-wins.
+pub struct NaiveParallel;
 
 impl Executor for NaiveParallel {
     fn name(&self) -> &str {
@@ -58,39 +62,50 @@ impl Executor for NaiveParallel {
     }
 }
 
-fn main() {
-    let blocks = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(60);
-    let report = jobs::run::run(&RunOptions {
-        workloads: jobs::run::mix(&[], 8),
-        seed: 7,
-        budget: Budget { blocks: Some(blocks), duration: None },
-        threads: vec![2],
-        reference: Arc::new(Sequential),
-        candidates: vec![Arc::new(NaiveParallel)],
-        timeout: Duration::from_secs(10),
-        out_dir: None,
-        progress: false,
-    });
-    print!("{}", report.table());
-    for f in report.found.iter().take(3) {
-        println!("{} on {} (seed {}): {}", f.candidate, f.workload.label(), f.block_seed, f.divergence);
+/// A correct executor that reports no return data and no created address.
+pub struct NoReturnData;
+
+impl Executor for NoReturnData {
+    fn name(&self) -> &str {
+        "no-return-data"
     }
-    println!("{} blocks, {} divergences", report.blocks, report.found.len());
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { return_data: false, created_address: false, ..Capabilities::FULL }
+    }
+
+    fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
+        let mut out = Sequential.execute(block, run)?;
+        for o in &mut out.outcomes {
+            if let TxOutcome::Executed { output, created_address, .. } = o {
+                *output = Default::default();
+                *created_address = None;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn main() -> ExitCode {
+    lockstep_harness::cli::main_with(vec![Arc::new(NaiveParallel), Arc::new(NoReturnData)])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lockstep_harness::jobs::run::{Budget, RunOptions};
     use lockstep_harness::workload::{Family, Workload};
+    use std::time::Duration;
 
-    fn divergences(w: Workload) -> usize {
-        jobs::run::run(&RunOptions {
+    fn divergences(w: Workload, candidate: Arc<dyn Executor>) -> usize {
+        lockstep_harness::jobs::run::run(&RunOptions {
             workloads: vec![w],
             seed: 3,
             budget: Budget { blocks: Some(4), duration: None },
             threads: vec![2],
             reference: Arc::new(Sequential),
-            candidates: vec![Arc::new(NaiveParallel)],
+            candidates: vec![candidate],
+            spec: None,
             timeout: Duration::from_secs(10),
             out_dir: None,
             progress: false,
@@ -101,8 +116,19 @@ mod tests {
 
     #[test]
     fn lockstep_catches_the_naive_executor_on_conflicts_only() {
-        // Independent ERC-20 transfers (cold coinbase fees aside) and a hot counter.
-        assert_eq!(divergences(Workload::new(Family::HotKey, 6)), 4);
-        assert!(divergences(Workload::new(Family::RawTransfers, 6).with_hot_ratio(1.0)) > 0);
+        assert_eq!(divergences(Workload::new(Family::HotKey, 6), Arc::new(NaiveParallel)), 4);
+        assert!(divergences(Workload::new(Family::RawTransfers, 6).with_hot_ratio(1.0), Arc::new(NaiveParallel)) > 0);
+    }
+
+    #[test]
+    fn an_executor_without_return_data_gives_no_false_divergence() {
+        // AMM swaps and ERC-20 transfers return data; creations deploy contracts.
+        for family in [Family::Amm, Family::Erc20, Family::NonceFactory, Family::Phoenix] {
+            assert_eq!(
+                divergences(Workload::new(family, 8).with_hot_ratio(0.5), Arc::new(NoReturnData)),
+                0,
+                "{family}"
+            );
+        }
     }
 }

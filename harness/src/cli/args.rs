@@ -1,9 +1,9 @@
 //! Flags several subcommands share, each with one name, one unit and one help text.
 
+use crate::Result;
 use clap::Args;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use lockstep_executors::{Executor, Fork};
-use lockstep_harness::Result;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ pub struct Reference {
 
 impl Reference {
     pub fn executor(&self) -> Result<Arc<dyn Executor>> {
-        lockstep_harness::jobs::executor(&self.reference)
+        crate::jobs::executor(&self.reference)
     }
 }
 
@@ -33,12 +33,12 @@ pub struct Isolation {
 impl Isolation {
     /// The bundled executor `name`, isolated when asked.
     pub fn executor(&self, name: &str) -> Result<Arc<dyn Executor>> {
-        let e = lockstep_harness::jobs::executor(name)?;
+        let e = crate::jobs::executor(name)?;
         if !self.isolate {
             return Ok(e);
         }
-        let isolated = lockstep_harness::check::subprocess::Isolated::new(name, e.version())
-            .map_err(|e| lockstep_harness::Error::Resource(format!("cannot isolate {name}: {e}")))?;
+        let isolated = crate::check::subprocess::Isolated::new(name, e.version())
+            .map_err(|e| crate::Error::Resource(format!("cannot isolate {name}: {e}")))?;
         Ok(Arc::new(isolated))
     }
 
@@ -51,7 +51,7 @@ impl Isolation {
 /// Checks, before a job starts, that `dir` exists or can be created and takes files: a run
 /// must not find out at its end that it cannot write what it found.
 pub fn writable_dir(dir: &std::path::Path) -> Result<()> {
-    use lockstep_harness::Error;
+    use crate::Error;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let probe = dir.join(format!(".lockstep-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").and_then(|_| std::fs::remove_file(&probe)).map_err(|e| Error::io(dir, e))
@@ -84,8 +84,8 @@ pub fn fork_parser() -> impl TypedValueParser<Value = Fork> {
         .map(|s| Fork::from_name(&s).expect("every possible value is a fork name"))
 }
 
-/// [`lockstep_harness::defaults::MAX_THREADS`] as a flag bound.
-pub const MAX_THREADS: u64 = lockstep_harness::defaults::MAX_THREADS as u64;
+/// [`crate::defaults::MAX_THREADS`] as a flag bound.
+pub const MAX_THREADS: u64 = crate::defaults::MAX_THREADS as u64;
 
 /// The end of every `--help`: its examples, then the exit codes (a literal, so `concat!` can
 /// build each command's text at compile time).

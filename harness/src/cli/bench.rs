@@ -1,10 +1,10 @@
 //! `lockstep bench`: executor throughput.
 
 use super::args::{MAX_THREADS, Reference, after_help};
+use crate::jobs::bench::{self as job, BenchOptions};
+use crate::repro::bundle;
+use crate::{Error, Result, jobs};
 use clap::Args;
-use lockstep_harness::jobs::bench::{self as job, BenchOptions};
-use lockstep_harness::repro::bundle;
-use lockstep_harness::{Error, Result, jobs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,14 +1,14 @@
 //! `lockstep explore`: controlled interleavings.
 
 use super::args::{self, Reference, after_help};
+use crate::check::isolate;
+use crate::defaults::STEP_BUDGET;
+use crate::jobs::explore::{self as job, ExploreOptions};
+use crate::repro::{bundle, replay};
+use crate::schedule::StrategyKind;
+use crate::workload::{Family, Workload};
+use crate::{Error, Result, jobs};
 use clap::Args;
-use lockstep_harness::check::isolate;
-use lockstep_harness::defaults::STEP_BUDGET;
-use lockstep_harness::jobs::explore::{self as job, ExploreOptions};
-use lockstep_harness::repro::{bundle, replay};
-use lockstep_harness::schedule::StrategyKind;
-use lockstep_harness::workload::{Family, Workload};
-use lockstep_harness::{Error, Result, jobs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;

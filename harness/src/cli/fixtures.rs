@@ -1,9 +1,9 @@
 //! `lockstep fixtures`: the pinned official fixtures, fetched into a cache and checked.
 
 use super::args::after_help;
+use crate::{Error, Result};
 use clap::{Args, Subcommand};
 use lockstep_conformance::fetch::{self, FetchOptions, Status};
-use lockstep_harness::{Error, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

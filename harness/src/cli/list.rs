@@ -1,11 +1,11 @@
 //! `lockstep list`: what can be named on the command line.
 
 use super::args::after_help;
+use crate::Result;
+use crate::schedule::StrategyKind;
+use crate::workload::Family;
 use clap::{Args, ValueEnum};
 use lockstep_executors::Fork;
-use lockstep_harness::Result;
-use lockstep_harness::schedule::StrategyKind;
-use lockstep_harness::workload::Family;
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
@@ -42,7 +42,10 @@ pub fn run(a: ListArgs) -> Result<ExitCode> {
         What::Executors => lockstep_executors::bundled_list()
             .into_iter()
             .map(|(n, d)| (n.to_string(), d.to_string()))
-            .chain(lockstep_harness::registry::external().iter().map(|e| (e.name.clone(), e.description.clone())))
+            .chain(
+                crate::registry::linked().iter().map(|e| (e.name().to_string(), format!("linked in: {}", e.version()))),
+            )
+            .chain(crate::registry::external().iter().map(|e| (e.name.clone(), e.description.clone())))
             .collect(),
         What::Workloads => lines::<Family>(),
         What::Strategies => lines::<StrategyKind>(),

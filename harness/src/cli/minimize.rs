@@ -1,10 +1,10 @@
 //! `lockstep minimize`: a bundle's divergence, smaller.
 
 use super::args::{self, after_help};
+use crate::check::isolate;
+use crate::repro::{bundle, minimize_bundle};
+use crate::{Result, jobs};
 use clap::Args;
-use lockstep_harness::check::isolate;
-use lockstep_harness::repro::{bundle, minimize_bundle};
-use lockstep_harness::{Result, jobs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;

@@ -12,11 +12,14 @@ mod run;
 mod statetest;
 mod stress;
 
+use crate::Result;
 use clap::{Parser, Subcommand};
-use lockstep_harness::Result;
+use lockstep_executors::Executor;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+/// The `lockstep` command line.
 #[derive(Parser)]
 #[command(
     name = "lockstep",
@@ -31,10 +34,12 @@ pub struct Cli {
     /// exists.
     #[arg(long = "executors", id = "executors_file", global = true, value_name = "FILE")]
     pub executors_file: Option<PathBuf>,
+    /// The subcommand; none is the main job with its defaults.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// The subcommands, one module each.
 #[derive(Subcommand)]
 pub enum Command {
     /// The main job: generated conflicting blocks on every executor, compared with the reference.
@@ -68,6 +73,37 @@ pub struct WorkerArgs {
     executor: String,
 }
 
+/// The `lockstep` binary: parses the command line, reads the executors file, runs the
+/// command, prints its error if any, and stops external executors' servers.
+pub fn main() -> ExitCode {
+    main_with(Vec::new())
+}
+
+/// [`main`] with `extra` executors linked in beside the bundled ones, so that a third-party
+/// crate builds a `lockstep` binary of its own in which every subcommand (run, replay,
+/// minimize, explore, stress, statetest, bench, `--isolate`) can name them with `-e`. Bundles
+/// it writes name that binary in their replay command.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     lockstep_harness::cli::main_with(vec![std::sync::Arc::new(lockstep_executors::Sequential)])
+/// }
+/// ```
+pub fn main_with(extra: Vec<Arc<dyn Executor>>) -> ExitCode {
+    crate::registry::link(extra);
+    let cli = Cli::parse();
+    let loaded = crate::registry::load(cli.executors_file.as_deref());
+    let result = loaded.and_then(|()| dispatch(cli.command));
+    crate::registry::shutdown();
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
 /// Runs the parsed command line; `None` is the main job with its defaults.
 pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
     // The long jobs stop at SIGINT and write what ran; the others end at once, as by default.
@@ -75,7 +111,7 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
         command,
         None | Some(Command::Run(_) | Command::Statetest(_) | Command::Explore(_) | Command::Stress(_))
     ) {
-        lockstep_harness::interrupt::install();
+        crate::interrupt::install();
     }
     match command {
         Some(Command::Run(a)) => run::run(a),
@@ -88,9 +124,8 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::List(a)) => list::run(a),
         Some(Command::Fixtures(a)) => fixtures::run(a),
         Some(Command::Worker(a)) => {
-            let executor = lockstep_harness::jobs::executor(&a.executor)?;
-            lockstep_harness::check::subprocess::serve(executor)
-                .map_err(|e| lockstep_harness::Error::Resource(format!("worker: {e}")))?;
+            let executor = crate::jobs::executor(&a.executor)?;
+            crate::check::subprocess::serve(executor).map_err(|e| crate::Error::Resource(format!("worker: {e}")))?;
             Ok(ExitCode::SUCCESS)
         }
         None => run::run(run::RunArgs::defaults()),
@@ -100,10 +135,10 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
 /// The exit code of a job that ran: 130 when SIGINT stopped it, else 1 when it found anything,
 /// else 0.
 pub fn found(anything: bool) -> ExitCode {
-    if lockstep_harness::interrupt::requested() {
-        ExitCode::from(lockstep_harness::interrupt::EXIT_INTERRUPTED)
+    if crate::interrupt::requested() {
+        ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
     } else if anything {
-        ExitCode::from(lockstep_harness::error::EXIT_FOUND)
+        ExitCode::from(crate::error::EXIT_FOUND)
     } else {
         ExitCode::SUCCESS
     }
@@ -111,11 +146,11 @@ pub fn found(anything: bool) -> ExitCode {
 
 /// Minimizes the first bundles a job wrote, printing each result.
 pub fn minimize_first(bundles: impl IntoIterator<Item = PathBuf>) {
-    if lockstep_harness::interrupt::requested() {
+    if crate::interrupt::requested() {
         return;
     }
-    let first: Vec<PathBuf> = bundles.into_iter().take(lockstep_harness::defaults::MINIMIZE_FIRST).collect();
-    for (dir, result) in lockstep_harness::repro::minimize::minimize_each(&first) {
+    let first: Vec<PathBuf> = bundles.into_iter().take(crate::defaults::MINIMIZE_FIRST).collect();
+    for (dir, result) in crate::repro::minimize::minimize_each(&first) {
         match result {
             Ok(m) => println!(
                 "minimized {} -> {} transactions ({} evaluations, {:.1} s): {}",

@@ -1,11 +1,11 @@
 //! `lockstep replay`: a saved block again, on the reference and a candidate.
 
 use super::args::{self, Isolation, MAX_THREADS, Reference, after_help};
+use crate::check::isolate;
+use crate::defaults::STEP_BUDGET;
+use crate::repro::{bundle, replay};
+use crate::{Error, Result};
 use clap::Args;
-use lockstep_harness::check::isolate;
-use lockstep_harness::defaults::STEP_BUDGET;
-use lockstep_harness::repro::{bundle, replay};
-use lockstep_harness::{Error, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

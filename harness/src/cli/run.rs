@@ -1,11 +1,11 @@
 //! `lockstep run`, the main job.
 
 use super::args::{self, Isolation, MAX_THREADS, Reference, after_help};
+use crate::jobs::run::{self as job, Budget, RunOptions};
+use crate::repro::bundle;
+use crate::workload::Family;
+use crate::{Result, check::isolate};
 use clap::{Args, Parser};
-use lockstep_harness::jobs::run::{self as job, Budget, RunOptions};
-use lockstep_harness::repro::bundle;
-use lockstep_harness::workload::Family;
-use lockstep_harness::{Result, check::isolate};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -40,6 +40,10 @@ pub struct RunArgs {
     pub executors: Vec<String>,
     #[command(flatten)]
     pub reference: Reference,
+    /// A second reference, the specification (an external executor such as `eels`): every
+    /// block also runs on it, and where the reference disagrees with it is reported apart.
+    #[arg(long, value_name = "NAME")]
+    pub spec: Option<String>,
     /// Where the summary and divergence bundles go (default lockstep-out/run-SEED).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -73,6 +77,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         a.executors.clone()
     };
     let candidates = a.isolation.executors(&names)?;
+    let spec = a.spec.as_deref().map(crate::jobs::executor).transpose()?;
     let workloads = job::mix(&a.workloads, a.txs as usize);
     let seed = a.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
@@ -99,6 +104,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         threads,
         reference,
         candidates,
+        spec,
         timeout: a.timeout,
         out_dir: Some(out.clone()),
         progress: true,
@@ -121,6 +127,23 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     for e in report.reference_errors.iter().take(10) {
         println!("REFERENCE ERROR {e}");
     }
+    if let Some(spec) = &report.spec {
+        println!(
+            "spec {spec}: {} blocks compared, {} declined, {} where the reference disagrees with the spec",
+            report.spec_blocks,
+            report.spec_unsupported,
+            report.spec_found.len()
+        );
+        for f in report.spec_found.iter().take(10) {
+            println!(
+                "REFERENCE DISAGREES WITH THE SPEC on {} block seed {}: {}\n  bundle: {}",
+                f.workload.label(),
+                f.block_seed,
+                f.divergence,
+                f.bundle.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())
+            );
+        }
+    }
     for e in &report.write_errors {
         eprintln!("error: {e}");
     }
@@ -133,7 +156,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         report.blocks as f64 / report.measured.wall_seconds.max(1e-9)
     );
     let summary = out.join("summary.json");
-    std::fs::create_dir_all(&out).map_err(|e| lockstep_harness::Error::io(&out, e))?;
+    std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
     bundle::write_json(&summary, &report)?;
     println!("summary: {}", summary.display());
     Ok(super::found(!report.ok() || !report.write_errors.is_empty()))

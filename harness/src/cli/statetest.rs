@@ -1,11 +1,11 @@
 //! `lockstep statetest`: official state tests.
 
 use super::args::{self, Isolation, MAX_THREADS, after_help, fork_parser};
+use crate::jobs::statetest::{self as job, Options};
+use crate::repro::bundle;
+use crate::{Error, Result};
 use clap::Args;
 use lockstep_executors::Fork;
-use lockstep_harness::jobs::statetest::{self as job, Options};
-use lockstep_harness::repro::bundle;
-use lockstep_harness::{Error, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

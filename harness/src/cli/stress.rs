@@ -1,11 +1,11 @@
 //! `lockstep stress`: real threads with seeded delays.
 
 use super::args::{self, MAX_THREADS, Reference, after_help};
+use crate::check::isolate;
+use crate::jobs::stress::{self as job, StressOptions};
+use crate::workload::{Family, Workload};
+use crate::{Result, jobs};
 use clap::Args;
-use lockstep_harness::check::isolate;
-use lockstep_harness::jobs::stress::{self as job, StressOptions};
-use lockstep_harness::workload::{Family, Workload};
-use lockstep_harness::{Result, jobs};
 use std::process::ExitCode;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use crate::check::{self, check_block};
 use crate::progress::Progress;
 use crate::repro::{Found, write_found};
 use crate::workload::{Family, Workload, block_seed};
-use lockstep_executors::Executor;
+use lockstep_executors::{Executor, RunControl};
 use lockstep_reports::table::Table;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,6 +53,10 @@ pub struct RunOptions {
     pub reference: Arc<dyn Executor>,
     /// The executors checked.
     pub candidates: Vec<Arc<dyn Executor>>,
+    /// A second reference, the specification (`--spec eels`): every block also runs on it,
+    /// and where the reference disagrees with it, that is a finding of its own
+    /// ([`RunReport::spec_found`]), apart from candidate divergences.
+    pub spec: Option<Arc<dyn Executor>>,
     /// Per candidate execution; past it the run is a hang.
     pub timeout: Duration,
     /// Where divergences and the summary are written.
@@ -118,6 +122,20 @@ pub struct RunReport {
     pub found: Vec<Found>,
     /// Blocks the reference itself could not run (a generator bug; never expected).
     pub reference_errors: Vec<String>,
+    /// The specification's name, when the run has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    /// Blocks the specification ran and was compared on.
+    #[serde(default)]
+    pub spec_blocks: u64,
+    /// Blocks the specification declined (`ExecError::Unsupported`).
+    #[serde(default)]
+    pub spec_unsupported: u64,
+    /// Where the reference disagrees with the specification ("reference disagrees with the
+    /// spec"): `candidate` is the spec, the divergence is the spec's output against the
+    /// reference's.
+    #[serde(default)]
+    pub spec_found: Vec<Found>,
     /// Stopped by SIGINT before its budget was spent: the report covers the blocks that ran.
     #[serde(default)]
     pub interrupted: bool,
@@ -154,7 +172,7 @@ pub struct RowMeasured {
 impl RunReport {
     /// Nothing diverged and the reference ran every block.
     pub fn ok(&self) -> bool {
-        self.found.is_empty() && self.reference_errors.is_empty()
+        self.found.is_empty() && self.reference_errors.is_empty() && self.spec_found.is_empty()
     }
 
     /// The per-workload rows as a text table.
@@ -185,6 +203,7 @@ pub fn run(opts: &RunOptions) -> RunReport {
         reference: opts.reference.name().to_string(),
         candidates: opts.candidates.iter().map(|c| c.name().to_string()).collect(),
         threads: opts.threads.clone(),
+        spec: opts.spec.as_ref().map(|s| s.name().to_string()),
         ..Default::default()
     };
     let mut rows: BTreeMap<usize, WorkloadRow> = BTreeMap::new();
@@ -219,6 +238,50 @@ pub fn run(opts: &RunOptions) -> RunReport {
             }
         };
         let ref_time = t0.elapsed();
+        if let Some(spec) = &opts.spec {
+            let (got, _) = crate::check::isolate::run_with_timeout(
+                spec.clone(),
+                block.clone(),
+                RunControl::with_threads(1),
+                opts.timeout,
+            );
+            let caps = opts.reference.capabilities().common(spec.capabilities());
+            match check::judge(&expected, got, caps) {
+                Some(d) if d.is_unsupported() => report.spec_unsupported += 1,
+                Some(d) => {
+                    report.spec_blocks += 1;
+                    let mut found = Found {
+                        workload: w.clone(),
+                        block_seed: seed,
+                        block_number: n,
+                        reference: opts.reference.name().to_string(),
+                        candidate: spec.name().to_string(),
+                        threads: 1,
+                        divergence: d,
+                        controlled: None,
+                        bundle: None,
+                    };
+                    if let Some(dir) = &opts.out_dir {
+                        let dir = dir.join("spec");
+                        let k = report.spec_found.len();
+                        match write_found(
+                            &dir,
+                            k,
+                            &found,
+                            &generated,
+                            opts.reference.as_ref(),
+                            spec.as_ref(),
+                            &expected,
+                        ) {
+                            Ok(p) => found.bundle = Some(p),
+                            Err(e) => report.write_errors.push(e.to_string()),
+                        }
+                    }
+                    report.spec_found.push(found);
+                }
+                None => report.spec_blocks += 1,
+            }
+        }
         for c in &opts.candidates {
             for &threads in &opts.threads {
                 let checked =

@@ -8,9 +8,14 @@ use std::path::Path;
 /// control characters escaped: a bundle read from elsewhere cannot forge lines in it.
 pub fn readme(dir: &Path, case: &Case) -> String {
     let replay = if case.schedule.is_some() {
-        format!("lockstep explore --replay {} --executor {}", dir.display(), visible(&case.candidate.name))
+        format!(
+            "{} explore --replay {} --executor {}",
+            crate::registry::program(),
+            dir.display(),
+            visible(&case.candidate.name)
+        )
     } else {
-        format!("lockstep replay {} --repeat 10", dir.display())
+        format!("{} replay {} --repeat 10", crate::registry::program(), dir.display())
     };
     let rate = case
         .divergence_rate
