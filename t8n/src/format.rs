@@ -47,7 +47,9 @@ pub struct Env {
     pub current_number: U256,
     /// Seconds since the Unix epoch.
     pub current_timestamp: U256,
-    /// DIFFICULTY before the Merge; from the Merge on, `currentRandom` takes its place.
+    /// DIFFICULTY before the Merge; from the Merge on, `currentRandom` takes its place
+    /// (absent: zero).
+    #[serde(default)]
     pub current_difficulty: U256,
     /// PREVRANDAO, from the Merge on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +85,8 @@ pub struct T8nTx {
     #[serde(rename = "type")]
     pub tx_type: U64,
     /// The EIP-155 chain id; 1 for an unprotected legacy transaction (`protected: false`).
+    /// Absent in many t8n inputs (tools take it from `--state.chainid`): read as 1.
+    #[serde(default = "chain_one")]
     pub chain_id: U64,
     /// The sender's nonce the transaction uses.
     pub nonce: U64,
@@ -94,14 +98,20 @@ pub struct T8nTx {
     pub input: Bytes,
     /// `null` creates a contract.
     pub to: Option<Address>,
-    /// Signature `v`; zero (the tool signs).
+    /// Signature `v`; zero when the tool signs with `secretKey`.
+    #[serde(default)]
     pub v: U64,
-    /// Signature `r`; zero (the tool signs).
+    /// Signature `r`; zero when the tool signs.
+    #[serde(default)]
     pub r: U256,
-    /// Signature `s`; zero (the tool signs).
+    /// Signature `s`; zero when the tool signs.
+    #[serde(default)]
     pub s: U256,
-    /// The sender's address, which the signature must recover to.
-    pub sender: Address,
+    /// The sender's address, which the signature must recover to; lockstep writes it, tools
+    /// ignore it, and an imported file without it gets the sender from `secretKey` or the
+    /// signature ([`crate::sign::sender_of`]).
+    #[serde(default)]
+    pub sender: Option<Address>,
     /// The sender's secp256k1 secret key, when lockstep knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<B256>,
@@ -149,6 +159,10 @@ pub struct T8nAuthorization {
     pub r: U256,
     /// Signature `s`.
     pub s: U256,
+}
+
+fn chain_one() -> U64 {
+    U64::from(1)
 }
 
 /// A storage map whose keys and values are 32-byte words or shorter hex quantities.
@@ -213,7 +227,7 @@ pub fn tx(t: &Tx, keys: &BTreeMap<Address, B256>) -> T8nTx {
         v: U64::ZERO,
         r: U256::ZERO,
         s: U256::ZERO,
-        sender: t.sender,
+        sender: Some(t.sender),
         secret_key: t.secret_key.or_else(|| keys.get(&t.sender).copied()),
         gas_price: legacy_priced.then(|| U128::from(t.gas_price)),
         protected: legacy_priced.then_some(t.chain_id.is_some()),
@@ -340,7 +354,7 @@ pub fn tx_of(index: usize, t: &T8nTx) -> Result<Tx, ImportError> {
         .collect::<Result<_, _>>()?;
     Ok(Tx {
         tx_type,
-        sender: t.sender,
+        sender: t.sender.unwrap_or_default(),
         to: t.to,
         value: t.value,
         input: t.input.clone(),

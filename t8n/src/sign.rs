@@ -164,6 +164,29 @@ pub fn sign(t: &Tx, fork: Fork) -> Result<(u64, U256, U256), SignError> {
     Ok((v, r, s))
 }
 
+/// The sender of an imported transaction: the address of its secret key, else the address its
+/// signature (`v`, `r`, `s` of `wire`) recovers to; `None` when it has neither.
+pub fn sender_of(t: &Tx, wire: &T8nTx) -> Option<Address> {
+    if let Some(key) = t.secret_key {
+        return k256::ecdsa::SigningKey::from_slice(key.as_slice()).ok().map(|k| address_of(&k));
+    }
+    let v = wire.v.to::<u64>();
+    let parity = match (t.tx_type, v) {
+        (TxType::Legacy, 27 | 28) => v - 27,
+        (TxType::Legacy, v) if v >= 35 => (v - 35) % 2,
+        (_, 0 | 1) => v,
+        _ => return None,
+    };
+    // A legacy `v` of 27/28 is unprotected whatever `chainId` says.
+    let unsigned = match (t.tx_type, v) {
+        (TxType::Legacy, 27 | 28) => Tx { chain_id: None, ..t.clone() },
+        (TxType::Legacy, v) => Tx { chain_id: Some((v - 35) / 2), ..t.clone() },
+        _ => t.clone(),
+    };
+    let hash = signing_hash(&unsigned).ok()?;
+    alloy_primitives::Signature::new(wire.r, wire.s, parity == 1).recover_address_from_prehash(&hash).ok()
+}
+
 /// `wire` with `t`'s signature for `fork` in place and no `secretKey`, so that no tool signs on
 /// its own.
 pub fn signed(t: &Tx, fork: Fork, mut wire: T8nTx) -> Result<T8nTx, SignError> {

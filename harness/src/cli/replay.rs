@@ -1,11 +1,12 @@
 //! `lockstep replay`: a saved block again, on the reference and a candidate.
 
-use super::args::{self, Isolation, MAX_THREADS, Reference, after_help};
+use super::args::{self, Isolation, MAX_THREADS, Reference, after_help, fork_parser};
 use crate::check::isolate;
 use crate::defaults::STEP_BUDGET;
-use crate::repro::{bundle, replay};
+use crate::repro::{bundle, import, replay};
 use crate::{Error, Result};
 use clap::Args;
+use lockstep_executors::Fork;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,13 +14,26 @@ use std::time::Duration;
 
 #[derive(Args, Debug)]
 #[command(after_help = after_help!(
-    "  lockstep replay lockstep-out/run-1/divergences/000-hot-key-block-stm-t2-state_Balance --repeat 10\n  lockstep replay block.json --executor block-stm --threads 8"
+    "  lockstep replay lockstep-out/run-1/divergences/000-hot-key-block-stm-t2-state_Balance --repeat 10\n  lockstep replay block.json --executor block-stm --threads 8\n  lockstep replay t8n-input/ --fork Prague          (alloc.json, env.json, txs.json)\n  lockstep replay add11.json --fork Cancun --indexes 0,0,0   (one state-test case)"
 ))]
 pub struct ReplayArgs {
-    /// A bundle directory (holding case.json), a case.json, or a bare block.json (a
-    /// `BlockInput`).
+    /// A bundle directory (holding case.json), a case.json, a bare block.json (a
+    /// `BlockInput`), a t8n input directory (alloc.json, env.json, txs.json), or a state-test
+    /// file (with --fork and --indexes).
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
+    /// The fork of a t8n input directory or of the state-test case to run.
+    #[arg(long, value_parser = fork_parser())]
+    pub fork: Option<Fork>,
+    /// The chain id of a t8n input directory (`--state.chainid`).
+    #[arg(long, default_value_t = 1)]
+    pub chain_id: u64,
+    /// The test of a state-test file that holds several.
+    #[arg(long, value_name = "NAME")]
+    pub test: Option<String>,
+    /// The state-test case's data, gas and value indexes.
+    #[arg(long, value_name = "D,G,V", default_value = "0,0,0", value_parser = indexes)]
+    pub indexes: [usize; 3],
     /// The candidate (default: the bundle's, or block-stm for a bare block).
     #[arg(long = "executor", short = 'e', value_name = "NAME")]
     pub executor: Option<String>,
@@ -38,6 +52,27 @@ pub struct ReplayArgs {
     pub isolation: Isolation,
 }
 
+fn indexes(s: &str) -> std::result::Result<[usize; 3], String> {
+    let parts: Vec<usize> = s
+        .split(',')
+        .map(|p| p.trim().parse::<usize>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| format!("`{s}`: {e}"))?;
+    <[usize; 3]>::try_from(parts).map_err(|_| format!("`{s}`: three indexes, data,gas,value"))
+}
+
+/// `--fork`, required for an imported block.
+fn fork_for(a: &ReplayArgs, what: &str) -> Result<Fork> {
+    a.fork.ok_or_else(|| Error::Usage(format!("{} is {what}: give its fork with --fork", a.path.display())))
+}
+
+/// Whether `path` is an official state-test file rather than a `BlockInput`.
+fn is_state_test(path: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(serde_json::Value::Object(tests)) = serde_json::from_str::<serde_json::Value>(&text) else { return false };
+    tests.values().next().is_some_and(|t| t.get("transaction").is_some() && t.get("post").is_some())
+}
+
 pub fn run(a: ReplayArgs) -> Result<ExitCode> {
     let reference = a.isolation.executor(&a.reference.reference)?;
     isolate::quiet_executor_panics();
@@ -46,6 +81,15 @@ pub fn run(a: ReplayArgs) -> Result<ExitCode> {
         let case = bundle::read(&a.path)?;
         let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or(&case.candidate.name))?;
         (case.block, case.schedule, case.threads, candidate, Some(case.kind))
+    } else if import::is_t8n_dir(&a.path) {
+        let block = import::t8n_dir(&a.path, fork_for(&a, "a t8n input directory")?, a.chain_id)?;
+        let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or("block-stm"))?;
+        (block, None, a.threads as usize, candidate, None)
+    } else if a.path.is_file() && is_state_test(&a.path) {
+        let fork = fork_for(&a, "a state-test file")?;
+        let block = import::state_test_case(&a.path, a.test.as_deref(), fork, a.indexes)?;
+        let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or("block-stm"))?;
+        (block, None, a.threads as usize, candidate, None)
     } else {
         let path = if a.path.is_dir() { a.path.join("block.json") } else { a.path.clone() };
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;

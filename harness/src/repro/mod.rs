@@ -4,6 +4,7 @@
 
 pub mod bundle;
 mod found;
+pub mod import;
 pub mod minimize;
 pub mod paths;
 mod readme;

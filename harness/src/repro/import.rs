@@ -1,0 +1,143 @@
+//! Blocks made elsewhere, for `replay` and `minimize`: an `evm t8n` input directory
+//! (`alloc.json`, `env.json`, `txs.json`, as execution-spec-tests or another fuzzer writes
+//! them), or one case of an official state-test file. Senders come from `sender`, else the
+//! `secretKey`, else the signature.
+
+use super::t8n::{self, Alloc, Env, T8nTx};
+use crate::{Error, Result};
+use lockstep_conformance::{CaseInput, load_file};
+use lockstep_executors::{BlockInput, Fork, TxType};
+use std::path::Path;
+
+/// Whether `dir` is a t8n input directory (and not a bundle).
+pub fn is_t8n_dir(dir: &Path) -> bool {
+    dir.is_dir()
+        && !dir.join("case.json").exists()
+        && ["alloc.json", "env.json", "txs.json"].iter().all(|f| dir.join(f).is_file())
+}
+
+fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let at = e.path().to_string();
+        Error::bad_input(path, format!("at `{at}`: {}", e.inner()))
+    })
+}
+
+/// The block of a t8n input directory, run at `fork` with `chain_id` (the `--state.*` flags a
+/// t8n tool would be given).
+///
+/// Errors: [`Error::Io`], or [`Error::BadInput`] naming the file, the field (a JSON path) and
+/// the transaction, for what does not parse or a transaction whose sender cannot be known.
+pub fn t8n_dir(dir: &Path, fork: Fork, chain_id: u64) -> Result<BlockInput> {
+    let alloc: Alloc = read(&dir.join("alloc.json"))?;
+    let env: Env = read(&dir.join("env.json"))?;
+    let txs_path = dir.join("txs.json");
+    let wire: Vec<T8nTx> = read(&txs_path)?;
+    let mut txs = Vec::with_capacity(wire.len());
+    for (i, w) in wire.iter().enumerate() {
+        let mut tx = t8n::tx_of(i, w).map_err(|e| Error::bad_input(&txs_path, e))?;
+        let v = w.v.to::<u64>();
+        // The chain a legacy signature is for is in its `v` (EIP-155), not in a field.
+        if tx.tx_type == TxType::Legacy && w.secret_key.is_none() {
+            tx.chain_id = (v >= 35).then(|| (v - 35) / 2);
+        }
+        if w.sender.is_none() {
+            tx.sender = lockstep_t8n::sign::sender_of(&tx, w).ok_or_else(|| {
+                Error::bad_input(&txs_path, format!("at `[{i}]`: no `sender`, `secretKey` or valid signature"))
+            })?;
+        }
+        txs.push(tx);
+    }
+    let env = t8n::env_of(&env).map_err(|e| Error::bad_input(dir.join("env.json"), e))?;
+    Ok(BlockInput { fork, chain_id, env, pre_state: t8n::state_of(&alloc), txs })
+}
+
+/// One case of a state-test file as a block: the test named `test` (or the file's only one),
+/// its post entry for `fork` at `indexes` (data, gas, value).
+///
+/// Errors: [`Error::BadInput`] for a file that does not load, or no such case (naming the
+/// cases there are).
+pub fn state_test_case(file: &Path, test: Option<&str>, fork: Fork, indexes: [usize; 3]) -> Result<BlockInput> {
+    let loaded = load_file(file, Some(fork), &|name| test.is_none_or(|t| name == t));
+    if let Some(e) = loaded.expanded.errors.first() {
+        return Err(Error::bad_input(file, e));
+    }
+    let tests: std::collections::BTreeSet<&str> = loaded.expanded.cases.iter().map(|c| &*c.id.test).collect();
+    if test.is_none() && tests.len() > 1 {
+        let names: Vec<&str> = tests.into_iter().take(5).collect();
+        return Err(Error::bad_input(
+            file,
+            format!("holds several tests; name one with --test ({})", names.join(", ")),
+        ));
+    }
+    let [d, g, v] = indexes;
+    let case = loaded
+        .expanded
+        .cases
+        .into_iter()
+        .find(|c| (c.id.indexes.data, c.id.indexes.gas, c.id.indexes.value) == (d, g, v))
+        .ok_or_else(|| Error::bad_input(file, format!("no {fork} case at d{d} g{g} v{v}")))?;
+    match case.input {
+        CaseInput::Block(b) => Ok(*b),
+        CaseInput::Unbuildable { why, .. } => Err(Error::bad_input(file, format!("{}: {why}", case.id))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Family, Workload};
+
+    /// Exported as a t8n tool gets it (signed, no keys, no senders) and imported again: the
+    /// same block, keys aside.
+    #[test]
+    fn every_family_exported_and_imported_is_the_same_block() {
+        for family in Family::ALL {
+            for fork in [family.min_fork(), Fork::Prague] {
+                let g = Workload::new(family, 10).with_hot_ratio(0.5).with_fork(fork).generate(5);
+                let block = &g.block;
+                let dir = tempfile::tempdir().unwrap();
+                let none = Default::default();
+                let txs: Vec<T8nTx> = block
+                    .txs
+                    .iter()
+                    .map(|t| {
+                        let mut w = lockstep_t8n::sign::signed(t, block.fork, t8n::tx(t, &none)).unwrap();
+                        w.sender = None;
+                        w
+                    })
+                    .collect();
+                let write =
+                    |name: &str, v: serde_json::Value| std::fs::write(dir.path().join(name), v.to_string()).unwrap();
+                write("alloc.json", serde_json::to_value(t8n::alloc(&block.pre_state)).unwrap());
+                write("env.json", serde_json::to_value(t8n::env(block)).unwrap());
+                write("txs.json", serde_json::to_value(&txs).unwrap());
+                assert!(is_t8n_dir(dir.path()));
+                let back = t8n_dir(dir.path(), block.fork, block.chain_id).unwrap();
+                let mut expected = block.clone();
+                for t in &mut expected.txs {
+                    t.secret_key = None;
+                    // Before EIP-155 a legacy transaction is signed without a chain id.
+                    if t.tx_type == TxType::Legacy && !block.fork.at_least(Fork::SpuriousDragon) {
+                        t.chain_id = None;
+                    }
+                }
+                assert_eq!(back, expected, "{family} at {fork}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_state_test_case_is_its_block() {
+        let file = lockstep_conformance::fixtures_for_tests()
+            .unwrap()
+            .join("ethereum-tests/GeneralStateTests/stExample/add11.json");
+        let block = state_test_case(&file, None, Fork::Cancun, [0, 0, 0]).unwrap();
+        assert_eq!(block.txs.len(), 1);
+        assert!(block.txs[0].secret_key.is_some());
+        let e = state_test_case(&file, None, Fork::Cancun, [9, 0, 0]).unwrap_err();
+        assert!(e.to_string().contains("no Cancun case at d9 g0 v0"), "{e}");
+    }
+}
