@@ -93,13 +93,23 @@ pub fn linked() -> &'static [Arc<dyn Executor>] {
     LINKED.get().map(Vec::as_slice).unwrap_or_default()
 }
 
-/// The binary's own name (`lockstep`, or a third-party build's), for replay commands.
-pub fn program() -> String {
-    std::env::current_exe()
+static PROGRAM: OnceLock<String> = OnceLock::new();
+
+/// Records the running binary's name as the one replay commands name; the command line
+/// ([`crate::cli::main_with`]) calls it, so a third-party build names itself.
+pub fn set_program_from_exe() {
+    let name = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "lockstep".into())
+        .filter(|n| !n.is_empty());
+    if let Some(name) = name {
+        let _ = PROGRAM.set(name);
+    }
+}
+
+/// The binary replay commands name: `lockstep`, or a third-party build's own name.
+pub fn program() -> String {
+    PROGRAM.get().cloned().unwrap_or_else(|| "lockstep".into())
 }
 
 /// Reads the executors file: `path`, or [`DEFAULT_FILE`] when it exists. Called once, before

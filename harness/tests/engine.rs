@@ -10,6 +10,9 @@ use lockstep_harness::workload::{COINBASE, Family, Workload};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+use common::GasOff;
+
 /// Runs the reference, then lets `mutate` spoil its output.
 struct Wrong<F: Fn(&BlockInput, &mut BlockOutput) + Send + Sync> {
     name: &'static str,
@@ -203,6 +206,8 @@ fn a_run_reports_each_divergence_with_its_seed_and_bundle() {
         threads: vec![2],
         reference: Arc::new(Sequential),
         candidates: vec![candidate],
+        spec: None,
+        valid_only: false,
         timeout: Duration::from_secs(5),
         out_dir: out,
         progress: false,
@@ -226,4 +231,63 @@ fn a_run_reports_each_divergence_with_its_seed_and_bundle() {
     assert_eq!(saved.block, f.workload.generate(f.block_seed).block);
     assert_eq!(saved.kind, "state/Nonce");
     assert!(std::fs::read_to_string(bundle.join("README.md")).unwrap().contains("lockstep replay"));
+}
+
+#[test]
+fn valid_only_keeps_a_known_gap_on_invalid_transactions_from_masking_the_rest() {
+    // Aborts any block holding an invalid transaction, as some parallel EVMs do.
+    struct AbortsOnInvalid;
+    impl Executor for AbortsOnInvalid {
+        fn name(&self) -> &str {
+            "aborts-on-invalid"
+        }
+        fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
+            let out = Sequential.execute(block, run)?;
+            if out.outcomes.iter().any(|o| matches!(o, lockstep_executors::TxOutcome::Rejected { .. })) {
+                return Err(ExecError::Internal("invalid transaction".into()));
+            }
+            Ok(out)
+        }
+    }
+    let opts = |valid_only| RunOptions {
+        workloads: vec![Workload::new(Family::NonceGaps, 12)],
+        seed: 5,
+        budget: Budget { blocks: Some(4), duration: None },
+        threads: vec![2],
+        reference: Arc::new(Sequential),
+        candidates: vec![Arc::new(AbortsOnInvalid)],
+        spec: None,
+        valid_only,
+        timeout: Duration::from_secs(5),
+        out_dir: None,
+        progress: false,
+    };
+    let masked = lockstep_harness::jobs::run::run(&opts(false));
+    assert!(!masked.found.is_empty(), "nonce gaps make rejections");
+    let valid = lockstep_harness::jobs::run::run(&opts(true));
+    assert!(valid.ok(), "{:?}", valid.found);
+    assert!(valid.excluded_txs >= masked.found.len() as u64, "{}", valid.excluded_txs);
+}
+
+#[test]
+fn the_spec_is_a_second_reference_whose_disagreements_are_apart() {
+    let opts = |spec: Arc<dyn Executor>| RunOptions {
+        workloads: vec![Workload::new(Family::Erc20, 6)],
+        seed: 8,
+        budget: Budget { blocks: Some(3), duration: None },
+        threads: vec![2],
+        reference: Arc::new(Sequential),
+        candidates: vec![Arc::new(lockstep_executors::BlockStm::default())],
+        spec: Some(spec),
+        valid_only: false,
+        timeout: Duration::from_secs(5),
+        out_dir: None,
+        progress: false,
+    };
+    let agrees = lockstep_harness::jobs::run::run(&opts(Arc::new(Sequential)));
+    assert!(agrees.ok() && agrees.spec_blocks == 3, "{:?}", agrees.spec_found);
+    let off = lockstep_harness::jobs::run::run(&opts(Arc::new(GasOff)));
+    assert_eq!(off.spec_found.len(), 3);
+    assert!(off.found.is_empty(), "candidate divergences stay apart from the spec's");
+    assert!(!off.ok());
 }

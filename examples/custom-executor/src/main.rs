@@ -106,6 +106,7 @@ mod tests {
             reference: Arc::new(Sequential),
             candidates: vec![candidate],
             spec: None,
+            valid_only: false,
             timeout: Duration::from_secs(10),
             out_dir: None,
             progress: false,

@@ -91,6 +91,7 @@ pub fn main() -> ExitCode {
 /// ```
 pub fn main_with(extra: Vec<Arc<dyn Executor>>) -> ExitCode {
     crate::registry::link(extra);
+    crate::registry::set_program_from_exe();
     let cli = Cli::parse();
     let loaded = crate::registry::load(cli.executors_file.as_deref());
     let result = loaded.and_then(|()| dispatch(cli.command));

@@ -50,6 +50,11 @@ pub struct RunArgs {
     /// Seconds one candidate execution may take; past it the candidate has hung.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = args::seconds)]
     pub timeout: Duration,
+    /// Only valid transactions: those the reference rejects are taken out of each block first
+    /// (the summary counts them), for an executor whose known gap on invalid transactions would
+    /// mask everything else.
+    #[arg(long)]
+    pub valid_only: bool,
     /// Do not minimize divergences (by default the first 3 are, 20 s each).
     #[arg(long)]
     pub no_minimize: bool,
@@ -105,6 +110,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         reference,
         candidates,
         spec,
+        valid_only: a.valid_only,
         timeout: a.timeout,
         out_dir: Some(out.clone()),
         progress: true,
@@ -126,6 +132,9 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     }
     for e in report.reference_errors.iter().take(10) {
         println!("REFERENCE ERROR {e}");
+    }
+    if a.valid_only {
+        println!("--valid-only: {} rejected transactions taken out of their blocks", report.excluded_txs);
     }
     if let Some(spec) = &report.spec {
         println!(

@@ -57,6 +57,10 @@ pub struct RunOptions {
     /// and where the reference disagrees with it, that is a finding of its own
     /// ([`RunReport::spec_found`]), apart from candidate divergences.
     pub spec: Option<Arc<dyn Executor>>,
+    /// Only valid transactions: every transaction the reference rejects is taken out of its
+    /// block before the candidates run (counted in [`RunReport::excluded_txs`]), for an
+    /// executor with a known gap on invalid transactions that would mask everything else.
+    pub valid_only: bool,
     /// Per candidate execution; past it the run is a hang.
     pub timeout: Duration,
     /// Where divergences and the summary are written.
@@ -125,6 +129,10 @@ pub struct RunReport {
     /// The specification's name, when the run has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<String>,
+    /// Transactions taken out of their blocks because the reference rejects them
+    /// (`--valid-only`).
+    #[serde(default)]
+    pub excluded_txs: u64,
     /// Blocks the specification ran and was compared on.
     #[serde(default)]
     pub spec_blocks: u64,
@@ -221,7 +229,17 @@ pub fn run(opts: &RunOptions) -> RunReport {
         let wi = (n % opts.workloads.len() as u64) as usize;
         let w = &opts.workloads[wi];
         let seed = block_seed(opts.seed, n);
-        let generated = w.generate(seed);
+        let mut generated = w.generate(seed);
+        if opts.valid_only {
+            // A rejected transaction changes nothing, so the others stay as valid without it.
+            if let Ok(out) = check::reference_output(opts.reference.as_ref(), &generated.block) {
+                let before = generated.block.txs.len();
+                let mut keep = out.outcomes.iter().map(|o| matches!(o, lockstep_executors::TxOutcome::Executed { .. }));
+                generated.block.txs.retain(|_| keep.next().unwrap_or(true));
+                generated.expected_rejections = 0;
+                report.excluded_txs += (before - generated.block.txs.len()) as u64;
+            }
+        }
         let block = Arc::new(generated.block.clone());
         let row = rows.entry(wi).or_insert_with(|| WorkloadRow { workload: w.label(), ..Default::default() });
         row.blocks += 1;
