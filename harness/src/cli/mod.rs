@@ -150,7 +150,14 @@ pub fn minimize_first(bundles: impl IntoIterator<Item = PathBuf>) {
     if crate::interrupt::requested() {
         return;
     }
-    let first: Vec<PathBuf> = bundles.into_iter().take(crate::defaults::MINIMIZE_FIRST).collect();
+    // A hang costs a whole timeout on every try, so it is left to `lockstep minimize DIR`.
+    let (hangs, others): (Vec<PathBuf>, Vec<PathBuf>) = bundles
+        .into_iter()
+        .partition(|dir| crate::repro::bundle::read(dir).is_ok_and(|c| c.kind == "hang"));
+    for dir in hangs.iter().take(crate::defaults::MINIMIZE_FIRST) {
+        println!("not minimized (a hang: every try runs to its timeout; `lockstep minimize` it): {}", dir.display());
+    }
+    let first: Vec<PathBuf> = others.into_iter().take(crate::defaults::MINIMIZE_FIRST).collect();
     for (dir, result) in crate::repro::minimize::minimize_each(&first) {
         match result {
             Ok(m) => println!(
