@@ -66,3 +66,45 @@ fn every_family_on_every_fork_agrees_with_the_execution_spec() {
     eprintln!("{blocks} blocks in {:?}", start.elapsed());
     assert!(failures.is_empty(), "{} of {blocks} blocks disagree:\n{}", failures.len(), failures.join("\n"));
 }
+
+#[test]
+fn statetest_and_run_with_the_spec_as_second_reference() {
+    let Some(tool) = eels() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // A path of its own, so that its daemons can be told from other tests'.
+    let link = dir.path().join("spec-evm");
+    std::os::unix::fs::symlink(&tool, &link).unwrap();
+    let tool = link;
+    let file = dir.path().join("executors.toml");
+    let toml = format!(
+        "[executors.eels]\nkind = \"t8n\"\npreset = \"eels\"\ncommand = [{:?}]\ntransport = \"daemon\"\npool = 2\n",
+        tool.display().to_string()
+    );
+    std::fs::write(&file, toml).unwrap();
+    let lockstep = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"));
+        c.arg("--executors").arg(&file).current_dir(dir.path());
+        c
+    };
+    let fixtures = lockstep_conformance::fixtures_for_tests().unwrap();
+    let st = lockstep()
+        .arg("statetest")
+        .args(["--spec", "eels"])
+        .arg(fixtures.join("ethereum-tests/GeneralStateTests/stExample"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert_eq!(st.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&st.stderr));
+    assert!(text.contains("spec eels: 0 cases where the reference disagrees with the spec"), "{text}");
+    let run = lockstep()
+        .args(["run", "--spec", "eels", "--blocks", "14", "--txs", "8", "--threads", "2", "--out", "out"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(text.contains("spec eels: 14 blocks compared, 0 declined, 0 where the reference disagrees"), "{text}");
+    // No daemon outlives the run.
+    let left =
+        std::process::Command::new("pgrep").args(["-f", &format!("{} daemon", tool.display())]).output().unwrap();
+    assert!(left.stdout.is_empty(), "daemons left: {}", String::from_utf8_lossy(&left.stdout));
+}

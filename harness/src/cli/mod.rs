@@ -151,9 +151,8 @@ pub fn minimize_first(bundles: impl IntoIterator<Item = PathBuf>) {
         return;
     }
     // A hang costs a whole timeout on every try, so it is left to `lockstep minimize DIR`.
-    let (hangs, others): (Vec<PathBuf>, Vec<PathBuf>) = bundles
-        .into_iter()
-        .partition(|dir| crate::repro::bundle::read(dir).is_ok_and(|c| c.kind == "hang"));
+    let (hangs, others): (Vec<PathBuf>, Vec<PathBuf>) =
+        bundles.into_iter().partition(|dir| crate::repro::bundle::read(dir).is_ok_and(|c| c.kind == "hang"));
     for dir in hangs.iter().take(crate::defaults::MINIMIZE_FIRST) {
         println!("not minimized (a hang: every try runs to its timeout; `lockstep minimize` it): {}", dir.display());
     }

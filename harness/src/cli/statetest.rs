@@ -22,6 +22,10 @@ pub struct StatetestArgs {
     /// compared with.
     #[arg(long = "executor", short = 'e', value_name = "NAME", default_value = "sequential")]
     pub executors: Vec<String>,
+    /// The specification (an external executor such as `eels`), run after the others: where
+    /// the reference disagrees with it is counted apart from candidate divergences.
+    #[arg(long, value_name = "NAME")]
+    pub spec: Option<String>,
     /// Fixture files processed at once (default: the number of cores).
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
     pub jobs: Option<u64>,
@@ -67,7 +71,10 @@ pub struct StatetestArgs {
 }
 
 pub fn run(a: StatetestArgs) -> Result<ExitCode> {
-    let executors = a.isolation.executors(&a.executors)?;
+    let mut executors = a.isolation.executors(&a.executors)?;
+    if let Some(spec) = &a.spec {
+        executors.push(crate::jobs::executor(spec)?);
+    }
     let filter = a
         .filter
         .as_deref()
@@ -117,6 +124,20 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         super::minimize_first(report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)));
     }
     print!("{}", report.to_text(a.show));
+    if let Some(spec) = &a.spec {
+        let against: Vec<_> = report.divergences.iter().filter(|d| &d.candidate == spec).collect();
+        println!("spec {spec}: {} cases where the reference disagrees with the spec", against.len());
+        for d in against.iter().take(10) {
+            let v = lockstep_conformance::visible;
+            println!(
+                "REFERENCE DISAGREES WITH THE SPEC {} :: {} [{} {}]",
+                v(&d.file),
+                v(&d.test),
+                v(&d.fork),
+                d.indexes
+            );
+        }
+    }
     println!("{} files in {:.2} s", report.files, report.measured.wall_seconds);
     if let Some(path) = &a.json {
         bundle::write_text(path, &report.to_json())?;
