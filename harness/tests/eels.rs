@@ -103,6 +103,16 @@ fn statetest_and_run_with_the_spec_as_second_reference() {
     let text = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&run.stderr));
     assert!(text.contains("spec eels: 14 blocks compared, 0 declined, 0 where the reference disagrees"), "{text}");
+    let add11 = fixtures.join("ethereum-tests/GeneralStateTests/stExample/add11.json");
+    let replay = lockstep()
+        .arg("replay")
+        .arg(&add11)
+        .args(["--fork", "Cancun", "-e", "block-stm", "--spec", "eels"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&replay.stderr));
+    assert!(text.contains("spec eels: agrees with sequential"), "{text}");
     // No daemon outlives the run.
     let left =
         std::process::Command::new("pgrep").args(["-f", &format!("{} daemon", tool.display())]).output().unwrap();

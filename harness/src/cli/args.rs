@@ -31,10 +31,11 @@ pub struct Isolation {
 }
 
 impl Isolation {
-    /// The bundled executor `name`, isolated when asked.
+    /// The executor `name`, isolated when asked. An external one (a t8n tool) already runs in
+    /// its own processes, killed at the deadline, so it is never wrapped again.
     pub fn executor(&self, name: &str) -> Result<Arc<dyn Executor>> {
         let e = crate::jobs::executor(name)?;
-        if !self.isolate {
+        if !self.isolate || crate::registry::external().iter().any(|x| x.name == name) {
             return Ok(e);
         }
         let isolated = crate::check::subprocess::Isolated::new(name, e.version())
@@ -99,3 +100,41 @@ macro_rules! after_help {
     };
 }
 pub(crate) use after_help;
+
+/// The flags of an imported block (a t8n input directory or a state-test case).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImportFlags {
+    /// The fork of a t8n input directory or of the state-test case to run.
+    #[arg(long, value_parser = fork_parser())]
+    pub fork: Option<lockstep_executors::Fork>,
+    /// The chain id of a t8n input directory (`--state.chainid`).
+    #[arg(long, default_value_t = 1)]
+    pub chain_id: u64,
+    /// The test of a state-test file that holds several.
+    #[arg(long, value_name = "NAME")]
+    pub test: Option<String>,
+    /// The state-test case's data, gas and value indexes.
+    #[arg(long, value_name = "D,G,V", default_value = "0,0,0", value_parser = indexes)]
+    pub indexes: [usize; 3],
+}
+
+impl ImportFlags {
+    /// As the library takes them.
+    pub fn spec(&self) -> crate::repro::import::ImportSpec {
+        crate::repro::import::ImportSpec {
+            fork: self.fork,
+            chain_id: self.chain_id,
+            test: self.test.clone(),
+            indexes: self.indexes,
+        }
+    }
+}
+
+fn indexes(s: &str) -> std::result::Result<[usize; 3], String> {
+    let parts: Vec<usize> = s
+        .split(',')
+        .map(|p| p.trim().parse::<usize>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| format!("`{s}`: {e}"))?;
+    <[usize; 3]>::try_from(parts).map_err(|_| format!("`{s}`: three indexes, data,gas,value"))
+}

@@ -1,12 +1,11 @@
 //! `lockstep replay`: a saved block again, on the reference and a candidate.
 
-use super::args::{self, Isolation, MAX_THREADS, Reference, after_help, fork_parser};
+use super::args::{self, Isolation, MAX_THREADS, Reference, after_help};
 use crate::check::isolate;
 use crate::defaults::STEP_BUDGET;
 use crate::repro::{bundle, import, replay};
 use crate::{Error, Result};
 use clap::Args;
-use lockstep_executors::Fork;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,18 +21,8 @@ pub struct ReplayArgs {
     /// file (with --fork and --indexes).
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
-    /// The fork of a t8n input directory or of the state-test case to run.
-    #[arg(long, value_parser = fork_parser())]
-    pub fork: Option<Fork>,
-    /// The chain id of a t8n input directory (`--state.chainid`).
-    #[arg(long, default_value_t = 1)]
-    pub chain_id: u64,
-    /// The test of a state-test file that holds several.
-    #[arg(long, value_name = "NAME")]
-    pub test: Option<String>,
-    /// The state-test case's data, gas and value indexes.
-    #[arg(long, value_name = "D,G,V", default_value = "0,0,0", value_parser = indexes)]
-    pub indexes: [usize; 3],
+    #[command(flatten)]
+    pub import: args::ImportFlags,
     /// The candidate (default: the bundle's, or block-stm for a bare block).
     #[arg(long = "executor", short = 'e', value_name = "NAME")]
     pub executor: Option<String>,
@@ -42,6 +31,10 @@ pub struct ReplayArgs {
     /// Candidate worker threads for a bare block (a bundle records its own).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
     pub threads: u64,
+    /// Also run the block once on the specification (an external executor such as `eels`)
+    /// and say whether the reference agrees with it.
+    #[arg(long, value_name = "NAME")]
+    pub spec: Option<String>,
     /// Run it this many times (a schedule-dependent divergence may not show every time).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub repeat: u64,
@@ -52,27 +45,6 @@ pub struct ReplayArgs {
     pub isolation: Isolation,
 }
 
-fn indexes(s: &str) -> std::result::Result<[usize; 3], String> {
-    let parts: Vec<usize> = s
-        .split(',')
-        .map(|p| p.trim().parse::<usize>())
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| format!("`{s}`: {e}"))?;
-    <[usize; 3]>::try_from(parts).map_err(|_| format!("`{s}`: three indexes, data,gas,value"))
-}
-
-/// `--fork`, required for an imported block.
-fn fork_for(a: &ReplayArgs, what: &str) -> Result<Fork> {
-    a.fork.ok_or_else(|| Error::Usage(format!("{} is {what}: give its fork with --fork", a.path.display())))
-}
-
-/// Whether `path` is an official state-test file rather than a `BlockInput`.
-fn is_state_test(path: &std::path::Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return false };
-    let Ok(serde_json::Value::Object(tests)) = serde_json::from_str::<serde_json::Value>(&text) else { return false };
-    tests.values().next().is_some_and(|t| t.get("transaction").is_some() && t.get("post").is_some())
-}
-
 pub fn run(a: ReplayArgs) -> Result<ExitCode> {
     let reference = a.isolation.executor(&a.reference.reference)?;
     isolate::quiet_executor_panics();
@@ -81,13 +53,7 @@ pub fn run(a: ReplayArgs) -> Result<ExitCode> {
         let case = bundle::read(&a.path)?;
         let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or(&case.candidate.name))?;
         (case.block, case.schedule, case.threads, candidate, Some(case.kind))
-    } else if import::is_t8n_dir(&a.path) {
-        let block = import::t8n_dir(&a.path, fork_for(&a, "a t8n input directory")?, a.chain_id)?;
-        let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or("block-stm"))?;
-        (block, None, a.threads as usize, candidate, None)
-    } else if a.path.is_file() && is_state_test(&a.path) {
-        let fork = fork_for(&a, "a state-test file")?;
-        let block = import::state_test_case(&a.path, a.test.as_deref(), fork, a.indexes)?;
+    } else if let Some(block) = import::imported(&a.path, &a.import.spec())? {
         let candidate = a.isolation.executor(a.executor.as_deref().unwrap_or("block-stm"))?;
         (block, None, a.threads as usize, candidate, None)
     } else {
@@ -120,5 +86,25 @@ pub fn run(a: ReplayArgs) -> Result<ExitCode> {
         Some(kind) => println!("{diverged} of {} runs diverged (recorded: {kind})", a.repeat),
         None => println!("{diverged} of {} runs diverged", a.repeat),
     }
-    Ok(super::found(diverged > 0))
+    let mut spec_disagrees = false;
+    if let Some(name) = &a.spec {
+        let spec = crate::jobs::executor(name)?;
+        let expected = crate::check::reference_output(reference.as_ref(), &block)?;
+        let (got, _) = isolate::run_with_timeout(
+            spec.clone(),
+            block.clone(),
+            lockstep_executors::RunControl::with_threads(1),
+            a.timeout,
+        );
+        let caps = reference.capabilities().common(spec.capabilities());
+        match crate::check::judge(&expected, got, caps) {
+            None => println!("spec {name}: agrees with {}", reference.name()),
+            Some(d) if d.is_unsupported() => println!("spec {name}: declines the block: {d}"),
+            Some(d) => {
+                spec_disagrees = true;
+                println!("REFERENCE DISAGREES WITH THE SPEC {name}:\n{d}");
+            }
+        }
+    }
+    Ok(super::found(diverged > 0 || spec_disagrees))
 }

@@ -9,6 +9,46 @@ use lockstep_conformance::{CaseInput, load_file};
 use lockstep_executors::{BlockInput, Fork, TxType};
 use std::path::Path;
 
+/// What reading an imported block needs besides its files: the `--state.*` switches of a t8n
+/// input, or which case of a state-test file.
+#[derive(Clone, Debug, Default)]
+pub struct ImportSpec {
+    /// The fork (required for either kind).
+    pub fork: Option<Fork>,
+    /// A t8n input's chain id.
+    pub chain_id: u64,
+    /// The test of a state-test file that holds several.
+    pub test: Option<String>,
+    /// The state-test case's data, gas and value indexes.
+    pub indexes: [usize; 3],
+}
+
+/// Whether `path` is an official state-test file rather than a `BlockInput` or a bundle's
+/// `case.json`.
+pub fn is_state_test(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(serde_json::Value::Object(tests)) = serde_json::from_str::<serde_json::Value>(&text) else { return false };
+    tests.values().next().is_some_and(|t| t.get("transaction").is_some() && t.get("post").is_some())
+}
+
+/// The block at `path` when it is a t8n input directory or a state-test file; `None` for
+/// anything else (a bundle, a `block.json`).
+///
+/// Errors: [`Error::Usage`] without `spec.fork`; those of [`t8n_dir`] and [`state_test_case`].
+pub fn imported(path: &Path, spec: &ImportSpec) -> Result<Option<BlockInput>> {
+    let fork = |what: &str| {
+        spec.fork.ok_or_else(|| Error::Usage(format!("{} is {what}: give its fork with --fork", path.display())))
+    };
+    if is_t8n_dir(path) {
+        return t8n_dir(path, fork("a t8n input directory")?, spec.chain_id).map(Some);
+    }
+    if path.is_file() && is_state_test(path) {
+        let fork = fork("a state-test file")?;
+        return state_test_case(path, spec.test.as_deref(), fork, spec.indexes).map(Some);
+    }
+    Ok(None)
+}
+
 /// Whether `dir` is a t8n input directory (and not a bundle).
 pub fn is_t8n_dir(dir: &Path) -> bool {
     dir.is_dir()
