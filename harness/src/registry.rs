@@ -11,7 +11,8 @@
 //! forks = ["Cancun", "Prague"] # optional: the forks it is given; others are unsupported
 //! ```
 //!
-//! A relative `command[0]` that contains a `/` is relative to the file's directory. Each
+//! A relative `command[0]` that contains a `/` is relative to the file's directory, and must
+//! exist when the file is read; a bare name is looked up on `PATH` when the tool starts. Each
 //! external executor is built once per process, so a daemon pool serves the whole run.
 
 use crate::error::{Error, Result};
@@ -154,8 +155,14 @@ fn parse(path: &Path) -> Result<Vec<External>> {
 fn build(base: &Path, name: &str, entry: Entry) -> std::result::Result<External, String> {
     let Kind::T8n = entry.kind;
     let (program, rest) = entry.command.split_first().ok_or("`command` is empty")?;
-    let program = if program.contains('/') && Path::new(program).is_relative() {
-        base.join(program)
+    // Absolute, since tools run in scratch directories of their own.
+    let program = if program.contains('/') {
+        let path = if Path::new(program).is_relative() { base.join(program) } else { PathBuf::from(program) };
+        let path = std::path::absolute(&path).map_err(|e| format!("`command`: {}: {e}", path.display()))?;
+        if !path.is_file() {
+            return Err(format!("`command`: {} does not exist (for the execution spec: `just spec`)", path.display()));
+        }
+        path
     } else {
         PathBuf::from(program)
     };
@@ -217,4 +224,53 @@ pub fn find(name: &str) -> Option<Arc<dyn Executor>> {
     lockstep_executors::bundled(name)
         .or_else(|| linked().iter().find(|e| e.name() == name).cloned())
         .or_else(|| external().iter().find(|e| e.name == name).map(|e| e.executor.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, toml: &str) -> PathBuf {
+        let path = dir.join("lockstep.toml");
+        std::fs::write(&path, toml).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_relative_command_is_the_files_and_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        std::fs::write(dir.path().join("bin/evm"), "").unwrap();
+        let file = write(dir.path(), "[executors.x]\nkind = \"t8n\"\npreset = \"geth\"\ncommand = [\"bin/evm\"]\n");
+        let external = parse(&file).unwrap();
+        assert_eq!(external.len(), 1);
+        assert!(
+            external[0].description.contains(&dir.path().join("bin/evm").display().to_string()),
+            "{}",
+            external[0].description
+        );
+    }
+
+    #[test]
+    fn bad_entries_are_errors_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "[executors.x]\nkind = \"t8n\"\npreset = \"eels\"\ncommand = [\"./nope/evm\"]\n",
+                "executors.x: `command`",
+            ),
+            ("[executors.x]\nkind = \"t8n\"\npreset = \"eels\"\ncommand = []\n", "`command` is empty"),
+            ("[executors.sequential]\nkind = \"t8n\"\npreset = \"eels\"\ncommand = [\"evm\"]\n", "bundled executor"),
+            ("[executors.x]\nkind = \"t8n\"\npreset = \"nethermind\"\ncommand = [\"evm\"]\n", "preset"),
+            (
+                "[executors.x]\nkind = \"t8n\"\npreset = \"geth\"\ncommand = [\"evm\"]\ntransport = \"daemon\"\n",
+                "daemon_args",
+            ),
+            ("[executors.x]\nkind = \"t8n\"\npreset = \"eels\"\ncommand = [\"evm\"]\ncolour = 1\n", "colour"),
+        ];
+        for (toml, says) in cases {
+            let e = parse(&write(dir.path(), toml)).err().unwrap_or_else(|| panic!("accepted: {toml}"));
+            assert!(e.to_string().contains(says), "{toml}: {e}");
+        }
+    }
 }
