@@ -76,8 +76,7 @@ pub struct External {
     /// What `lockstep list executors` says of it.
     pub description: String,
     /// The executor.
-    pub executor: Arc<dyn Executor>,
-    t8n: Arc<T8nExecutor>,
+    pub executor: Arc<T8nExecutor>,
 }
 
 static EXTERNAL: OnceLock<Vec<External>> = OnceLock::new();
@@ -192,15 +191,14 @@ fn build(base: &Path, name: &str, entry: Entry) -> std::result::Result<External,
         entry.preset,
         program.display()
     ));
-    let t8n = Arc::new(executor);
-    Ok(External { name: name.to_string(), description, executor: t8n.clone(), t8n })
+    Ok(External { name: name.to_string(), description, executor: Arc::new(executor) })
 }
 
 /// Stops every external executor's servers (daemon pools); the binary calls it before it
 /// exits, since statics are never dropped.
 pub fn shutdown() {
     for e in external() {
-        e.t8n.shutdown();
+        e.executor.shutdown();
     }
 }
 
@@ -223,7 +221,7 @@ pub fn names() -> Vec<String> {
 pub fn find(name: &str) -> Option<Arc<dyn Executor>> {
     lockstep_executors::bundled(name)
         .or_else(|| linked().iter().find(|e| e.name() == name).cloned())
-        .or_else(|| external().iter().find(|e| e.name == name).map(|e| e.executor.clone()))
+        .or_else(|| external().iter().find(|e| e.name == name).map(|e| e.executor.clone() as Arc<dyn Executor>))
 }
 
 #[cfg(test)]

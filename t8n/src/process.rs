@@ -36,12 +36,10 @@ fn io(what: &str, e: std::io::Error) -> ExecError {
 impl Transport for ProcessTransport {
     fn run(&self, request: &Request, deadline: Option<Instant>) -> Result<Answer, ExecError> {
         let dir = tempfile::Builder::new().prefix("lockstep-t8n-").tempdir().map_err(|e| io("create", e))?;
-        let write = |name: &str, value: &dyn erased::Json| {
-            std::fs::write(dir.path().join(name), value.json()).map_err(|e| io(name, e))
-        };
-        write("alloc.json", &request.alloc)?;
-        write("env.json", &request.env)?;
-        write("txs.json", &request.txs)?;
+        let write = |name: &str, json: Vec<u8>| std::fs::write(dir.path().join(name), json).map_err(|e| io(name, e));
+        write("alloc.json", serde_json::to_vec(&request.alloc).map_err(|e| io("alloc.json", e.into()))?)?;
+        write("env.json", serde_json::to_vec(&request.env).map_err(|e| io("env.json", e.into()))?)?;
+        write("txs.json", serde_json::to_vec(&request.txs).map_err(|e| io("txs.json", e.into()))?)?;
         let stdout = std::fs::File::create(dir.path().join("stdout.txt")).map_err(|e| io("stdout", e))?;
         let stderr = std::fs::File::create(dir.path().join("stderr.txt")).map_err(|e| io("stderr", e))?;
         let mut command = Command::new(&self.program);
@@ -97,19 +95,5 @@ impl Transport for ProcessTransport {
         joined.extend_from_slice(if alloc.is_empty() { b"null" } else { &alloc });
         joined.push(b'}');
         parse_answer(&joined, &stderr)
-    }
-}
-
-/// Serializing the three inputs through one closure.
-mod erased {
-    /// A value written as JSON.
-    pub trait Json {
-        /// The JSON text.
-        fn json(&self) -> Vec<u8>;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> Vec<u8> {
-            serde_json::to_vec(self).unwrap_or_default()
-        }
     }
 }
