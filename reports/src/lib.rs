@@ -1,37 +1,29 @@
-//! lockstep's report model and its renderers. Reports are plain data so that the same run can
-//! be written as JSON for machines and as text for people, byte-identical for the same input
-//! (timings aside).
+//! lockstep's report model and its renderers. Every job fills one [`Report`]; the renderers
+//! write it as JSON (with a published schema), JUnit XML, Markdown, one HTML page, or text,
+//! the same bytes for the same run in every format, timings aside.
+//!
+//! [`ConformanceReport`] is what the fixture jobs gather while they run; it becomes a
+//! [`Report`] with [`ConformanceReport::to_report`].
 
 #![warn(missing_docs)]
 
+pub mod compare;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod model;
+#[cfg(test)]
+mod sample;
 pub mod table;
+pub mod text;
+pub mod write;
+
+pub use model::*;
+pub use text::visible;
 
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-
-/// `s` with control characters (and the bidirectional-text controls, which reorder what a
-/// terminal shows) written as `\u{..}` escapes. Names and messages from input files go
-/// through it on their way into text, so that an escape sequence or a newline in a test's
-/// name cannot redraw the terminal or forge a line of the report.
-pub fn visible(s: &str) -> Cow<'_, str> {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(hidden) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if hidden(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
 
 /// Counts of one executor on one fork.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,39 +68,6 @@ pub struct CaseFailure {
     pub what: String,
 }
 
-/// Input that could not be used, naming file and test.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputError {
-    /// The file's path.
-    pub file: String,
-    /// The test's name; `-` for an error about the whole file or path.
-    pub test: String,
-    /// What is wrong with it.
-    pub message: String,
-    /// The field it is about, as a JSON path (`.transaction.gasLimit[0]`): from the test, or
-    /// from the file's root when `test` is `-`. `None` for an error about no field (a file
-    /// that cannot be read).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// The 1-based line of the field (or where reading stopped) in the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    /// The 1-based column, in bytes, on that line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<u64>,
-}
-
-impl InputError {
-    /// ` (at `FIELD`, line L, column C)`, or nothing without a field.
-    fn location(&self) -> String {
-        match (&self.field, self.line, self.column) {
-            (Some(f), Some(l), Some(c)) => format!(" (at `{f}`, line {l}, column {c})"),
-            (Some(f), _, _) => format!(" (at `{f}`)"),
-            _ => String::new(),
-        }
-    }
-}
-
 /// Two executors gave different outputs for the same case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseDivergence {
@@ -130,6 +89,13 @@ pub struct CaseDivergence {
     /// The repro bundle written for it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle: Option<String>,
+    /// The [`CaseResult::id`] of the case.
+    pub case: String,
+    /// The divergence's kind (`state`, `hang`, ...).
+    pub kind: String,
+    /// The block's conflicts, from the reference's read and write sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<ConflictGraph>,
 }
 
 /// What an executor did over packed blocks (from its `ExecStats`).
@@ -181,6 +147,9 @@ pub struct ConformanceReport {
     pub divergences: Vec<CaseDivergence>,
     /// Every file or test that could not be used.
     pub errors: Vec<InputError>,
+    /// Every case on every executor, as the report lists it.
+    #[serde(default)]
+    pub cases: Vec<CaseResult>,
     /// Unknown fixture fields: field path -> number of files with it.
     pub unknown_fields: BTreeMap<String, u64>,
     /// Rejections whose kind differs from the fixture's exception name (not failures).
@@ -226,124 +195,92 @@ impl ConformanceReport {
         self.checked() > 0 && self.failures.is_empty() && self.errors.is_empty() && self.divergences.is_empty()
     }
 
-    /// The report as pretty-printed JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("report serializes")
-    }
-
-    /// A human summary: a table per executor, then the first `max_listed` failures,
-    /// divergences and errors. Names and messages from the input are shown through
-    /// [`visible`].
-    pub fn to_text(&self, max_listed: usize) -> String {
-        use std::fmt::Write;
-        let v = visible;
-        let mut s = String::new();
-        for exec in &self.executors {
-            let mut t = table::Table::new(["fork", "passed", "failed", "skipped", "errors"]);
-            for (fork, c) in self.counts.get(exec).into_iter().flatten() {
-                t.row([
-                    v(fork).into_owned(),
-                    c.passed.to_string(),
-                    c.failed.to_string(),
-                    c.skipped.to_string(),
-                    c.errors.to_string(),
-                ]);
-            }
-            let c = self.total(exec);
-            t.row([
-                "total".into(),
-                c.passed.to_string(),
-                c.failed.to_string(),
-                c.skipped.to_string(),
-                c.errors.to_string(),
-            ]);
-            let _ = writeln!(s, "executor {}", v(exec));
-            s.push_str(&t.render());
-            s.push('\n');
-        }
-        if !self.measured.packed.is_empty() {
-            let mut t = table::Table::new([
-                "executor",
-                "blocks",
-                "txs",
-                "executions",
-                "aborts",
-                "re-exec ratio",
-                "parallel blocks",
-            ]);
-            for (e, p) in &self.measured.packed {
-                t.row([
-                    v(e).into_owned(),
-                    p.blocks.to_string(),
-                    p.txs.to_string(),
-                    p.executions.to_string(),
-                    p.aborts.to_string(),
-                    format!("{:.3}", p.reexecution_ratio()),
-                    p.parallel_blocks.to_string(),
-                ]);
-            }
-            let _ = writeln!(s, "packed blocks");
-            s.push_str(&t.render());
-            s.push('\n');
-        }
-        if !self.failures.is_empty() {
-            let _ = writeln!(s, "{} failures, first {}:", self.failures.len(), self.failures.len().min(max_listed));
-            for f in self.failures.iter().take(max_listed) {
-                let _ = writeln!(
-                    s,
-                    "  [{}] {} :: {} [{} {}]\n      {}",
-                    v(&f.executor),
-                    v(&f.file),
-                    v(&f.test),
-                    v(&f.fork),
-                    v(&f.indexes),
-                    v(&f.what)
-                );
+    /// The report of the job: its cases, divergences (a case that diverged shows as
+    /// diverged whatever its fixture verdict), errors and notes, under `meta`.
+    pub fn to_report(&self, job: Job, meta: Meta) -> Report {
+        let mut r = Report::new(job, meta);
+        r.files = self.files;
+        r.cases = self.cases.clone();
+        r.errors = self.errors.clone();
+        r.interrupted = self.interrupted;
+        r.measured.wall_seconds = self.measured.wall_seconds;
+        for d in &self.divergences {
+            let (id, kind) = (d.case.clone(), d.kind.clone());
+            r.divergences.push(DivergenceRecord {
+                case: id.clone(),
+                reference: d.reference.clone(),
+                candidate: d.candidate.clone(),
+                threads: None,
+                kind,
+                what: d.what.clone(),
+                bundle: d.bundle.clone(),
+                conflicts: d.conflicts.clone(),
+            });
+            if let Some(c) = r.cases.iter_mut().find(|c| c.id == id && c.executor == d.candidate) {
+                c.status = Status::Diverged;
+                c.message = Some(d.what.clone());
+                c.bundle = d.bundle.clone();
             }
         }
-        if !self.divergences.is_empty() {
-            let _ = writeln!(
-                s,
-                "{} divergences, first {}:",
-                self.divergences.len(),
-                self.divergences.len().min(max_listed)
-            );
-            for d in self.divergences.iter().take(max_listed) {
-                let _ = writeln!(
-                    s,
-                    "  {} vs {}: {} :: {} [{} {}]\n      {}",
-                    v(&d.candidate),
-                    v(&d.reference),
-                    v(&d.file),
-                    v(&d.test),
-                    v(&d.fork),
-                    v(&d.indexes),
-                    v(&d.what)
-                );
-                if let Some(b) = &d.bundle {
-                    let _ = writeln!(s, "      bundle: {}", v(b));
-                }
-            }
-        }
-        if !self.errors.is_empty() {
-            let _ = writeln!(s, "{} input errors, first {}:", self.errors.len(), self.errors.len().min(max_listed));
-            for e in self.errors.iter().take(max_listed) {
-                let _ = writeln!(s, "  {} :: {}: {}{}", v(&e.file), v(&e.test), v(&e.message), v(&e.location()));
-            }
+        for (e, p) in &self.measured.packed {
+            r.measured.throughput.push(Throughput {
+                workload: "packed".into(),
+                executor: e.clone(),
+                threads: 0,
+                speedup: 0.0,
+                reexecution_ratio: p.reexecution_ratio(),
+                median_ms: None,
+                mgas_per_s: None,
+            });
         }
         if !self.unknown_fields.is_empty() {
-            let _ = writeln!(
-                s,
-                "warning: unknown fixture fields (ignored): {}",
-                self.unknown_fields.iter().map(|(k, n)| format!("{} ({n} files)", v(k))).collect::<Vec<_>>().join(", ")
-            );
-        }
-        if self.checked() == 0 {
-            let _ = writeln!(s, "nothing was checked: no case ran, so this is not a pass");
+            r.notes.push(format!(
+                "unknown fixture fields (ignored): {}",
+                self.unknown_fields.iter().map(|(k, n)| format!("{k} ({n} files)")).collect::<Vec<_>>().join(", ")
+            ));
         }
         if self.kind_notes > 0 {
-            let _ =
-                writeln!(s, "note: {} rejections had another kind than the fixture's exception name", self.kind_notes);
+            r.notes.push(format!("{} rejections had another kind than the fixture's exception name", self.kind_notes));
+        }
+        r.canonicalize();
+        r
+    }
+
+    /// A human summary, rendered by [`text::render`] from the report of this run.
+    pub fn to_text(&self, max_listed: usize) -> String {
+        let meta = Meta {
+            lockstep_version: String::new(),
+            git_revision: None,
+            command: Vec::new(),
+            seed: None,
+            executors: Vec::new(),
+            fixtures: Vec::new(),
+            machine: Machine::this(),
+            shard: None,
+        };
+        let mut s = text::render(&self.to_report(Job::Statetest, meta), max_listed);
+        if !self.measured.packed.is_empty() {
+            let rows: Vec<Vec<String>> = self
+                .measured
+                .packed
+                .iter()
+                .map(|(e, p)| {
+                    vec![
+                        e.clone(),
+                        p.blocks.to_string(),
+                        p.txs.to_string(),
+                        p.executions.to_string(),
+                        p.aborts.to_string(),
+                        format!("{:.3}", p.reexecution_ratio()),
+                        p.parallel_blocks.to_string(),
+                    ]
+                })
+                .collect();
+            s.push_str("packed blocks\n");
+            s.push_str(&text::table(
+                ["executor", "blocks", "txs", "executions", "aborts", "re-exec ratio", "parallel blocks"],
+                &rows,
+            ));
         }
         s
     }
@@ -354,66 +291,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn totals_add_up_and_text_lists_failures() {
-        let mut r = ConformanceReport { executors: vec!["sequential".into()], ..Default::default() };
-        let forks = r.counts.entry("sequential".into()).or_default();
-        forks.insert("Cancun".into(), Counts { passed: 3, failed: 1, skipped: 2, errors: 0 });
-        forks.insert("Prague".into(), Counts { passed: 4, failed: 0, skipped: 0, errors: 1 });
-        r.failures.push(CaseFailure {
-            executor: "sequential".into(),
-            file: "a.json".into(),
+    fn a_diverged_case_shows_as_diverged_with_its_bundle() {
+        let mut r = ConformanceReport { executors: vec!["a".into(), "b".into()], files: 1, ..Default::default() };
+        for e in ["a", "b"] {
+            r.cases.push(CaseResult {
+                id: "f.json::t::Cancun::d0g0v0".into(),
+                category: "st".into(),
+                fork: "Cancun".into(),
+                executor: e.into(),
+                status: Status::Passed,
+                message: None,
+                bundle: None,
+            });
+        }
+        r.divergences.push(CaseDivergence {
+            reference: "a".into(),
+            candidate: "b".into(),
+            file: "f.json".into(),
             test: "t".into(),
             fork: "Cancun".into(),
             indexes: "d0 g0 v0".into(),
-            what: "state root".into(),
+            what: "state root differs".into(),
+            bundle: Some("out/x".into()),
+            case: "f.json::t::Cancun::d0g0v0".into(),
+            kind: "state".into(),
+            conflicts: None,
         });
-        assert_eq!(r.total("sequential"), Counts { passed: 7, failed: 1, skipped: 2, errors: 1 });
-        assert!(!r.ok());
-        let text = r.to_text(10);
-        assert!(text.contains("total"), "{text}");
-        assert!(text.contains("a.json :: t [Cancun d0 g0 v0]"), "{text}");
-    }
-}
-
-#[cfg(test)]
-mod text_tests {
-    use super::*;
-
-    #[test]
-    fn names_cannot_forge_lines_or_redraw_the_terminal() {
-        let forged = "t\n\u{1b}[2Kall 999 passed\r\u{202e}";
-        assert_eq!(visible(forged), "t\\u{a}\\u{1b}[2Kall 999 passed\\u{d}\\u{202e}");
-        assert_eq!(visible("plain ü 🦀"), "plain ü 🦀");
-        let mut r = ConformanceReport { executors: vec!["sequential".into()], ..Default::default() };
-        r.counts
-            .entry("sequential".into())
-            .or_default()
-            .insert(forged.into(), Counts { errors: 1, ..Counts::default() });
-        r.errors.push(InputError {
-            file: "a\n.json".into(),
-            test: forged.into(),
-            message: format!("unknown fork `{forged}`"),
-            field: Some(format!(".post.{forged}")),
-            line: Some(3),
-            column: Some(5),
-        });
-        let text = r.to_text(10);
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
-        assert!(text.lines().all(|l| !l.starts_with("all 999")), "{text}");
-        assert!(text.contains("line 3, column 5"), "{text}");
-    }
-
-    #[test]
-    fn a_run_that_checked_nothing_is_not_ok() {
-        let mut r = ConformanceReport { executors: vec!["sequential".into()], ..Default::default() };
-        r.counts
-            .entry("sequential".into())
-            .or_default()
-            .insert("Cancun".into(), Counts { skipped: 4, ..Counts::default() });
-        assert_eq!(r.checked(), 0);
-        assert!(!r.ok());
-        assert!(r.to_text(5).contains("nothing was checked"));
-        r.counts.get_mut("sequential").unwrap().get_mut("Cancun").unwrap().passed = 1;
-        assert!(r.ok());
+        let report = r.to_report(Job::Statetest, crate::sample::report().meta);
+        assert_eq!(report.cases[0].status, Status::Passed);
+        assert_eq!(report.cases[1].status, Status::Diverged);
+        assert_eq!(report.cases[1].bundle.as_deref(), Some("out/x"));
+        assert!(!report.ok());
+        assert!(r.to_text(5).contains("bundle: out/x"));
     }
 }
