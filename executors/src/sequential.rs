@@ -52,6 +52,67 @@ impl Executor for Sequential {
     }
 }
 
+/// A location of the state, as the reference's read and write sets name it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccessLocation {
+    /// An account's balance, nonce and code.
+    Account(Address),
+    /// One storage slot.
+    Slot(Address, U256),
+}
+
+/// What one transaction read and wrote, on the reference.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxAccess {
+    /// Every location the transaction loaded.
+    pub reads: std::collections::BTreeSet<AccessLocation>,
+    /// Every location it changed (an account touched, a slot whose value changed).
+    pub writes: std::collections::BTreeSet<AccessLocation>,
+}
+
+/// The read and write set of each transaction of `block`, run one after another as
+/// [`Sequential`] runs it, at the granularity of accounts and slots. The beneficiary is left
+/// out: every transaction credits it a fee, which a parallel executor keeps as a delta, and
+/// its edges would hide every other conflict.
+pub fn access_sets(block: &BlockInput, run: &RunControl) -> Result<Vec<TxAccess>, ExecError> {
+    use revm::ExecuteEvm;
+    let cfg = revm_env::cfg_env(block);
+    let block_env = revm_env::block_env(block, &cfg)?;
+    let mut db = WorkingState::new(block);
+    let mut sets = Vec::with_capacity(block.txs.len());
+    let mut evm = watchdog::evm(cfg, block_env, &mut db, run.deadline);
+    for tx in &block.txs {
+        let mut access = TxAccess::default();
+        match evm.transact(revm_env::tx_env(tx)) {
+            Ok(r) => {
+                for (addr, account) in &r.state {
+                    if *addr == block.env.coinbase {
+                        continue;
+                    }
+                    access.reads.insert(AccessLocation::Account(*addr));
+                    if account.is_touched() {
+                        access.writes.insert(AccessLocation::Account(*addr));
+                    }
+                    for (key, slot) in &account.storage {
+                        access.reads.insert(AccessLocation::Slot(*addr, *key));
+                        if slot.is_changed() {
+                            access.writes.insert(AccessLocation::Slot(*addr, *key));
+                        }
+                    }
+                }
+                evm.commit(r.state);
+            }
+            // A rejected transaction reads what rejected it and writes nothing.
+            Err(_) if evm.ctx.chain.expired() => return Err(ExecError::Deadline),
+            Err(_) => {
+                access.reads.insert(AccessLocation::Account(tx.sender));
+            }
+        }
+        sets.push(access);
+    }
+    Ok(sets)
+}
+
 /// The state as of the last committed transaction, as a revm database.
 struct WorkingState<'a> {
     block: &'a BlockInput,

@@ -23,6 +23,7 @@ pub mod interrupt;
 pub mod jobs;
 pub mod progress;
 pub mod registry;
+pub mod report;
 pub mod repro;
 pub mod schedule;
 pub mod workload;

@@ -39,7 +39,7 @@ fn a_failing_case_exits_1_and_names_file_test_and_fork() {
     let out = lockstep().arg("statetest").arg(dir.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("broken.json :: add11 [Cancun d0 g0 v0]"), "{stdout}");
+    assert!(stdout.contains("broken.json::add11::Cancun::d0g0v0"), "{stdout}");
     assert!(stdout.contains("logs hash"), "{stdout}");
     assert!(stdout.contains("truncated.json :: -: malformed JSON"), "{stdout}");
 }
@@ -159,11 +159,14 @@ fn signal_after(child: &mut std::process::Child, signal: &str, after: std::time:
 }
 
 #[test]
-fn sigint_during_run_writes_the_summary_of_what_ran_and_exits_130() {
+fn sigint_during_run_writes_the_report_of_what_ran_in_every_format_and_exits_130() {
     let out = tempfile::tempdir().unwrap();
+    let reports = out.path().join("reports");
     let mut child = lockstep()
         .args(["run", "--duration", "120", "--seed", "1", "--no-minimize", "--out"])
         .arg(out.path())
+        .arg("--report")
+        .arg(&reports)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -171,9 +174,14 @@ fn sigint_during_run_writes_the_summary_of_what_ran_and_exits_130() {
     let code = signal_after(&mut child, "-INT", std::time::Duration::from_secs(2));
     assert_eq!(code, Some(130));
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(summary["interrupted"], true);
-    assert!(summary["blocks"].as_u64().unwrap() > 0, "{summary}");
+    assert!(summary["workloads"][0]["blocks"].as_u64().unwrap() > 0, "{summary}");
+    let read = |name: &str| std::fs::read_to_string(reports.join(name)).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&read("report.json")).unwrap(), summary);
+    assert!(read("junit.xml").trim_end().ends_with("</testsuites>"));
+    assert!(read("report.html").trim_end().ends_with("</html>"));
+    assert!(read("summary.md").starts_with("## lockstep run"));
 }
 
 #[test]
@@ -206,11 +214,14 @@ fn sigint_during_statetest_writes_a_complete_json_report_and_sigkill_keeps_the_p
     assert!(leftovers.len() <= 2, "{leftovers:?}");
 }
 
-/// `summary.json` of a finished job, without its `measured` part.
+/// `report.json` of a finished job, without its `measured` part and its command line (which
+/// names the test's temporary directories).
 fn deterministic_summary(dir: &std::path::Path) -> String {
     let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert!(v.as_object_mut().unwrap().remove("measured").is_some(), "no measured part: {v}");
+    assert!(v["meta"].as_object_mut().unwrap().remove("command").is_some(), "no command line: {v}");
+    assert!(!v["cases"].as_array().unwrap().is_empty(), "no cases: {v}");
     serde_json::to_string_pretty(&v).unwrap()
 }
 
@@ -236,7 +247,7 @@ fn the_same_seed_gives_the_same_deterministic_report() {
     let statetest: Vec<String> = (0..2)
         .map(|_| {
             let dir = tempfile::tempdir().unwrap();
-            let json = dir.path().join("summary.json");
+            let json = dir.path().join("report.json");
             let folder = fixture("ethereum-tests/GeneralStateTests/stExample");
             let r = lockstep()
                 .args(["statetest", "--packed", "-e", "sequential", "-e", "block-stm", "--threads", "2", "--json"])
@@ -287,12 +298,11 @@ fn an_isolated_executor_that_ignores_its_deadline_is_a_hang_and_its_threads_are_
     // Three blocks, each given up at its 1 s deadline, not one block forever.
     assert!(start.elapsed() < std::time::Duration::from_secs(30), "{:?}", start.elapsed());
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
-    let found = summary["found"].as_array().unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap()).unwrap();
+    let found = summary["divergences"].as_array().unwrap();
     assert_eq!(found.len(), 3, "{summary}");
     for f in found {
-        let text = f["divergence"].to_string().to_lowercase();
-        assert!(text.contains("hang"), "{text}");
+        assert_eq!(f["kind"], "hang", "{f}");
     }
     // The spinning threads died with their worker processes.
     assert_eq!(workers_of("spin-forever"), 0);

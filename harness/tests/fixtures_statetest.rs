@@ -32,6 +32,7 @@ fn folder(rel: &str, min_passed: u64) {
         packed: false,
         out_dir: None,
         max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
+        shard: None,
         timeout: lockstep_harness::defaults::CASE_TIMEOUT,
     });
     let text = report.to_text(20);
@@ -75,6 +76,7 @@ fn fixtures_packed_block_stm_equals_sequential() {
         packed: true,
         out_dir: None,
         max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
+        shard: None,
         timeout: lockstep_harness::defaults::CASE_TIMEOUT,
     });
     let text = report.to_text(20);

@@ -58,6 +58,7 @@ fn options(paths: Vec<PathBuf>) -> Options {
         packed: false,
         out_dir: None,
         max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        shard: None,
         timeout: lockstep_harness::defaults::CASE_TIMEOUT,
     }
 }

@@ -1,9 +1,9 @@
 //! Reports against reports: shards merged into one, a run judged against a baseline, and what
 //! changed between runs.
 
-use crate::model::{BaselineOutcome, Report, Status};
 #[cfg(test)]
 use crate::model::CaseResult;
+use crate::model::{BaselineOutcome, Report, Status};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Joins the reports of the shards of one run into the report the unsharded run gives: cases,

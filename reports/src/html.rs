@@ -52,7 +52,11 @@ fn bar_chart(title: &str, y_desc: &str, bars: &[Bar], y_max: f64) -> String {
             .x_labels(bars.len().max(1) * 2 + 1)
             .x_label_formatter(&|x| {
                 let i = x.floor() as usize;
-                if (x - i as f64 - 0.5).abs() < 1e-6 { labels.get(i).cloned().unwrap_or_default() } else { String::new() }
+                if (x - i as f64 - 0.5).abs() < 1e-6 {
+                    labels.get(i).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
             })
             .x_label_style(("sans-serif", 11).into_font().transform(FontTransform::Rotate90))
             .y_desc(y_desc)
@@ -93,7 +97,8 @@ fn conflict_svg(g: &ConflictGraph) -> String {
         }
         for i in 0..g.txs {
             let _ = root.draw(&Circle::new((x(i), y), 14, RGBColor(0x2e, 0x86, 0xc1).filled()));
-            let _ = root.draw(&Text::new(format!("{i}"), (x(i) - 4, y - 6), ("sans-serif", 13).into_font().color(&WHITE)));
+            let _ =
+                root.draw(&Text::new(format!("{i}"), (x(i) - 4, y - 6), ("sans-serif", 13).into_font().color(&WHITE)));
         }
         let _ = root.present();
     }
@@ -128,7 +133,13 @@ pub fn render(report: &Report) -> String {
     );
     s.push_str("<table><tr><th>executor</th><th>role</th><th>version</th></tr>\n");
     for e in &m.executors {
-        let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&e.name), escape(&e.role), escape(&e.version));
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&e.name),
+            escape(&e.role),
+            escape(&e.version)
+        );
     }
     s.push_str("</table>\n");
     for f in &m.fixtures {
@@ -145,7 +156,11 @@ pub fn render(report: &Report) -> String {
                 bars.push(Bar { label: format!("{exec} {}", f.fork), value: rate, bad: rate < 100.0 });
             }
         }
-        let _ = writeln!(s, "<figure class=\"chart\" id=\"pass-rate\">{}</figure>", bar_chart("pass rate per fork", "% passed", &bars, 100.0));
+        let _ = writeln!(
+            s,
+            "<figure class=\"chart\" id=\"pass-rate\">{}</figure>",
+            bar_chart("pass rate per fork", "% passed", &bars, 100.0)
+        );
         s.push_str("<table><tr><th>executor</th><th>fork</th><th>category</th><th>passed</th><th>failed</th><th>diverged</th><th>skipped</th><th>errors</th><th>pass rate</th></tr>\n");
         for r in &counts {
             let _ = writeln!(
@@ -169,24 +184,44 @@ pub fn render(report: &Report) -> String {
     if !tp.is_empty() {
         s.push_str("<h2>Speedup and re-execution per workload and thread count</h2>\n");
         let label = |t: &crate::model::Throughput| format!("{} {} t{}", t.workload, t.executor, t.threads);
-        let speed: Vec<Bar> = tp.iter().map(|t| Bar { label: label(t), value: t.speedup, bad: t.speedup < 1.0 }).collect();
+        let speed: Vec<Bar> =
+            tp.iter().map(|t| Bar { label: label(t), value: t.speedup, bad: t.speedup < 1.0 }).collect();
         let max = speed.iter().map(|b| b.value).fold(1.0, f64::max);
-        let _ = writeln!(s, "<figure class=\"chart\" id=\"speedup\">{}</figure>", bar_chart("speedup over the reference", "x", &speed, max));
-        let reexec: Vec<Bar> = tp.iter().map(|t| Bar { label: label(t), value: t.reexecution_ratio, bad: false }).collect();
+        let _ = writeln!(
+            s,
+            "<figure class=\"chart\" id=\"speedup\">{}</figure>",
+            bar_chart("speedup over the reference", "x", &speed, max)
+        );
+        let reexec: Vec<Bar> =
+            tp.iter().map(|t| Bar { label: label(t), value: t.reexecution_ratio, bad: false }).collect();
         let max = reexec.iter().map(|b| b.value).fold(0.1, f64::max);
-        let _ = writeln!(s, "<figure class=\"chart\" id=\"reexecution\">{}</figure>", bar_chart("re-executions per transaction", "ratio", &reexec, max));
+        let _ = writeln!(
+            s,
+            "<figure class=\"chart\" id=\"reexecution\">{}</figure>",
+            bar_chart("re-executions per transaction", "ratio", &reexec, max)
+        );
     }
 
     let det = &report.measured.detections;
     if !det.is_empty() {
         s.push_str("<h2>Divergence rate and detection time</h2>\n");
-        let rate: Vec<Bar> = det.iter().map(|d| Bar { label: d.target.clone(), value: d.rate * 100.0, bad: d.rate > 0.0 }).collect();
+        let rate: Vec<Bar> =
+            det.iter().map(|d| Bar { label: d.target.clone(), value: d.rate * 100.0, bad: d.rate > 0.0 }).collect();
         let max = rate.iter().map(|b| b.value).fold(1.0, f64::max);
-        let _ = writeln!(s, "<figure class=\"chart\" id=\"divergence-rate\">{}</figure>", bar_chart("divergence rate", "% of runs", &rate, max));
-        let found: Vec<Bar> = det.iter().filter_map(|d| Some(Bar { label: d.target.clone(), value: d.seconds?, bad: false })).collect();
+        let _ = writeln!(
+            s,
+            "<figure class=\"chart\" id=\"divergence-rate\">{}</figure>",
+            bar_chart("divergence rate", "% of runs", &rate, max)
+        );
+        let found: Vec<Bar> =
+            det.iter().filter_map(|d| Some(Bar { label: d.target.clone(), value: d.seconds?, bad: false })).collect();
         if !found.is_empty() {
             let max = found.iter().map(|b| b.value).fold(0.01, f64::max);
-            let _ = writeln!(s, "<figure class=\"chart\" id=\"detection-time\">{}</figure>", bar_chart("time to first divergence", "s", &found, max));
+            let _ = writeln!(
+                s,
+                "<figure class=\"chart\" id=\"detection-time\">{}</figure>",
+                bar_chart("time to first divergence", "s", &found, max)
+            );
         }
     }
 
@@ -225,7 +260,13 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(s, "<figure class=\"chart conflicts\">{}</figure>", conflict_svg(g));
                 s.push_str("<table><tr><th>writer</th><th>reader</th><th>location</th></tr>\n");
                 for e in &g.edges {
-                    let _ = writeln!(s, "<tr><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>", e.writer, e.reader, escape(&e.location));
+                    let _ = writeln!(
+                        s,
+                        "<tr><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>",
+                        e.writer,
+                        e.reader,
+                        escape(&e.location)
+                    );
                 }
                 s.push_str("</table>\n");
             }
@@ -233,7 +274,11 @@ pub fn render(report: &Report) -> String {
     }
     let failures: Vec<_> = report.cases.iter().filter(|c| c.status == Status::Failed).collect();
     if !failures.is_empty() {
-        let _ = writeln!(s, "<h2>{} failures</h2>\n<table><tr><th>executor</th><th>case</th><th>what</th></tr>", failures.len());
+        let _ = writeln!(
+            s,
+            "<h2>{} failures</h2>\n<table><tr><th>executor</th><th>case</th><th>what</th></tr>",
+            failures.len()
+        );
         for c in failures {
             let _ = writeln!(
                 s,
@@ -246,7 +291,11 @@ pub fn render(report: &Report) -> String {
         s.push_str("</table>\n");
     }
     if !report.errors.is_empty() {
-        let _ = writeln!(s, "<h2>{} input errors</h2>\n<table><tr><th>file</th><th>test</th><th>error</th></tr>", report.errors.len());
+        let _ = writeln!(
+            s,
+            "<h2>{} input errors</h2>\n<table><tr><th>file</th><th>test</th><th>error</th></tr>",
+            report.errors.len()
+        );
         for e in &report.errors {
             let _ = writeln!(
                 s,

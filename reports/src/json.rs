@@ -50,7 +50,8 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         let schema: serde_json::Value = serde_json::from_str(&schema()).unwrap();
         let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-        let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path)).collect();
         assert!(errors.is_empty(), "{errors:#?}");
         assert_eq!(parse(&text).unwrap(), report);
         // The schema is strict enough to catch a wrong type.

@@ -75,7 +75,8 @@ mod tests {
         let xml = dir.path().join("junit.xml");
         std::fs::write(&xml, render(&crate::sample::report())).unwrap();
         let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/junit.xsd");
-        let out = match std::process::Command::new("xmllint").arg("--noout").arg("--schema").arg(xsd).arg(&xml).output() {
+        let out = match std::process::Command::new("xmllint").arg("--noout").arg("--schema").arg(xsd).arg(&xml).output()
+        {
             Ok(o) => o,
             Err(_) if std::env::var_os("LOCKSTEP_REQUIRE_XMLLINT").is_none() => {
                 eprintln!("skipped: xmllint is not installed (apt-get install libxml2-utils)");
@@ -86,7 +87,8 @@ mod tests {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         // The schema rejects what a CI system would choke on.
         std::fs::write(&xml, "<testsuites><testsuite><testcase/></testsuite></testsuites>").unwrap();
-        let out = std::process::Command::new("xmllint").arg("--noout").arg("--schema").arg(xsd).arg(&xml).output().unwrap();
+        let out =
+            std::process::Command::new("xmllint").arg("--noout").arg("--schema").arg(xsd).arg(&xml).output().unwrap();
         assert!(!out.status.success());
     }
 }

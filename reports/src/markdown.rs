@@ -25,7 +25,8 @@ pub fn render(report: &Report, max_listed: usize) -> String {
     let mut s = String::new();
     let verdict = if report.ok() { "passed" } else { "FAILED" };
     let _ = writeln!(s, "## lockstep {}: {verdict}\n", report.job.name());
-    let execs: Vec<String> = report.meta.executors.iter().map(|e| format!("`{}` ({})", cell(&e.name), e.role)).collect();
+    let execs: Vec<String> =
+        report.meta.executors.iter().map(|e| format!("`{}` ({})", cell(&e.name), e.role)).collect();
     let _ = writeln!(
         s,
         "lockstep {}{}, executors {}{}{}\n",
@@ -85,7 +86,8 @@ pub fn render(report: &Report, max_listed: usize) -> String {
     if !report.divergences.is_empty() {
         let _ = writeln!(s, "### {} divergences\n", report.divergences.len());
         for d in report.divergences.iter().take(max_listed) {
-            let bundle = d.bundle.as_ref().map(|b| format!(" ([bundle]({}))", b.replace(' ', "%20"))).unwrap_or_default();
+            let bundle =
+                d.bundle.as_ref().map(|b| format!(" ([bundle]({}))", b.replace(' ', "%20"))).unwrap_or_default();
             let _ = writeln!(
                 s,
                 "- **{}** vs {} on {}: {}{bundle}",
@@ -109,7 +111,8 @@ pub fn render(report: &Report, max_listed: usize) -> String {
     if !report.errors.is_empty() {
         let _ = writeln!(s, "### {} input errors\n", report.errors.len());
         for e in report.errors.iter().take(max_listed) {
-            let _ = writeln!(s, "- {} :: {}: {}{}", cell(&e.file), cell(&e.test), cell(&e.message), cell(&e.location()));
+            let _ =
+                writeln!(s, "- {} :: {}: {}{}", cell(&e.file), cell(&e.test), cell(&e.message), cell(&e.location()));
         }
         s.push('\n');
     }

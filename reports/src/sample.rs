@@ -18,8 +18,8 @@ pub fn report() -> Report {
     };
     let mut r = Report::new(Job::Statetest, meta);
     r.files = 2;
-    let case = |id: &str, cat: &str, fork: &str, exec: &str, status, message: Option<&str>, bundle: Option<&str>| {
-        CaseResult {
+    let case =
+        |id: &str, cat: &str, fork: &str, exec: &str, status, message: Option<&str>, bundle: Option<&str>| CaseResult {
             id: id.into(),
             category: cat.into(),
             fork: fork.into(),
@@ -27,13 +27,36 @@ pub fn report() -> Report {
             status,
             message: message.map(Into::into),
             bundle: bundle.map(Into::into),
-        }
-    };
+        };
     for exec in ["sequential", "block-stm"] {
-        r.cases.push(case("stExample/add11.json::add11::Cancun::d0g0v0", "stExample", "Cancun", exec, Status::Passed, None, None));
-        r.cases.push(case("stExample/add11.json::add11::Frontier::d0g0v0", "stExample", "Frontier", exec, Status::Skipped, Some("fork not supported"), None));
+        r.cases.push(case(
+            "stExample/add11.json::add11::Cancun::d0g0v0",
+            "stExample",
+            "Cancun",
+            exec,
+            Status::Passed,
+            None,
+            None,
+        ));
+        r.cases.push(case(
+            "stExample/add11.json::add11::Frontier::d0g0v0",
+            "stExample",
+            "Frontier",
+            exec,
+            Status::Skipped,
+            Some("fork not supported"),
+            None,
+        ));
     }
-    r.cases.push(case("stCall/c.json::c <&>::Prague::d1g0v0", "stCall", "Prague", "sequential", Status::Passed, None, None));
+    r.cases.push(case(
+        "stCall/c.json::c <&>::Prague::d1g0v0",
+        "stCall",
+        "Prague",
+        "sequential",
+        Status::Passed,
+        None,
+        None,
+    ));
     r.cases.push(case(
         "stCall/c.json::c <&>::Prague::d1g0v0",
         "stCall",
@@ -67,12 +90,35 @@ pub fn report() -> Report {
         line: Some(1),
         column: Some(1),
     });
-    r.workloads.push(WorkloadRow { workload: "hot-key".into(), threads: 2, blocks: 10, txs: 80, divergences: 0, unsupported: 0 });
+    r.workloads.push(WorkloadRow {
+        workload: "hot-key".into(),
+        threads: 2,
+        blocks: 10,
+        txs: 80,
+        divergences: 0,
+        unsupported: 0,
+    });
     r.measured = Measured {
         wall_seconds: 1.5,
         throughput: vec![
-            Throughput { workload: "hot-key".into(), executor: "block-stm".into(), threads: 2, speedup: 1.4, reexecution_ratio: 0.3, median_ms: None, mgas_per_s: None },
-            Throughput { workload: "hot-key".into(), executor: "block-stm".into(), threads: 4, speedup: 1.9, reexecution_ratio: 0.5, median_ms: None, mgas_per_s: None },
+            Throughput {
+                workload: "hot-key".into(),
+                executor: "block-stm".into(),
+                threads: 2,
+                speedup: 1.4,
+                reexecution_ratio: 0.3,
+                median_ms: None,
+                mgas_per_s: None,
+            },
+            Throughput {
+                workload: "hot-key".into(),
+                executor: "block-stm".into(),
+                threads: 4,
+                speedup: 1.9,
+                reexecution_ratio: 0.5,
+                median_ms: None,
+                mgas_per_s: None,
+            },
         ],
         detections: vec![Detection { target: "hot-key t2".into(), seconds: Some(0.4), rate: 0.25 }],
     };

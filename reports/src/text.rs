@@ -152,13 +152,8 @@ pub fn render(report: &Report, max_listed: usize) -> String {
     if !failures.is_empty() {
         let _ = writeln!(s, "{} failures, first {}:", failures.len(), failures.len().min(max_listed));
         for c in failures.iter().take(max_listed) {
-            let _ = writeln!(
-                s,
-                "  [{}] {}\n      {}",
-                v(&c.executor),
-                v(&c.id),
-                v(c.message.as_deref().unwrap_or("-"))
-            );
+            let _ =
+                writeln!(s, "  [{}] {}\n      {}", v(&c.executor), v(&c.id), v(c.message.as_deref().unwrap_or("-")));
         }
     }
     if !report.divergences.is_empty() {

@@ -121,7 +121,8 @@ mod tests {
     fn a_directory_gets_every_format_and_nothing_is_left_half_written() {
         let dir = tempfile::tempdir().unwrap();
         let report = crate::sample::report();
-        let t = Targets { dir: Some(dir.path().join("r")), json: Some(dir.path().join("one.json")), ..Default::default() };
+        let t =
+            Targets { dir: Some(dir.path().join("r")), json: Some(dir.path().join("one.json")), ..Default::default() };
         let written = t.write(&report).unwrap();
         assert_eq!(written.len(), 5);
         for f in Format::ALL {

@@ -2,6 +2,7 @@
 //! panic, error or hang becomes a [`Divergence`]; [`diff`] compares two `BlockOutput`s first
 //! difference first.
 
+pub mod conflicts;
 pub mod diff;
 pub mod isolate;
 pub mod subprocess;

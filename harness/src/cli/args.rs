@@ -58,14 +58,6 @@ pub fn writable_dir(dir: &std::path::Path) -> Result<()> {
     std::fs::write(&probe, b"").and_then(|_| std::fs::remove_file(&probe)).map_err(|e| Error::io(dir, e))
 }
 
-/// [`writable_dir`] for the directory a report file goes to.
-pub fn writable_file(path: &std::path::Path) -> Result<()> {
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => writable_dir(parent),
-        None => writable_dir(std::path::Path::new(".")),
-    }
-}
-
 /// Parses a duration given in seconds (fractions allowed): `10`, `0.5`.
 pub fn seconds(s: &str) -> std::result::Result<Duration, String> {
     let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;

@@ -2,15 +2,13 @@
 
 use super::args::{MAX_THREADS, Reference, after_help};
 use crate::jobs::bench::{self as job, BenchOptions};
-use crate::repro::bundle;
 use crate::{Error, Result, jobs};
 use clap::Args;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 #[command(after_help = after_help!(
-    "  lockstep bench --threads 1 --threads 2 --repeat 9\n  lockstep bench --only erc20-independent --only hot-chain --json bench.json"
+    "  lockstep bench --threads 1 --threads 2 --repeat 9\n  lockstep bench --only erc20-independent --only hot-chain --json bench.json   (median ms, Mgas/s, speedup per row in `measured.throughput`)"
 ))]
 pub struct BenchArgs {
     /// Transactions per block.
@@ -34,9 +32,8 @@ pub struct BenchArgs {
     /// Seed of every suite block.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Also write the rows as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: crate::report::ReportFlags,
 }
 
 pub fn run(a: BenchArgs) -> Result<ExitCode> {
@@ -50,9 +47,10 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
     if !a.only.is_empty() {
         suite.retain(|(n, _)| a.only.contains(n));
     }
-    if let Some(json) = &a.json {
-        super::args::writable_file(json)?;
-    }
+    let baseline = a.report.load_baseline()?;
+    let mut roles = vec![(&reference, "reference")];
+    roles.extend(candidates.iter().map(|c| (c, "candidate")));
+    let meta = crate::report::meta(&roles, Some(a.seed), &[]);
     eprintln!("lockstep bench: seed {}, {} txs per block, {} rounds", a.seed, a.txs, a.repeat);
     let rows = job::run(&BenchOptions {
         suite,
@@ -63,8 +61,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
         seed: a.seed,
     })?;
     print!("{}", job::table(&rows));
-    if let Some(p) = a.json {
-        bundle::write_json(&p, &rows)?;
-    }
+    let mut report = job::to_report(&rows, meta);
+    a.report.finish(&mut report, baseline.as_ref())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,10 +4,10 @@ use super::args::{self, Reference, after_help};
 use crate::check::isolate;
 use crate::defaults::STEP_BUDGET;
 use crate::jobs::explore::{self as job, ExploreOptions};
-use crate::repro::{bundle, replay};
+use crate::repro::replay;
 use crate::schedule::StrategyKind;
 use crate::workload::{Family, Workload};
-use crate::{Error, Result, jobs};
+use crate::{Result, jobs};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +65,8 @@ pub struct ExploreArgs {
     /// With --replay: how many times.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), requires = "replay")]
     pub repeat: u64,
+    #[command(flatten)]
+    pub report: crate::report::ReportFlags,
 }
 
 pub fn run(a: ExploreArgs) -> Result<ExitCode> {
@@ -87,7 +89,12 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode> {
     }
     let families = if a.workloads.is_empty() { Family::HAZARDS.to_vec() } else { a.workloads.clone() };
     let txs = a.txs as usize;
-    let workloads = families.into_iter().map(|f| Workload::new(f, txs).with_accounts((txs / 2).max(1))).collect();
+    let workloads: Vec<Workload> =
+        families.into_iter().map(|f| Workload::new(f, txs).with_accounts((txs / 2).max(1))).collect();
+    let labels: Vec<String> = workloads.iter().map(|w| w.label()).collect();
+    let baseline = a.report.load_baseline()?;
+    let meta = crate::report::meta(&[(&reference, "reference"), (&candidate, "candidate")], Some(a.seed), &[]);
+    let strategy = format!("{:?}", a.strategy).to_lowercase();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("lockstep-out/explore-{}", a.seed)));
     args::writable_dir(&out)?;
     println!(
@@ -139,7 +146,9 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode> {
         report.schedules_per_second(),
         a.seed
     );
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
-    bundle::write_json(&out.join("summary.json"), &report)?;
-    Ok(super::found(!report.found.is_empty() || !report.write_errors.is_empty()))
+    let mut full = report.to_report(&labels, &strategy, meta);
+    let mut flags = a.report.clone();
+    flags.json.get_or_insert_with(|| out.join("report.json"));
+    let ok = flags.finish(&mut full, baseline.as_ref())?;
+    Ok(super::found(!ok))
 }

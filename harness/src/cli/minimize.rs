@@ -38,6 +38,8 @@ pub struct MinimizeArgs {
     /// recorded schedule).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub repeat: u64,
+    #[command(flatten)]
+    pub report: crate::report::ReportFlags,
 }
 
 /// An imported block as a bundle: its divergence between the reference and `-e`, found
@@ -77,7 +79,7 @@ pub fn run(a: MinimizeArgs) -> Result<ExitCode> {
     let candidate = jobs::executor(&case.candidate.name)?;
     isolate::quiet_executor_panics();
     let dir = bundle::dir_of(&bundle_path);
-    let m = minimize_bundle(&dir, reference, candidate, a.budget, a.repeat as usize, true)?;
+    let m = minimize_bundle(&dir, reference.clone(), candidate.clone(), a.budget, a.repeat as usize, true)?;
     println!(
         "minimized {} -> {} transactions, {} accounts, in {:.1} s ({} evaluations{}); diverges in {} of {} re-runs",
         m.original_txs,
@@ -90,5 +92,37 @@ pub fn run(a: MinimizeArgs) -> Result<ExitCode> {
         m.recheck_runs
     );
     println!("bundle: {}", dir.display());
+    let meta = crate::report::meta(&[(&reference, "reference"), (&candidate, "candidate")], None, &[]);
+    let mut report = lockstep_reports::Report::new(lockstep_reports::Job::Minimize, meta);
+    let id = dir.display().to_string();
+    report.cases.push(lockstep_reports::CaseResult {
+        id: id.clone(),
+        category: "minimize".into(),
+        fork: m.block.fork.to_string(),
+        executor: candidate.name().to_string(),
+        status: lockstep_reports::Status::Diverged,
+        message: Some(format!(
+            "{} -> {} transactions, {} accounts; diverges in {} of {} re-runs",
+            m.original_txs,
+            m.block.txs.len(),
+            m.block.pre_state.len(),
+            m.recheck_hits,
+            m.recheck_runs
+        )),
+        bundle: Some(id.clone()),
+    });
+    let after = bundle::read(&dir)?;
+    report.divergences.push(lockstep_reports::DivergenceRecord {
+        case: id.clone(),
+        reference: reference.name().to_string(),
+        candidate: candidate.name().to_string(),
+        threads: Some(after.threads as u64),
+        kind: after.kind.clone(),
+        what: after.divergence.to_string(),
+        bundle: Some(id),
+        conflicts: crate::check::conflicts::of(reference.as_ref(), &m.block),
+    });
+    report.measured.wall_seconds = m.elapsed.as_secs_f64();
+    a.report.finish(&mut report, None)?;
     Ok(ExitCode::SUCCESS)
 }

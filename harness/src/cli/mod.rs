@@ -8,6 +8,7 @@ mod fixtures;
 mod list;
 mod minimize;
 mod replay;
+mod report;
 mod run;
 mod statetest;
 mod stress;
@@ -60,6 +61,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Fetch the pinned official fixtures into a cache, or verify a fixtures directory.
     Fixtures(fixtures::FixturesArgs),
+    /// Merge shard reports, compare runs, or render a JSON report again.
+    Report(report::ReportArgs),
     /// Serve one executor to an isolating parent over stdin and stdout (`--isolate`).
     #[command(name = "__worker", hide = true)]
     Worker(WorkerArgs),
@@ -124,6 +127,7 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Bench(a)) => bench::run(a),
         Some(Command::List(a)) => list::run(a),
         Some(Command::Fixtures(a)) => fixtures::run(a),
+        Some(Command::Report(a)) => report::run(a),
         Some(Command::Worker(a)) => {
             let executor = crate::jobs::executor(&a.executor)?;
             crate::check::subprocess::serve(executor).map_err(|e| crate::Error::Resource(format!("worker: {e}")))?;

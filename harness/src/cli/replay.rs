@@ -43,6 +43,8 @@ pub struct ReplayArgs {
     pub timeout: Duration,
     #[command(flatten)]
     pub isolation: Isolation,
+    #[command(flatten)]
+    pub report: crate::report::ReportFlags,
 }
 
 pub fn run(a: ReplayArgs) -> Result<ExitCode> {
@@ -64,7 +66,9 @@ pub fn run(a: ReplayArgs) -> Result<ExitCode> {
         (block, None, a.threads as usize, candidate, None)
     };
     let block = Arc::new(block);
+    let baseline = a.report.load_baseline()?;
     let mut diverged = 0;
+    let mut first = None;
     for i in 0..a.repeat {
         let r = replay::replay_block(
             block.clone(),
@@ -79,6 +83,7 @@ pub fn run(a: ReplayArgs) -> Result<ExitCode> {
             diverged += 1;
             if diverged == 1 {
                 println!("run {i}: {} diverges from {}:\n{d}", candidate.name(), reference.name());
+                first = Some((d.kind(), d.to_string()));
             }
         }
     }
@@ -106,5 +111,45 @@ pub fn run(a: ReplayArgs) -> Result<ExitCode> {
             }
         }
     }
-    Ok(super::found(diverged > 0 || spec_disagrees))
+    let mut roles = vec![(&reference, "reference"), (&candidate, "candidate")];
+    let spec_exec = a.spec.as_deref().map(crate::jobs::executor).transpose()?;
+    roles.extend(spec_exec.iter().map(|s| (s, "spec")));
+    let mut report =
+        lockstep_reports::Report::new(lockstep_reports::Job::Replay, crate::report::meta(&roles, None, &[]));
+    let id = a.path.display().to_string();
+    let summary = format!("{diverged} of {} runs diverged", a.repeat);
+    report.cases.push(lockstep_reports::CaseResult {
+        id: id.clone(),
+        category: "replay".into(),
+        fork: block.fork.to_string(),
+        executor: candidate.name().to_string(),
+        status: if diverged > 0 { lockstep_reports::Status::Diverged } else { lockstep_reports::Status::Passed },
+        message: Some(summary.clone()),
+        bundle: Some(id.clone()),
+    });
+    if let Some((kind, what)) = first {
+        report.divergences.push(lockstep_reports::DivergenceRecord {
+            case: id.clone(),
+            reference: reference.name().to_string(),
+            candidate: candidate.name().to_string(),
+            threads: Some(threads as u64),
+            kind,
+            what: format!("{summary}; first: {what}"),
+            bundle: Some(id.clone()),
+            conflicts: crate::check::conflicts::of(reference.as_ref(), &block),
+        });
+    }
+    if let Some(spec) = &spec_exec {
+        report.cases.push(lockstep_reports::CaseResult {
+            id: format!("{id}::spec"),
+            category: "replay".into(),
+            fork: block.fork.to_string(),
+            executor: spec.name().to_string(),
+            status: if spec_disagrees { lockstep_reports::Status::Diverged } else { lockstep_reports::Status::Passed },
+            message: None,
+            bundle: None,
+        });
+    }
+    let ok = a.report.finish(&mut report, baseline.as_ref())?;
+    Ok(super::found(!ok || diverged > 0 || spec_disagrees))
 }

@@ -2,7 +2,6 @@
 
 use super::args::{self, Isolation, MAX_THREADS, Reference, after_help};
 use crate::jobs::run::{self as job, Budget, RunOptions};
-use crate::repro::bundle;
 use crate::workload::Family;
 use crate::{Result, check::isolate};
 use clap::{Args, Parser};
@@ -44,7 +43,7 @@ pub struct RunArgs {
     /// block also runs on it, and where the reference disagrees with it is reported apart.
     #[arg(long, value_name = "NAME")]
     pub spec: Option<String>,
-    /// Where the summary and divergence bundles go (default lockstep-out/run-SEED).
+    /// Where the report (report.json) and divergence bundles go (default lockstep-out/run-SEED).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seconds one candidate execution may take; past it the candidate has hung.
@@ -60,6 +59,8 @@ pub struct RunArgs {
     pub no_minimize: bool,
     #[command(flatten)]
     pub isolation: Isolation,
+    #[command(flatten)]
+    pub report: crate::report::ReportFlags,
 }
 
 impl RunArgs {
@@ -95,6 +96,11 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let threads: Vec<usize> = a.threads.iter().map(|t| *t as usize).collect();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("lockstep-out/run-{seed}")));
     args::writable_dir(&out)?;
+    let baseline = a.report.load_baseline()?;
+    let mut roles = vec![(&reference, "reference")];
+    roles.extend(candidates.iter().map(|c| (c, "candidate")));
+    roles.extend(spec.iter().map(|s| (s, "spec")));
+    let meta = crate::report::meta(&roles, Some(seed), &[]);
     println!(
         "lockstep run: seed {seed} (replay with --seed {seed}); reference {}; candidates {} at {threads:?} threads; {} workloads",
         reference.name(),
@@ -164,9 +170,10 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         report.measured.wall_seconds,
         report.blocks as f64 / report.measured.wall_seconds.max(1e-9)
     );
-    let summary = out.join("summary.json");
-    std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
-    bundle::write_json(&summary, &report)?;
-    println!("summary: {}", summary.display());
-    Ok(super::found(!report.ok() || !report.write_errors.is_empty()))
+    let mut full = report.to_report(meta);
+    // The run's directory always holds its JSON report, beside the bundles.
+    let mut flags = a.report.clone();
+    flags.json.get_or_insert_with(|| out.join("report.json"));
+    let ok = flags.finish(&mut full, baseline.as_ref())?;
+    Ok(super::found(!ok))
 }

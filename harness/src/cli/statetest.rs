@@ -2,7 +2,6 @@
 
 use super::args::{self, Isolation, MAX_THREADS, after_help, fork_parser};
 use crate::jobs::statetest::{self as job, Options};
-use crate::repro::bundle;
 use crate::{Error, Result};
 use clap::Args;
 use lockstep_executors::Fork;
@@ -11,7 +10,7 @@ use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 #[command(after_help = after_help!(
-    "  lockstep statetest                          the pinned fixture folders on the reference\n  lockstep statetest -e sequential -e block-stm --threads 2\n  lockstep statetest --packed -e sequential -e block-stm\n  lockstep statetest ../shared/fixtures/eest --fork Prague --filter 7702 --json report.json"
+    "  lockstep statetest                          the pinned fixture folders on the reference\n  lockstep statetest -e sequential -e block-stm --threads 2\n  lockstep statetest --packed -e sequential -e block-stm\n  lockstep statetest ../shared/fixtures/eest --fork Prague --filter 7702 --report lockstep-out/report\n  lockstep statetest --shard 2/4 --json shard-2.json       then `lockstep report merge shard-*.json`"
 ))]
 pub struct StatetestArgs {
     /// Fixture files or directories. Default: the pinned state-test folders under the
@@ -39,9 +38,12 @@ pub struct StatetestArgs {
     /// Only tests whose `path::test name` matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub filter: Option<String>,
-    /// Write the full report as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: crate::report::ReportFlags,
+    /// Only shard I of N of the fixture files (in sorted order), for a CI matrix; `lockstep
+    /// report merge` joins the shards' JSON reports into the unsharded run's.
+    #[arg(long, value_name = "I/N", value_parser = crate::report::parse_shard)]
+    pub shard: Option<lockstep_reports::Shard>,
     /// Fixtures directory (else LOCKSTEP_FIXTURES, else ../shared/fixtures).
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
@@ -92,9 +94,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
     } else {
         a.paths.clone()
     };
-    if let Some(json) = &a.json {
-        super::args::writable_file(json)?;
-    }
+    let baseline = a.report.load_baseline()?;
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out/statetest"));
     super::args::writable_dir(&out)?;
     if let Some(j) = a.jobs {
@@ -108,9 +108,25 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
         a.executors.join(", ")
     );
+    let roles: Vec<_> = executors
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let role = if i == 0 {
+                "reference"
+            } else if a.spec.is_some() && i == executors.len() - 1 {
+                "spec"
+            } else {
+                "candidate"
+            };
+            (e, role)
+        })
+        .collect();
+    let mut meta = crate::report::meta(&roles, None, &paths);
+    meta.shard = a.shard;
     let report = job::run(&Options {
         paths,
-        executors,
+        executors: executors.clone(),
         fork: a.fork,
         filter,
         exec_threads: a.threads as usize,
@@ -119,6 +135,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         out_dir: Some(out),
         max_file_bytes: a.max_file_mb.saturating_mul(1 << 20),
         timeout: a.timeout,
+        shard: a.shard,
     });
     if !a.no_minimize {
         super::minimize_first(report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)));
@@ -139,8 +156,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         }
     }
     println!("{} files in {:.2} s", report.files, report.measured.wall_seconds);
-    if let Some(path) = &a.json {
-        bundle::write_text(path, &report.to_json())?;
-    }
-    Ok(super::found(!report.ok()))
+    let mut full = report.to_report(lockstep_reports::Job::Statetest, meta);
+    let ok = a.report.finish(&mut full, baseline.as_ref())?;
+    Ok(super::found(!ok))
 }

@@ -43,6 +43,8 @@ pub struct StressArgs {
     /// Seconds one candidate execution may take; past it the candidate has hung.
     #[arg(long, value_name = "SECS", default_value = "20", value_parser = args::seconds)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub report: crate::report::ReportFlags,
 }
 
 fn probability(s: &str) -> std::result::Result<f64, String> {
@@ -55,6 +57,9 @@ fn probability(s: &str) -> std::result::Result<f64, String> {
 pub fn run(a: StressArgs) -> Result<ExitCode> {
     let reference = a.reference.executor()?;
     let candidate = jobs::executor(&a.executor)?;
+    let baseline = a.report.load_baseline()?;
+    let meta = crate::report::meta(&[(&reference, "reference"), (&candidate, "candidate")], Some(a.seed), &[]);
+    let candidate_name = candidate.name().to_string();
     let families = if a.workloads.is_empty() { DEFAULT_FAMILIES.to_vec() } else { a.workloads.clone() };
     let threads: Vec<usize> = a.threads.iter().map(|t| *t as usize).collect();
     println!("lockstep stress: seed {}; {} at {threads:?} threads, {} runs each", a.seed, candidate.name(), a.repeat);
@@ -75,5 +80,7 @@ pub fn run(a: StressArgs) -> Result<ExitCode> {
             println!("{} at {} threads: first divergence block seed {seed} run {run}: {d}", r.workload, r.threads);
         }
     }
-    Ok(super::found(rows.iter().any(|r| r.divergences > 0)))
+    let mut report = job::to_report(&rows, &candidate_name, meta);
+    let ok = a.report.finish(&mut report, baseline.as_ref())?;
+    Ok(super::found(!ok))
 }

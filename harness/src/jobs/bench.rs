@@ -283,3 +283,32 @@ mod tests {
         assert!(table(&rows).contains("ceiling"));
     }
 }
+
+/// The report of a bench: one passed case per row (every candidate's output matched the
+/// reference's, or the bench stopped with an error), its figures under `measured`.
+pub fn to_report(rows: &[BenchRow], meta: lockstep_reports::Meta) -> lockstep_reports::Report {
+    use lockstep_reports::{CaseResult, Job, Report, Status, Throughput};
+    let mut r = Report::new(Job::Bench, meta);
+    for row in rows {
+        r.cases.push(CaseResult {
+            id: format!("{}::t{}", row.workload, row.threads),
+            category: row.workload.clone(),
+            fork: "-".into(),
+            executor: row.executor.clone(),
+            status: Status::Passed,
+            message: None,
+            bundle: None,
+        });
+        r.measured.throughput.push(Throughput {
+            workload: row.workload.clone(),
+            executor: row.executor.clone(),
+            threads: row.threads as u64,
+            speedup: row.speedup,
+            reexecution_ratio: row.reexecution_ratio,
+            median_ms: Some(row.median_ms),
+            mgas_per_s: Some(row.mgas_per_s),
+        });
+    }
+    r.canonicalize();
+    r
+}

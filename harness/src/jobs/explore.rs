@@ -74,6 +74,58 @@ pub struct ExploreMeasured {
 }
 
 impl ExploreReport {
+    /// The report of this exploration: one case per workload under `strategy` (diverged when
+    /// any of its blocks did under some schedule).
+    pub fn to_report(
+        &self,
+        workloads: &[String],
+        strategy: &str,
+        meta: lockstep_reports::Meta,
+    ) -> lockstep_reports::Report {
+        use lockstep_reports::{CaseResult, DivergenceRecord, InputError, Job, Report, Status};
+        let mut r = Report::new(Job::Explore, meta);
+        let candidate = r.meta.executors.get(1).map(|e| e.name.clone()).unwrap_or_default();
+        for w in workloads {
+            let id = format!("{w}::{strategy}");
+            let found = self.found.iter().find(|f| &f.workload.label() == w);
+            r.cases.push(CaseResult {
+                id: id.clone(),
+                category: w.clone(),
+                fork: "-".into(),
+                executor: candidate.clone(),
+                status: if found.is_some() { Status::Diverged } else { Status::Passed },
+                message: found.map(|f| format!("block seed {}: {}", f.block_seed, f.divergence)),
+                bundle: found.and_then(|f| f.bundle.as_ref().map(|p| p.display().to_string())),
+            });
+        }
+        for f in &self.found {
+            r.divergences.push(DivergenceRecord {
+                case: format!("{}::{strategy}", f.workload.label()),
+                reference: f.reference.clone(),
+                candidate: f.candidate.clone(),
+                threads: Some(f.threads as u64),
+                kind: f.divergence.kind(),
+                what: format!("block seed {}: {}", f.block_seed, f.divergence),
+                bundle: f.bundle.as_ref().map(|p| p.display().to_string()),
+                conflicts: None,
+            });
+        }
+        for e in &self.write_errors {
+            r.errors.push(InputError {
+                file: "-".into(),
+                test: "-".into(),
+                message: e.clone(),
+                field: None,
+                line: None,
+                column: None,
+            });
+        }
+        r.interrupted = self.interrupted;
+        r.measured.wall_seconds = self.measured.wall_seconds;
+        r.canonicalize();
+        r
+    }
+
     /// Schedules run per second of wall time (shrinking included in the time).
     pub fn schedules_per_second(&self) -> f64 {
         self.schedules as f64 / self.measured.wall_seconds.max(1e-9)

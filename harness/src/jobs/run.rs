@@ -183,6 +183,94 @@ impl RunReport {
         self.found.is_empty() && self.reference_errors.is_empty() && self.spec_found.is_empty()
     }
 
+    /// The report of this run under `meta`: one case per workload, candidate and thread
+    /// count (diverged when any of its blocks did), and one per workload for the spec.
+    pub fn to_report(&self, meta: lockstep_reports::Meta) -> lockstep_reports::Report {
+        use lockstep_reports::{CaseResult, DivergenceRecord, Job, Report, Status, Throughput};
+        let mut r = Report::new(Job::Run, meta);
+        // The bundle's block, minimized when it has been.
+        let conflicts = |f: &Found| {
+            let case = crate::repro::bundle::read(f.bundle.as_ref()?).ok()?;
+            crate::check::conflicts::of(crate::jobs::executor(&self.reference).ok()?.as_ref(), &case.block)
+        };
+        let record = |f: &Found, case: &str| DivergenceRecord {
+            case: case.to_string(),
+            reference: f.reference.clone(),
+            candidate: f.candidate.clone(),
+            threads: Some(f.threads as u64),
+            kind: f.divergence.kind(),
+            what: format!("block seed {}: {}", f.block_seed, f.divergence),
+            bundle: f.bundle.as_ref().map(|p| p.display().to_string()),
+            conflicts: conflicts(f),
+        };
+        let case_of = |workload: &str, executor: &str, id: String, found: Option<&Found>| CaseResult {
+            id,
+            category: workload.to_string(),
+            fork: "-".into(),
+            executor: executor.to_string(),
+            status: if found.is_some() { Status::Diverged } else { Status::Passed },
+            message: found.map(|f| format!("block seed {}: {}", f.block_seed, f.divergence)),
+            bundle: found.and_then(|f| f.bundle.as_ref().map(|p| p.display().to_string())),
+        };
+        for row in self.rows.iter().filter(|row| row.blocks > 0) {
+            for c in &self.candidates {
+                for t in &self.threads {
+                    let id = format!("{}::t{t}", row.workload);
+                    let found = self
+                        .found
+                        .iter()
+                        .find(|f| f.workload.label() == row.workload && &f.candidate == c && f.threads == *t);
+                    r.cases.push(case_of(&row.workload, c, id, found));
+                }
+            }
+            if let Some(spec) = &self.spec {
+                let found = self.spec_found.iter().find(|f| f.workload.label() == row.workload);
+                r.cases.push(case_of(&row.workload, spec, format!("{}::spec", row.workload), found));
+            }
+            r.workloads.push(lockstep_reports::WorkloadRow {
+                workload: row.workload.clone(),
+                threads: 0,
+                blocks: row.blocks,
+                txs: row.txs,
+                divergences: row.divergences,
+                unsupported: row.unsupported,
+            });
+            r.measured.throughput.push(Throughput {
+                workload: row.workload.clone(),
+                executor: self.candidates.join("+"),
+                threads: 0,
+                speedup: row.speedup,
+                reexecution_ratio: row.reexecution_ratio,
+                median_ms: None,
+                mgas_per_s: None,
+            });
+        }
+        for f in &self.found {
+            r.divergences.push(record(f, &format!("{}::t{}", f.workload.label(), f.threads)));
+        }
+        for f in &self.spec_found {
+            r.divergences.push(record(f, &format!("{}::spec", f.workload.label())));
+        }
+        for e in self.reference_errors.iter().chain(&self.write_errors) {
+            r.errors.push(lockstep_reports::InputError {
+                file: "-".into(),
+                test: "-".into(),
+                message: e.clone(),
+                field: None,
+                line: None,
+                column: None,
+            });
+        }
+        if self.excluded_txs > 0 {
+            r.notes
+                .push(format!("--valid-only: {} rejected transactions taken out of their blocks", self.excluded_txs));
+        }
+        r.interrupted = self.interrupted;
+        r.measured.wall_seconds = self.measured.wall_seconds;
+        r.canonicalize();
+        r
+    }
+
     /// The per-workload rows as a text table.
     pub fn table(&self) -> String {
         let mut t = Table::new(["workload", "blocks", "txs", "divergences", "unsupported", "re-exec", "speedup"]);

@@ -8,7 +8,9 @@ use crate::progress::Progress;
 use crate::repro::{bundle, paths::new_bundle_dir};
 use lockstep_conformance::{Case, CaseError, CaseInput, LoadOptions, Verdict, load_file_with};
 use lockstep_executors::{BlockInput, BlockOutput, Executor, Fork, RunControl};
-use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Counts, InputError, PackedStats};
+use lockstep_reports::{
+    CaseDivergence, CaseFailure, CaseResult, ConformanceReport, Counts, InputError, PackedStats, Shard, Status,
+};
 use rayon::prelude::*;
 use regex::Regex;
 use std::path::PathBuf;
@@ -40,6 +42,8 @@ pub struct Options {
     /// A fixture file larger than this many bytes is an input error and is not read.
     /// [`lockstep_conformance::DEFAULT_MAX_FILE_BYTES`] (64 MiB) holds every official fixture.
     pub max_file_bytes: u64,
+    /// Only this shard of the files (in their sorted order); `None`: every file.
+    pub shard: Option<Shard>,
 }
 
 /// Everything one file contributes to the report.
@@ -52,9 +56,44 @@ struct FileResult {
     unknown_fields: Vec<String>,
     kind_notes: u64,
     packed: Vec<(String, PackedStats)>,
+    cases: Vec<CaseResult>,
+}
+
+/// The category a fixture file is shown under: the folder it is in.
+fn category(file: &str) -> String {
+    std::path::Path::new(file)
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// `file::test::fork::d0g0v0`: a case's identity across runs and shards.
+fn case_id(id: &lockstep_conformance::CaseId) -> String {
+    let i = &id.indexes;
+    format!("{}::{}::{}::d{}g{}v{}", id.file, id.test, id.fork, i.data, i.gas, i.value)
 }
 
 impl FileResult {
+    /// Counts a case of `exec` and lists it.
+    fn record(&mut self, exec: &str, id: String, file: &str, fork: &str, status: Status, message: Option<String>) {
+        self.count(exec, fork, |c| match status {
+            Status::Passed => c.passed += 1,
+            Status::Failed | Status::Diverged => c.failed += 1,
+            Status::Skipped => c.skipped += 1,
+            Status::Error => c.errors += 1,
+        });
+        self.cases.push(CaseResult {
+            id,
+            category: category(file),
+            fork: fork.to_string(),
+            executor: exec.to_string(),
+            status,
+            message,
+            bundle: None,
+        });
+    }
+
     fn count(&mut self, exec: &str, fork: &str, f: impl FnOnce(&mut Counts)) {
         if let Some((_, _, c)) = self.counts.iter_mut().find(|(e, k, _)| e == exec && k == fork) {
             f(c);
@@ -70,7 +109,15 @@ impl FileResult {
 /// in the report's errors, naming the file and test, and the run goes on.
 pub fn run(opts: &Options) -> ConformanceReport {
     let start = Instant::now();
-    let (files, discover_errors) = lockstep_conformance::discover(&opts.paths);
+    let (mut files, discover_errors) = lockstep_conformance::discover(&opts.paths);
+    if let Some(shard) = opts.shard {
+        files = files
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i as u64 % shard.count == shard.index - 1)
+            .map(|(_, f)| f)
+            .collect();
+    }
     let progress = Progress::new(opts.progress, files.len() as u64, "files");
     let results: Vec<FileResult> = files
         .par_iter()
@@ -95,10 +142,20 @@ pub fn run(opts: &Options) -> ConformanceReport {
         report.counts.entry(e.clone()).or_default();
     }
     // A path that gives no file counts as an error of every executor, as a file-level one does.
-    for e in discover_errors {
+    // Only the first shard reports them, so that merged shards count them once.
+    for e in discover_errors.into_iter().filter(|_| opts.shard.is_none_or(|s| s.index == 1)) {
         report.errors.push(input_error(&e));
         for exec in &report.executors {
             report.counts.entry(exec.clone()).or_default().entry("-".into()).or_default().errors += 1;
+            report.cases.push(CaseResult {
+                id: e.file.to_string(),
+                category: category(&e.file),
+                fork: "-".into(),
+                executor: exec.clone(),
+                status: Status::Error,
+                message: Some(e.message.clone()),
+                bundle: None,
+            });
         }
     }
     for r in results {
@@ -112,6 +169,7 @@ pub fn run(opts: &Options) -> ConformanceReport {
             *report.unknown_fields.entry(f).or_default() += 1;
         }
         report.kind_notes += r.kind_notes;
+        report.cases.extend(r.cases);
         for (e, p) in r.packed {
             report.measured.packed.entry(e).or_default().add(&p);
         }
@@ -145,15 +203,16 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
     };
     r.unknown_fields.sort();
     r.unknown_fields.dedup();
-    for e in &loaded.expanded.errors {
+    for (n, e) in loaded.expanded.errors.iter().enumerate() {
         r.errors.push(input_error(e));
         for exec in &opts.executors {
-            r.count(exec.name(), "-", |c| c.errors += 1);
+            let id = format!("{}::{}::error{n}", e.file, e.test);
+            r.record(exec.name(), id, &e.file, "-", Status::Error, Some(e.message.clone()));
         }
     }
     for s in &loaded.expanded.skipped {
         for exec in &opts.executors {
-            r.count(exec.name(), &s.id.fork, |c| c.skipped += 1);
+            r.record(exec.name(), case_id(&s.id), &s.id.file, &s.id.fork, Status::Skipped, Some(s.reason.to_string()));
         }
     }
     let control = RunControl::with_threads(opts.exec_threads);
@@ -177,6 +236,8 @@ fn with_deadline(control: &RunControl, timeout: std::time::Duration) -> RunContr
 fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResult) {
     let fork = case.id.fork.as_str();
     let indexes = format!("d{} g{} v{}", case.id.indexes.data, case.id.indexes.gas, case.id.indexes.value);
+    let id = case_id(&case.id);
+    let file = &*case.id.file;
     let block = match &case.input {
         CaseInput::Block(b) => b,
         CaseInput::Unbuildable { why, at } => {
@@ -184,9 +245,9 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             // Otherwise one input error, counted for every executor.
             for exec in &opts.executors {
                 if case.expect.exception.is_some() {
-                    r.count(exec.name(), fork, |c| c.passed += 1);
+                    r.record(exec.name(), id.clone(), file, fork, Status::Passed, None);
                 } else {
-                    r.count(exec.name(), fork, |c| c.errors += 1);
+                    r.record(exec.name(), id.clone(), file, fork, Status::Error, Some(why.to_string()));
                 }
             }
             if case.expect.exception.is_none() {
@@ -214,28 +275,28 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
             Ok(out) => out,
             // A case the executor declines is skipped for it, not failed.
             Err(d) if d.is_unsupported() => {
-                r.count(exec.name(), fork, |c| c.skipped += 1);
+                r.record(exec.name(), id.clone(), file, fork, Status::Skipped, Some(d.to_string()));
                 continue;
             }
             Err(d) => {
-                r.count(exec.name(), fork, |c| c.failed += 1);
+                r.record(exec.name(), id.clone(), file, fork, Status::Failed, Some(d.to_string()));
                 r.failures.push(failure(d.to_string()));
                 if let Some((ref_exec, ref_out)) = &reference {
-                    let what = d.to_string();
+                    let (what, kind) = (d.to_string(), d.kind());
                     let bundle =
                         write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
-                    r.divergences.push(divergence(ref_exec, exec, case, &indexes, what, bundle));
+                    r.divergences.push(divergence(ref_exec, exec, case, &indexes, &kind, what, bundle, block));
                 }
                 continue;
             }
         };
         match lockstep_conformance::check(&case.expect, &out) {
             Verdict::Pass { kind_note } => {
-                r.count(exec.name(), fork, |c| c.passed += 1);
+                r.record(exec.name(), id.clone(), file, fork, Status::Passed, None);
                 r.kind_notes += kind_note.is_some() as u64;
             }
             Verdict::Fail(f) => {
-                r.count(exec.name(), fork, |c| c.failed += 1);
+                r.record(exec.name(), id.clone(), file, fork, Status::Failed, Some(f.to_string()));
                 r.failures.push(failure(f.to_string()));
             }
         }
@@ -245,10 +306,10 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                 if let Some(d) =
                     check::compare_under(ref_out, &out, ref_exec.capabilities().common(exec.capabilities()))
                 {
-                    let what = d.to_string();
+                    let (what, kind) = (d.to_string(), d.kind());
                     let bundle =
                         write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
-                    r.divergences.push(divergence(ref_exec, exec, case, &indexes, what, bundle));
+                    r.divergences.push(divergence(ref_exec, exec, case, &indexes, &kind, what, bundle, block));
                 }
             }
         }
@@ -265,10 +326,15 @@ fn divergence(
     candidate: &Arc<dyn Executor>,
     case: &Case,
     indexes: &str,
+    kind: &str,
     what: String,
     bundle: Option<PathBuf>,
+    block: &BlockInput,
 ) -> CaseDivergence {
     CaseDivergence {
+        case: case_id(&case.id),
+        kind: kind.to_string(),
+        conflicts: check::conflicts::of(reference.as_ref(), block),
         reference: reference.name().to_string(),
         candidate: candidate.name().to_string(),
         file: case.id.file.to_string(),
@@ -310,11 +376,14 @@ fn write_bundle(
 fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunControl, r: &mut FileResult) {
     let fork = block.fork.to_string();
     let (file, test) = name.split_once(" :: ").unwrap_or((name, ""));
+    let id = format!("{file}::{test}::{fork}::packed");
     let mut reference: Option<(Arc<dyn Executor>, BlockOutput)> = None;
     for exec in &opts.executors {
         let result = isolate::run_caught(exec.as_ref(), block, &with_deadline(control, opts.timeout));
-        if result.as_ref().err().is_some_and(|d| d.is_unsupported()) {
-            r.count(exec.name(), &fork, |c| c.skipped += 1);
+        if let Err(d) = &result
+            && d.is_unsupported()
+        {
+            r.record(exec.name(), id.clone(), file, &fork, Status::Skipped, Some(d.to_string()));
             continue;
         }
         let found = match (&result, &reference) {
@@ -327,10 +396,11 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
             }
         };
         match found {
-            None => r.count(exec.name(), &fork, |c| c.passed += 1),
+            None => r.record(exec.name(), id.clone(), file, &fork, Status::Passed, None),
             Some((kind, d)) => {
-                r.count(exec.name(), &fork, |c| c.failed += 1);
                 let what = format!("{kind}: {d}");
+                r.record(exec.name(), id.clone(), file, &fork, Status::Failed, Some(what.clone()));
+                let divergence_kind = d.kind();
                 let bundle = reference.as_ref().and_then(|(ref_exec, ref_out)| {
                     write_bundle(opts, block, ref_exec, exec, ref_out, d, &format!("{test}-{fork}-packed"), name)
                 });
@@ -343,6 +413,9 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
                     indexes: format!("packed {} txs", block.txs.len()),
                     what,
                     bundle: bundle.map(|p| p.display().to_string()),
+                    case: id.clone(),
+                    kind: divergence_kind,
+                    conflicts: reference.as_ref().and_then(|(e, _)| check::conflicts::of(e.as_ref(), block)),
                 };
                 r.divergences.push(record);
             }

@@ -97,3 +97,51 @@ pub fn table(rows: &[StressRow]) -> String {
     }
     t.render()
 }
+
+/// The report of a stress run: one case per workload and thread count (diverged when any run
+/// did), and each row's divergence rate.
+pub fn to_report(rows: &[StressRow], candidate: &str, meta: lockstep_reports::Meta) -> lockstep_reports::Report {
+    use lockstep_reports::{CaseResult, Detection, Job, Report, Status, WorkloadRow};
+    let reference = meta.executors.first().map(|e| e.name.clone()).unwrap_or_default();
+    let mut r = Report::new(Job::Stress, meta);
+    for row in rows {
+        let id = format!("{}::t{}", row.workload, row.threads);
+        let first = row.first.as_ref().map(|(seed, run, d)| format!("block seed {seed} run {run}: {d}"));
+        r.cases.push(CaseResult {
+            id: id.clone(),
+            category: row.workload.clone(),
+            fork: "-".into(),
+            executor: candidate.to_string(),
+            status: if row.divergences > 0 { Status::Diverged } else { Status::Passed },
+            message: first.clone(),
+            bundle: None,
+        });
+        if let Some(what) = first {
+            r.divergences.push(lockstep_reports::DivergenceRecord {
+                case: id,
+                reference: reference.clone(),
+                candidate: candidate.to_string(),
+                threads: Some(row.threads as u64),
+                kind: "stress".into(),
+                what,
+                bundle: None,
+                conflicts: None,
+            });
+        }
+        r.workloads.push(WorkloadRow {
+            workload: row.workload.clone(),
+            threads: row.threads as u64,
+            blocks: row.runs,
+            txs: 0,
+            divergences: row.divergences,
+            unsupported: 0,
+        });
+        r.measured.detections.push(Detection {
+            target: format!("{} t{}", row.workload, row.threads),
+            seconds: None,
+            rate: row.rate,
+        });
+    }
+    r.canonicalize();
+    r
+}
