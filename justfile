@@ -31,6 +31,15 @@ conformance:
     cargo run --release -- statetest --executor sequential --executor block-stm --threads 2
     cargo run --release -- statetest --packed --executor sequential --executor block-stm --threads 2
 
+# The full conformance report: every shared state-test folder on both bundled executors, plain
+# and packed, a short generated-workload run and a bench, each into lockstep-out/report/ (a
+# failure or divergence does not stop the recipe; each report says what it found).
+report:
+    -cargo run --release -- statetest -e sequential -e block-stm --threads 2 --no-minimize --report lockstep-out/report/statetest
+    -cargo run --release -- statetest --packed -e sequential -e block-stm --threads 2 --no-minimize --report lockstep-out/report/packed
+    -cargo run --release -- run --duration 60 --seed 1 --out lockstep-out/report/run-bundles --report lockstep-out/report/run
+    cargo run --release -- bench --txs 2000 --repeat 5 --report lockstep-out/report/bench
+
 # Download the pinned official fixtures and verify their content hashes, into the cache
 # (~/.cache/lockstep/fixtures) or ARGS' --dir; sets already there and intact are kept (needs
 # internet, or --mirror / LOCKSTEP_FIXTURES_MIRROR=URL-or-DIR).

@@ -10,7 +10,9 @@ use std::fmt::Write;
 /// `s` escaped for HTML text and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in crate::text::visible(s).chars() {
+    // Line breaks are kept (a message is shown in <pre>); other controls are made visible.
+    let text = s.split('\n').map(|l| crate::text::visible(l).into_owned()).collect::<Vec<_>>().join("\n");
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -30,40 +32,47 @@ struct Bar {
     bad: bool,
 }
 
-/// A vertical bar chart as an SVG element.
-fn bar_chart(title: &str, y_desc: &str, bars: &[Bar], y_max: f64) -> String {
+/// A horizontal bar chart as an SVG element: one row a bar, its label on the left (labels
+/// are long: executor, workload, thread count).
+fn bar_chart(title: &str, x_desc: &str, bars: &[Bar], x_max: f64) -> String {
     let mut svg = String::new();
-    let width = (120 + 48 * bars.len() as u32).clamp(360, 1400);
+    let longest = bars.iter().map(|b| b.label.chars().count()).max().unwrap_or(1) as u32;
+    let label_width = (longest * 7 + 16).clamp(60, 420);
+    let height = 90 + 26 * bars.len().max(1) as u32;
     {
-        let root = SVGBackend::with_string(&mut svg, (width, 320)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (label_width + 520, height)).into_drawing_area();
         let _ = root.fill(&WHITE);
-        let top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+        let right = if x_max > 0.0 { x_max * 1.05 } else { 1.0 };
+        let n = bars.len().max(1) as f64;
         let chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 16))
             .margin(10)
-            .x_label_area_size(90)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..bars.len().max(1) as f64, 0f64..top);
+            .x_label_area_size(40)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0f64..right, 0f64..n);
         let Ok(mut chart) = chart else { return String::new() };
         let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
         let _ = chart
             .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(bars.len().max(1) * 2 + 1)
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - i as f64 - 0.5).abs() < 1e-6 {
-                    labels.get(i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
+            .disable_y_mesh()
+            .y_labels(bars.len().max(1) * 2 + 1)
+            .y_label_formatter(&|y| {
+                // Bar i spans [n-1-i, n-i): the first bar on top.
+                let k = y.floor() as usize;
+                let centred = (y - k as f64 - 0.5).abs() < 1e-6;
+                let i = (n as usize).checked_sub(k + 1);
+                match i {
+                    Some(i) if centred => labels.get(i).cloned().unwrap_or_default(),
+                    _ => String::new(),
                 }
             })
-            .x_label_style(("sans-serif", 11).into_font().transform(FontTransform::Rotate90))
-            .y_desc(y_desc)
+            .y_label_style(("sans-serif", 12))
+            .x_desc(x_desc)
             .draw();
         let _ = chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
             let color = if b.bad { RGBColor(0xc0, 0x39, 0x2b) } else { RGBColor(0x2e, 0x86, 0xc1) };
-            Rectangle::new([(i as f64 + 0.15, 0.0), (i as f64 + 0.85, b.value)], color.filled())
+            let top = n - i as f64;
+            Rectangle::new([(0.0, top - 0.85), (b.value, top - 0.15)], color.filled())
         }));
         let _ = root.present();
     }
