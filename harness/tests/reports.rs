@@ -136,7 +136,7 @@ fn the_same_run_gives_the_same_bytes_in_every_format() {
 /// A report with every chart, from a real run that finds a planted bug.
 fn report_with_charts(dir: &Path) -> PathBuf {
     let out = lockstep()
-        .args(["run", "-e", "block-stm-no-estimates", "-e", "block-stm", "-w", "hot-key", "--blocks", "12"])
+        .args(["run", "-e", "block-stm-no-estimates", "-e", "block-stm", "-w", "hot-key", "--blocks", "30"])
         .args(["--seed", "3", "--txs", "16", "--out"])
         .arg(dir.join("run"))
         .args(["--report"])
