@@ -1,8 +1,6 @@
 //! Reports against reports: shards merged into one, a run judged against a baseline, and what
 //! changed between runs.
 
-#[cfg(test)]
-use crate::model::CaseResult;
 use crate::model::{BaselineOutcome, Report, Status};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -141,13 +139,6 @@ impl Changes {
     }
 }
 
-/// The case with `status`, for tests.
-#[cfg(test)]
-fn with_status(mut c: CaseResult, status: Status) -> CaseResult {
-    c.status = status;
-    c
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,7 +189,7 @@ mod tests {
         assert_eq!(same.baseline.as_ref().unwrap().known.len(), 2);
         let mut worse = baseline.clone();
         let passed = worse.cases.iter().position(|c| c.status == Status::Passed).unwrap();
-        worse.cases[passed] = with_status(worse.cases[passed].clone(), Status::Failed);
+        worse.cases[passed].status = Status::Failed;
         apply_baseline(&mut worse, &baseline, "base.json");
         assert!(!worse.ok());
         assert_eq!(worse.baseline.as_ref().unwrap().new.len(), 1);

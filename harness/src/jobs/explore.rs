@@ -82,7 +82,7 @@ impl ExploreReport {
         strategy: &str,
         meta: lockstep_reports::Meta,
     ) -> lockstep_reports::Report {
-        use lockstep_reports::{CaseResult, DivergenceRecord, InputError, Job, Report, Status};
+        use lockstep_reports::{CaseResult, InputError, Job, Report, Status};
         let mut r = Report::new(Job::Explore, meta);
         let candidate = r.meta.executors.get(1).map(|e| e.name.clone()).unwrap_or_default();
         for w in workloads {
@@ -94,21 +94,12 @@ impl ExploreReport {
                 fork: "-".into(),
                 executor: candidate.clone(),
                 status: if found.is_some() { Status::Diverged } else { Status::Passed },
-                message: found.map(|f| format!("block seed {}: {}", f.block_seed, f.divergence)),
+                message: found.map(Found::summary),
                 bundle: found.and_then(|f| f.bundle.as_ref().map(|p| p.display().to_string())),
             });
         }
         for f in &self.found {
-            r.divergences.push(DivergenceRecord {
-                case: format!("{}::{strategy}", f.workload.label()),
-                reference: f.reference.clone(),
-                candidate: f.candidate.clone(),
-                threads: Some(f.threads as u64),
-                kind: f.divergence.kind(),
-                what: format!("block seed {}: {}", f.block_seed, f.divergence),
-                bundle: f.bundle.as_ref().map(|p| p.display().to_string()),
-                conflicts: None,
-            });
+            r.divergences.push(f.record(format!("{}::{strategy}", f.workload.label())));
         }
         for e in &self.write_errors {
             r.errors.push(InputError {

@@ -193,23 +193,14 @@ impl RunReport {
             let case = crate::repro::bundle::read(f.bundle.as_ref()?).ok()?;
             crate::check::conflicts::of(crate::jobs::executor(&self.reference).ok()?.as_ref(), &case.block)
         };
-        let record = |f: &Found, case: &str| DivergenceRecord {
-            case: case.to_string(),
-            reference: f.reference.clone(),
-            candidate: f.candidate.clone(),
-            threads: Some(f.threads as u64),
-            kind: f.divergence.kind(),
-            what: format!("block seed {}: {}", f.block_seed, f.divergence),
-            bundle: f.bundle.as_ref().map(|p| p.display().to_string()),
-            conflicts: conflicts(f),
-        };
+        let record = |f: &Found, case: String| DivergenceRecord { conflicts: conflicts(f), ..f.record(case) };
         let case_of = |workload: &str, executor: &str, id: String, found: Option<&Found>| CaseResult {
             id,
             category: workload.to_string(),
             fork: "-".into(),
             executor: executor.to_string(),
             status: if found.is_some() { Status::Diverged } else { Status::Passed },
-            message: found.map(|f| format!("block seed {}: {}", f.block_seed, f.divergence)),
+            message: found.map(Found::summary),
             bundle: found.and_then(|f| f.bundle.as_ref().map(|p| p.display().to_string())),
         };
         for row in self.rows.iter().filter(|row| row.blocks > 0) {
@@ -246,10 +237,10 @@ impl RunReport {
             });
         }
         for f in &self.found {
-            r.divergences.push(record(f, &format!("{}::t{}", f.workload.label(), f.threads)));
+            r.divergences.push(record(f, format!("{}::t{}", f.workload.label(), f.threads)));
         }
         for f in &self.spec_found {
-            r.divergences.push(record(f, &format!("{}::spec", f.workload.label())));
+            r.divergences.push(record(f, format!("{}::spec", f.workload.label())));
         }
         for e in self.reference_errors.iter().chain(&self.write_errors) {
             r.errors.push(lockstep_reports::InputError {

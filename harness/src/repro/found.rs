@@ -49,6 +49,25 @@ pub struct Controlled {
 }
 
 impl Found {
+    /// `block seed N: the divergence`, as reports show it.
+    pub fn summary(&self) -> String {
+        format!("block seed {}: {}", self.block_seed, self.divergence)
+    }
+
+    /// This divergence in the report model, found on the case `case`; no conflict graph.
+    pub fn record(&self, case: String) -> lockstep_reports::DivergenceRecord {
+        lockstep_reports::DivergenceRecord {
+            case,
+            reference: self.reference.clone(),
+            candidate: self.candidate.clone(),
+            threads: Some(self.threads as u64),
+            kind: self.divergence.kind(),
+            what: self.summary(),
+            bundle: self.bundle.as_ref().map(|p| p.display().to_string()),
+            conflicts: None,
+        }
+    }
+
     /// The choices that replay it: the shrunk ones when there are.
     pub fn choices(&self) -> Option<Vec<usize>> {
         self.controlled.as_ref().map(|c| c.shrunk.clone().unwrap_or_else(|| c.schedule.choices.clone()))
