@@ -44,6 +44,14 @@ pub struct Expectation {
     /// The fixture's exception names, `|`-separated alternatives.
     pub exception: Option<String>,
     pub post_state: Option<State>,
+    /// The beneficiary, on a fork without EIP-161 clearing (before Spurious Dragon). The
+    /// fillers (geth's state-test runner, and retesteth through it) credit the beneficiary a
+    /// zero mining reward after the transaction, whether it ran or was rejected; with no
+    /// clearing, a beneficiary that did not exist is left as an empty account, and the
+    /// expected root holds it. From Spurious Dragon on the touched empty account is cleared
+    /// and leaves no trace. The check applies it, not the executors: a rejected transaction in
+    /// a block still changes nothing.
+    pub zero_reward_to: Option<Address>,
 }
 
 impl Expectation {
@@ -206,6 +214,7 @@ pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option
                         logs_hash: entry.logs,
                         exception: entry.expect_exception.clone(),
                         post_state: entry.state.as_ref().and_then(|s| pre_state(s).ok()),
+                        zero_reward_to: (!fork.at_least(Fork::SpuriousDragon)).then_some(test.env.current_coinbase),
                     },
                 }),
                 Err((path, m)) => {

@@ -1,7 +1,7 @@
 //! Checks one executor's output for a case against what the fixture expects.
 
 use crate::case::Expectation;
-use lockstep_executors::{BlockOutput, RejectKind, State, TxOutcome, trie};
+use lockstep_executors::{Account, BlockOutput, RejectKind, State, TxOutcome, trie};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -94,12 +94,22 @@ pub fn check(expect: &Expectation, out: &BlockOutput) -> Verdict {
             }
         }
     }
-    let root = out.state_root();
+    let rewarded;
+    let post = match expect.zero_reward_to {
+        Some(beneficiary) if !out.post_state.contains_key(&beneficiary) => {
+            let mut state = out.post_state.clone();
+            state.insert(beneficiary, Account::default());
+            rewarded = state;
+            &rewarded
+        }
+        _ => &out.post_state,
+    };
+    let root = trie::state_root(post);
     if root != expect.state_root {
         return Verdict::Fail(Failure::StateRoot {
             expected: expect.state_root.to_string(),
             got: root.to_string(),
-            first_difference: expect.post_state.as_ref().and_then(|s| first_state_difference(s, &out.post_state)),
+            first_difference: expect.post_state.as_ref().and_then(|s| first_state_difference(s, post)),
         });
     }
     Verdict::Pass { kind_note }

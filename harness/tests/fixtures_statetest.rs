@@ -50,6 +50,13 @@ fn fixtures_general_state_tests() {
 }
 
 #[test]
+fn fixtures_legacy_multi_fork_sample() {
+    // Frontier..Cancun: 1,200 entries run (the 100 of the withdrawn Constantinople are skipped),
+    // the pre-Spurious-Dragon rejections among them checked against their roots.
+    folder("legacytests-sample", 1_200);
+}
+
+#[test]
 fn fixtures_prague_pectra_devnet_5() {
     folder("eest/pectra-devnet-5/state_tests", 971);
 }
