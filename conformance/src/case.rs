@@ -357,7 +357,14 @@ fn build(
         excess_blob_gas: env.current_excess_blob_gas.map(|e| e.saturating_to()),
         block_hashes: Default::default(),
     };
-    Ok(CaseInput::Block(Box::new(BlockInput { fork, chain_id, env: block_env, pre_state: pre.clone(), txs: vec![tx] })))
+    Ok(CaseInput::Block(Box::new(BlockInput {
+        fork,
+        chain_id,
+        env: block_env,
+        pre_state: pre.clone(),
+        txs: vec![tx],
+        rules: None,
+    })))
 }
 
 /// The reject kinds an official exception name stands for. Names we do not know map to

@@ -229,20 +229,20 @@ impl<'de> Visitor<'de> for SkipVisitor {
 
 /// A fixture file's tests, each parsed on its own: a broken test does not hide the others.
 #[derive(Debug)]
-pub struct ParsedFile<'a> {
+pub struct ParsedFile<'a, T = StateTest> {
     /// In name order; a name the file repeats appears once, with an error.
-    pub tests: Vec<ParsedTest<'a>>,
+    pub tests: Vec<ParsedTest<'a, T>>,
 }
 
 /// One test of a file.
 #[derive(Debug)]
-pub struct ParsedTest<'a> {
+pub struct ParsedTest<'a, T = StateTest> {
     /// The test's name (its key in the file).
     pub name: String,
     /// The test's JSON text, a slice of the file's text.
     pub raw: &'a str,
     /// The test, or the first problem found in it, located in the file.
-    pub test: Result<StateTest, FieldError>,
+    pub test: Result<T, FieldError>,
     /// Paths (from the test) of fields we do not know: `env.someField`.
     pub unknown_fields: Vec<String>,
 }
@@ -260,6 +260,14 @@ pub struct FieldError {
 /// Parses a fixture file's text into its tests. `Err`: the file as a whole is unusable (not
 /// JSON, or not an object of tests), with the path from the file's root where it broke.
 pub fn parse(text: &str) -> Result<ParsedFile<'_>, FieldError> {
+    parse_as(text, "state test")
+}
+
+/// [`parse`] for tests of another shape `T`, `kind` naming it in errors ("blockchain test").
+pub fn parse_as<'a, T: serde::de::DeserializeOwned>(
+    text: &'a str,
+    kind: &str,
+) -> Result<ParsedFile<'a, T>, FieldError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let members = serde_path_to_error::deserialize::<_, Members>(&mut de)
         .map_err(|e| (JsonPath::from_tracked(e.path()), e.into_inner()))
@@ -301,7 +309,7 @@ pub fn parse(text: &str) -> Result<ParsedFile<'_>, FieldError> {
                 let at = Location { path: JsonPath::root(), line, column };
                 return ParsedTest { name, raw, test: Err(FieldError { message, at }), unknown_fields: Vec::new() };
             }
-            let (test, unknown_fields) = parse_test(text, raw);
+            let (test, unknown_fields) = parse_test(text, raw, kind);
             ParsedTest { name, raw, test, unknown_fields }
         })
         .collect();
@@ -310,7 +318,11 @@ pub fn parse(text: &str) -> Result<ParsedFile<'_>, FieldError> {
 
 /// Parses one test, `raw` being its text inside the file's `text`: first a pass that rejects
 /// duplicate keys, then the typed read, collecting unknown fields.
-fn parse_test(text: &str, raw: &str) -> (Result<StateTest, FieldError>, Vec<String>) {
+fn parse_test<T: serde::de::DeserializeOwned>(
+    text: &str,
+    raw: &str,
+    kind: &str,
+) -> (Result<T, FieldError>, Vec<String>) {
     let offset = json::offset_in(text, raw);
     let located = |path: JsonPath, e: &serde_json::Error| {
         let (line, column) = json::shift(text, offset, json::error_position(e));
@@ -318,7 +330,7 @@ fn parse_test(text: &str, raw: &str) -> (Result<StateTest, FieldError>, Vec<Stri
     };
     if let Err((path, e)) = json::check_duplicates(raw) {
         let at = located(path, &e);
-        return (Err(FieldError { message: format!("not a state test: {}", json::message(&e)), at }), Vec::new());
+        return (Err(FieldError { message: format!("not a {kind}: {}", json::message(&e)), at }), Vec::new());
     }
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_str(raw);
@@ -334,7 +346,7 @@ fn parse_test(text: &str, raw: &str) -> (Result<StateTest, FieldError>, Vec<Stri
                 path = path.key(field);
             }
             let at = located(path, e.inner());
-            (Err(FieldError { message: format!("not a state test: {message}"), at }), unknown)
+            (Err(FieldError { message: format!("not a {kind}: {message}"), at }), unknown)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! unknown fields), expansion into one-transaction `BlockInput`s, checking an executor's
 //! output against the fixture's expectations, and the skip list.
 
+pub mod blockchain;
 pub mod case;
 pub mod check;
 pub mod fetch;
@@ -78,6 +79,9 @@ fn cached_or_fetched() -> Result<PathBuf, String> {
         }
     }
 }
+
+/// The blockchain-test folders of the pinned official sets, relative to the fixtures directory.
+pub const BLOCKCHAIN_TEST_DIRS: &[&str] = &["ethereum-tests/BlockchainTests"];
 
 /// The fixture folders of the pinned official sets, relative to the fixtures directory.
 pub const STATE_TEST_DIRS: &[&str] =

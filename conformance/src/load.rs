@@ -231,6 +231,23 @@ fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Why a blockchain test in a state-test run is skipped.
+pub const BLOCKCHAIN_TEST_REASON: &str = "a blockchain test: run by `lockstep blocktest`";
+
+/// A fixture file's text, at most `max` bytes of UTF-8; else the error, naming the file.
+pub(crate) fn read_text(name: &Arc<str>, path: &Path, max: u64) -> Result<String, CaseError> {
+    let bytes = read_capped(path, max).map_err(|message| CaseError::file(name, message))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+        let (line, column) = json::position(prefix, valid);
+        let at = Location { path: json::JsonPath::root(), line, column };
+        let message = format!("malformed JSON: not UTF-8 (byte {valid})");
+        CaseError { at: Some(at), ..CaseError::file(name, message) }
+    })
+}
+
 /// Loads one file and expands its tests, with the default [`LoadOptions`] but `fork`.
 /// `keep(test_name)` selects tests.
 pub fn load_file(path: &Path, fork: Option<Fork>, keep: &dyn Fn(&str) -> bool) -> LoadedFile {
@@ -242,23 +259,10 @@ pub fn load_file(path: &Path, fork: Option<Fork>, keep: &dyn Fn(&str) -> bool) -
 pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bool) -> LoadedFile {
     let name: Arc<str> = Arc::from(path.display().to_string());
     let mut out = LoadedFile { path: name.clone(), ..Default::default() };
-    let bytes = match read_capped(path, opts.max_file_bytes) {
-        Ok(b) => b,
-        Err(message) => {
-            out.expanded.errors.push(CaseError::file(&name, message));
-            return out;
-        }
-    };
-    let text = match String::from_utf8(bytes) {
+    let text = match read_text(&name, path, opts.max_file_bytes) {
         Ok(t) => t,
         Err(e) => {
-            let bytes = e.as_bytes();
-            let valid = e.utf8_error().valid_up_to();
-            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-            let (line, column) = json::position(prefix, valid);
-            let at = Location { path: json::JsonPath::root(), line, column };
-            let message = format!("malformed JSON: not UTF-8 (byte {valid})");
-            out.expanded.errors.push(CaseError { at: Some(at), ..CaseError::file(&name, message) });
+            out.expanded.errors.push(e);
             return out;
         }
     };
@@ -295,6 +299,16 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bo
         }
         let test = match &t.test {
             Ok(test) => test,
+            Err(_) if crate::blockchain::kind_of(t.raw) == crate::blockchain::TestKind::Blockchain => {
+                let id = case::CaseId {
+                    file: name.clone(),
+                    test: Arc::from(t.name.as_str()),
+                    fork: "-".into(),
+                    indexes: Default::default(),
+                };
+                out.expanded.skipped.push(Skipped { id, reason: BLOCKCHAIN_TEST_REASON });
+                continue;
+            }
             Err(e) => {
                 out.expanded.errors.push(CaseError {
                     file: name.clone(),

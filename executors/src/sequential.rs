@@ -1,10 +1,11 @@
 //! The reference executor: revm, one transaction after another, on one thread.
 
 use crate::executor::{ExecError, Executor, RunControl};
-use crate::model::{BlockInput, BlockOutput, ExecStats, State};
+use crate::model::{BlockInput, BlockOutput, ExecStats, SYSTEM_ADDRESS, State, SystemCall};
 use crate::{revm_env, watchdog};
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use revm::ExecuteCommitEvm;
+use revm::context::JournalTr;
 use revm::database_interface::{Database, DatabaseCommit};
 use revm::primitives::{AddressMap, KECCAK_EMPTY};
 use revm::state::{AccountInfo, Bytecode};
@@ -29,8 +30,13 @@ impl Executor for Sequential {
         let block_env = revm_env::block_env(block, &cfg)?;
         let mut db = WorkingState::new(block);
         let mut outcomes = Vec::with_capacity(block.txs.len());
+        let mut requests = Vec::new();
         {
             let mut evm = watchdog::evm(cfg, block_env, &mut db, run.deadline);
+            let rules = block.rules.as_ref();
+            for call in rules.map(|r| r.system_calls_before(block.fork)).unwrap_or_default() {
+                system_call(&mut evm, &call, run)?;
+            }
             for tx in &block.txs {
                 if run.past_deadline() {
                     return Err(ExecError::Deadline);
@@ -42,14 +48,58 @@ impl Executor for Sequential {
                 }
                 outcomes.push(revm_env::outcome(result)?);
             }
+            if let Some(rules) = rules {
+                let number = block.env.number.saturating_to::<u64>();
+                for (address, amount) in rules.credits(block.fork, number, block.env.coinbase) {
+                    let Ok(()) = JournalTr::balance_incr(&mut evm.ctx.journaled_state, address, amount);
+                }
+                evm.commit_inner();
+                let after = rules.system_calls_after(block.fork);
+                if !after.is_empty() {
+                    let logs = outcomes.iter().flat_map(|o| o.logs());
+                    let deposits = crate::model::deposit_requests(logs, rules.deposit_contract);
+                    let mut outputs = Vec::with_capacity(after.len());
+                    for call in &after {
+                        outputs.push(system_call(&mut evm, call, run)?);
+                    }
+                    requests = crate::model::requests(deposits, outputs);
+                }
+            }
         }
         let executions = outcomes.len() as u64;
         Ok(BlockOutput {
             outcomes,
             post_state: db.state,
             stats: ExecStats { threads: 1, executions, aborts: 0, validations: 0, parallel: false },
+            requests,
         })
     }
+}
+
+/// Runs and commits one system call; its return data. A checked call to a contract without
+/// code, or one that fails, makes the block invalid.
+fn system_call(
+    evm: &mut watchdog::GuardedEvm<&mut WorkingState<'_>>,
+    call: &SystemCall,
+    run: &RunControl,
+) -> Result<Bytes, ExecError> {
+    use revm::SystemCallCommitEvm;
+    if run.past_deadline() {
+        return Err(ExecError::Deadline);
+    }
+    let has_code = evm.ctx.journaled_state.database.state.get(&call.contract).is_some_and(|a| !a.code.is_empty());
+    if call.checked && !has_code {
+        return Err(ExecError::InvalidBlock(format!("system contract {} has no code", call.contract)));
+    }
+    let result = evm.system_call_with_caller_commit(SYSTEM_ADDRESS, call.contract, call.input.clone());
+    if evm.ctx.chain.expired() {
+        return Err(ExecError::Deadline);
+    }
+    let result = result.map_err(|e| ExecError::Internal(format!("system call to {}: {e:?}", call.contract)))?;
+    if call.checked && !result.is_success() {
+        return Err(ExecError::InvalidBlock(format!("system call to {} failed: {result:?}", call.contract)));
+    }
+    Ok(result.into_output().unwrap_or_default())
 }
 
 /// A location of the state, as the reference's read and write sets name it.
@@ -205,6 +255,7 @@ mod tests {
             },
             pre_state: pre,
             txs,
+            rules: None,
         }
     }
 

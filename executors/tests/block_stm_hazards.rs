@@ -38,6 +38,7 @@ struct Block {
     fork: Fork,
     pre: State,
     txs: Vec<Tx>,
+    rules: Option<BlockRules>,
 }
 
 impl Block {
@@ -46,7 +47,7 @@ impl Block {
         for i in 0..users {
             pre.insert(user(i), Account { balance: U256::from(ETH), ..Default::default() });
         }
-        Block { fork, pre, txs: Vec::new() }
+        Block { fork, pre, txs: Vec::new(), rules: None }
     }
 
     fn contract(&mut self, at: Address, code: &[u8]) -> &mut Self {
@@ -98,6 +99,7 @@ impl Block {
             },
             pre_state: self.pre.clone(),
             txs: self.txs.clone(),
+            rules: self.rules.clone(),
         }
     }
 }

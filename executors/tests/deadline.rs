@@ -87,6 +87,7 @@ fn block(fork: Fork, txs: Vec<Tx>) -> BlockInput {
         },
         pre_state: pre,
         txs,
+        rules: None,
     }
 }
 

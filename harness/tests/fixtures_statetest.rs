@@ -33,6 +33,7 @@ fn folder(rel: &str, min_passed: u64) {
         out_dir: None,
         max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
         shard: None,
+        both_kinds: false,
         timeout: lockstep_harness::defaults::CASE_TIMEOUT,
     });
     let text = report.to_text(20);
@@ -84,6 +85,7 @@ fn fixtures_packed_block_stm_equals_sequential() {
         out_dir: None,
         max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
         shard: None,
+        both_kinds: false,
         timeout: lockstep_harness::defaults::CASE_TIMEOUT,
     });
     let text = report.to_text(20);

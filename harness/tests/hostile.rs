@@ -59,6 +59,7 @@ fn options(paths: Vec<PathBuf>) -> Options {
         out_dir: None,
         max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         shard: None,
+        both_kinds: false,
         timeout: lockstep_harness::defaults::CASE_TIMEOUT,
     }
 }

@@ -176,6 +176,7 @@ fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
             out_dir: Some(out.path().to_path_buf()),
             max_file_bytes: lockstep_conformance::DEFAULT_MAX_FILE_BYTES,
             shard: None,
+            both_kinds: false,
             timeout: lockstep_harness::defaults::CASE_TIMEOUT,
         })
     };

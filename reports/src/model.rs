@@ -22,6 +22,8 @@ pub enum Job {
     Statetest,
     /// `lockstep blocktest`: official blockchain tests.
     Blocktest,
+    /// `lockstep conformance`: a folder of state tests and blockchain tests.
+    Conformance,
     /// `lockstep explore`: controlled schedules.
     Explore,
     /// `lockstep stress`: real threads with random delays.
@@ -41,6 +43,7 @@ impl Job {
             Job::Run => "run",
             Job::Statetest => "statetest",
             Job::Blocktest => "blocktest",
+            Job::Conformance => "conformance",
             Job::Explore => "explore",
             Job::Stress => "stress",
             Job::Bench => "bench",

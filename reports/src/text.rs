@@ -132,7 +132,9 @@ pub fn render(report: &Report, max_listed: usize) -> String {
             &rows,
         ));
     }
-    if !report.cases.is_empty() && matches!(report.job, crate::Job::Statetest | crate::Job::Blocktest) {
+    if !report.cases.is_empty()
+        && matches!(report.job, crate::Job::Statetest | crate::Job::Blocktest | crate::Job::Conformance)
+    {
         for (exec, forks) in fork_totals(report) {
             let mut total = CountRow::default();
             let mut rows: Vec<Vec<String>> = forks

@@ -169,8 +169,12 @@ pub fn block_output(
             created_address: None,
         });
     }
-    let output =
-        BlockOutput { outcomes, post_state: state_of(alloc), stats: ExecStats { threads: 1, ..Default::default() } };
+    let output = BlockOutput {
+        outcomes,
+        post_state: state_of(alloc),
+        stats: ExecStats { threads: 1, ..Default::default() },
+        requests: Vec::new(),
+    };
     let computed = output.state_root();
     if computed != result.state_root {
         return Err(OutputError::StateRoot { reported: result.state_root, computed });

@@ -121,7 +121,7 @@ fn run_pooled(blk: &Arc<Run>, gather: &Arc<Gather>, threads: usize) -> Result<Ve
 }
 
 /// The block's output from its finished run and every worker's range of the post-state.
-fn output(blk: &Run, block: &BlockInput, threads: usize, results: Vec<WorkerResult>) -> Result<BlockOutput, ExecError> {
+fn output(blk: &Run, threads: usize, results: Vec<WorkerResult>) -> Result<BlockOutput, ExecError> {
     let mut ranges = Vec::with_capacity(threads);
     let mut panic = None;
     for result in results {
@@ -136,14 +136,7 @@ fn output(blk: &Run, block: &BlockInput, threads: usize, results: Vec<WorkerResu
     if blk.deadline_hit() {
         return Err(ExecError::Deadline);
     }
-    let mut outcomes = Vec::with_capacity(block.txs.len());
-    for (i, out) in blk.take_outputs().into_iter().enumerate() {
-        match out {
-            Some(Ok(o)) => outcomes.push(o),
-            Some(Err(e)) => return Err(e),
-            None => return Err(ExecError::Internal(format!("tx {i} never executed"))),
-        }
-    }
+    let (outcomes, requests) = blk.vm.assemble(blk.take_outputs())?;
     let Some(ranges) = ranges.into_iter().collect::<Option<Vec<Range>>>() else {
         return Err(ExecError::Internal("a worker stopped before the post-state".into()));
     };
@@ -156,7 +149,7 @@ fn output(blk: &Run, block: &BlockInput, threads: usize, results: Vec<WorkerResu
         validations: c.validations.load(Ordering::Relaxed),
         parallel: threads > 1,
     };
-    Ok(BlockOutput { outcomes, post_state, stats })
+    Ok(BlockOutput { outcomes, post_state, stats, requests })
 }
 
 impl Executor for BlockStm {
@@ -182,7 +175,7 @@ impl Executor for BlockStm {
         let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
         let gather = Arc::new(Gather::new(threads));
         let results = run_pooled(&blk, &gather, threads)?;
-        let out = output(&blk, block, threads, results);
+        let out = output(&blk, threads, results);
         // MVMemory, the read sets and the per-transaction arrays are tens of thousands of
         // allocations on a large block: freed by the pool's reaper thread, after the caller
         // has its output. A small block frees faster than the reaper wakes.

@@ -1,6 +1,6 @@
 //! The block a transaction list runs in, and the world state.
 
-use super::{Fork, Tx};
+use super::{BlockRules, Fork, Tx};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -94,4 +94,8 @@ pub struct BlockInput {
     pub pre_state: State,
     /// The transactions in block order: a [`TxIndex`](crate::TxIndex) is a position here.
     pub txs: Vec<Tx>,
+    /// What the block does beyond its transactions (system calls, rewards, withdrawals,
+    /// requests); `None` for a state test's block, which runs its transactions only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<BlockRules>,
 }

@@ -6,9 +6,11 @@
 mod block;
 mod fork;
 mod output;
+mod rules;
 mod tx;
 
 pub use block::{Account, BlockEnv, BlockInput, State};
 pub use fork::Fork;
-pub use output::{BlockOutput, ExecStats, RejectKind, TxOutcome, TxStatus};
+pub use output::{BlockOutput, BlockResults, ExecStats, RejectKind, TxOutcome, TxStatus};
+pub use rules::*;
 pub use tx::{AccessListItem, Authorization, Tx, TxIndex, TxType};

@@ -1,7 +1,8 @@
 //! What an executor returns for a block: an outcome per transaction, the post-state, stats.
 
 use super::State;
-use alloy_primitives::{Address, B256, Bytes, Log};
+use super::{BlockInput, Fork, TxType};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -121,7 +122,8 @@ pub struct ExecStats {
     /// `block-stm`, [`RunControl::threads`](crate::RunControl::threads), or the machine's
     /// available parallelism when that is 0.
     pub threads: usize,
-    /// Transaction executions, first incarnations and re-executions together.
+    /// Transaction executions, first incarnations and re-executions together. For Block-STM,
+    /// a block's system calls and credits are incarnations too and count here.
     pub executions: u64,
     /// Incarnations aborted (failed validation or hit an ESTIMATE).
     pub aborts: u64,
@@ -143,8 +145,29 @@ pub struct BlockOutput {
     pub post_state: State,
     /// How the executor ran the block; never compared.
     pub stats: ExecStats,
+    /// The EIP-7685 requests (Prague on, for a block with [`BlockRules`](crate::BlockRules)):
+    /// deposits (type 0), withdrawal requests (1), consolidations (2), each its type byte and
+    /// data; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<Bytes>,
 }
 
+/// What a block header commits to of a block's execution, besides the state root.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockResults {
+    /// In gas: the last receipt's cumulative gas.
+    pub gas_used: u64,
+    /// EIP-4844 blob gas of the included blob transactions (131,072 a blob).
+    pub blob_gas_used: u64,
+    /// The receipts trie's root (EIP-2718 typed receipts). `None` before Byzantium, whose
+    /// receipts hold an intermediate state root per transaction that no executor reports.
+    pub receipts_root: Option<B256>,
+    /// The OR of every log's bloom.
+    pub logs_bloom: Bloom,
+    /// EIP-7685's hash of [`BlockOutput::requests`], from Prague on.
+    pub requests_hash: Option<B256>,
+}
 impl BlockOutput {
     /// The receipts' cumulative gas used, one per outcome in order (a rejected transaction
     /// adds 0).
@@ -153,6 +176,41 @@ impl BlockOutput {
             *acc += o.gas_used();
             Some(*acc)
         })
+    }
+
+    /// What the header of `block` commits to of this output. Rejected transactions are left
+    /// out: a block holding one is invalid, which the caller decides.
+    pub fn results(&self, block: &BlockInput) -> BlockResults {
+        use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom};
+        let mut receipts = Vec::with_capacity(self.outcomes.len());
+        let mut blob_gas_used = 0u64;
+        let mut cumulative = 0u64;
+        let mut bloom = Bloom::ZERO;
+        for (tx, outcome) in block.txs.iter().zip(&self.outcomes) {
+            let TxOutcome::Executed { status, gas_used, logs, .. } = outcome else { continue };
+            cumulative = cumulative.saturating_add(*gas_used);
+            blob_gas_used = blob_gas_used.saturating_add(131_072u64.saturating_mul(tx.blob_hashes.len() as u64));
+            let logs_bloom = alloy_primitives::logs_bloom(logs);
+            bloom.accrue_bloom(&logs_bloom);
+            let receipt = Receipt {
+                status: Eip658Value::Eip658(*status == TxStatus::Success),
+                cumulative_gas_used: cumulative,
+                logs: logs.clone(),
+            };
+            let ty = match tx.tx_type {
+                TxType::Legacy => alloy_consensus::TxType::Legacy,
+                TxType::Eip2930 => alloy_consensus::TxType::Eip2930,
+                TxType::Eip1559 => alloy_consensus::TxType::Eip1559,
+                TxType::Eip4844 => alloy_consensus::TxType::Eip4844,
+                TxType::Eip7702 => alloy_consensus::TxType::Eip7702,
+            };
+            receipts.push(ReceiptEnvelope::from_typed(ty, ReceiptWithBloom { receipt, logs_bloom }));
+        }
+        let receipts_root =
+            block.fork.at_least(Fork::Byzantium).then(|| alloy_consensus::proofs::calculate_receipt_root(&receipts));
+        let requests_hash = (block.rules.is_some() && block.fork.at_least(Fork::Prague))
+            .then(|| alloy_eips::eip7685::Requests::new(self.requests.clone()).requests_hash());
+        BlockResults { gas_used: cumulative, blob_gas_used, receipts_root, logs_bloom: bloom, requests_hash }
     }
 
     /// The Merkle-Patricia root of `post_state` ([`trie::state_root`](crate::trie::state_root)).

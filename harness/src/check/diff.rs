@@ -351,7 +351,7 @@ mod tests {
     }
 
     fn out(outcomes: Vec<TxOutcome>, post_state: State) -> BlockOutput {
-        BlockOutput { outcomes, post_state, stats: ExecStats::default() }
+        BlockOutput { outcomes, post_state, stats: ExecStats::default(), requests: vec![] }
     }
 
     #[test]

@@ -22,6 +22,28 @@ pub fn run_caught_shared(
     caught(|| exec.execute_shared(block, run))
 }
 
+/// [`run_caught`], with the executor's verdict that the block is invalid
+/// (`ExecError::InvalidBlock`) kept apart as `Ok(Err(why))`: in a chain, rejecting a block is
+/// an answer, not a failure.
+pub fn run_judged(
+    exec: &dyn Executor,
+    block: &BlockInput,
+    run: &RunControl,
+) -> Result<Result<BlockOutput, String>, Divergence> {
+    let mut invalid = None;
+    let result = caught(|| match exec.execute(block, run) {
+        Err(lockstep_executors::ExecError::InvalidBlock(why)) => {
+            invalid = Some(why);
+            Err(lockstep_executors::ExecError::Internal(String::new()))
+        }
+        other => other,
+    });
+    match invalid {
+        Some(why) => Ok(Err(why)),
+        None => result.map(Ok),
+    }
+}
+
 fn caught(
     execute: impl FnOnce() -> Result<BlockOutput, lockstep_executors::ExecError>,
 ) -> Result<BlockOutput, Divergence> {

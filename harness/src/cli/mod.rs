@@ -47,6 +47,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Official state tests on each executor, checked against the fixtures and each other.
     Statetest(statetest::StatetestArgs),
+    /// Official blockchain tests on each executor: every block's header checked, then the head and post-state.
+    Blocktest(statetest::BlocktestArgs),
+    /// A fixtures folder of both kinds (state and blockchain tests), each test run by its kind.
+    Conformance(statetest::ConformanceArgs),
     /// Run a saved block (a bundle directory, or a block.json) on the reference and a candidate.
     Replay(replay::ReplayArgs),
     /// Explore interleavings: the candidate under controlled schedules, one worker at a time.
@@ -113,13 +117,22 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
     // The long jobs stop at SIGINT and write what ran; the others end at once, as by default.
     if matches!(
         command,
-        None | Some(Command::Run(_) | Command::Statetest(_) | Command::Explore(_) | Command::Stress(_))
+        None | Some(
+            Command::Run(_)
+                | Command::Statetest(_)
+                | Command::Blocktest(_)
+                | Command::Conformance(_)
+                | Command::Explore(_)
+                | Command::Stress(_)
+        )
     ) {
         crate::interrupt::install();
     }
     match command {
         Some(Command::Run(a)) => run::run(a),
         Some(Command::Statetest(a)) => statetest::run(a),
+        Some(Command::Blocktest(a)) => statetest::run_kind(a.args, statetest::Kind::Blockchain),
+        Some(Command::Conformance(a)) => statetest::run_kind(a.args, statetest::Kind::Both),
         Some(Command::Replay(a)) => replay::run(a),
         Some(Command::Explore(a)) => explore::run(a),
         Some(Command::Minimize(a)) => minimize::run(a),

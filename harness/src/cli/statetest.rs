@@ -1,4 +1,5 @@
-//! `lockstep statetest`: official state tests.
+//! `lockstep statetest`: official state tests; with the same options, `lockstep blocktest`
+//! (blockchain tests) and `lockstep conformance` (a folder of both kinds).
 
 use super::args::{self, Isolation, MAX_THREADS, after_help, fork_parser};
 use crate::jobs::statetest::{self as job, Options};
@@ -47,14 +48,16 @@ pub struct StatetestArgs {
     /// Fixtures directory (else LOCKSTEP_FIXTURES, else ../shared/fixtures).
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
-    /// Packed mode: each test's vectors as one multi-transaction block (nonces chained, filler
-    /// transfers between them); every executor is compared with the first.
+    /// Packed mode: each state test's vectors (nonces chained, filler transfers between them),
+    /// or each blockchain test's valid blocks, as one multi-transaction block; every executor
+    /// is compared with the first.
     #[arg(long)]
     pub packed: bool,
     /// How many failures, divergences and errors to list.
     #[arg(long, default_value_t = 20)]
     pub show: usize,
-    /// Where divergences between executors go as repro bundles (default lockstep-out/statetest).
+    /// Where divergences between executors go as repro bundles (default
+    /// lockstep-out/COMMAND).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Do not minimize divergences (by default the first 3 are, 20 s each).
@@ -72,7 +75,33 @@ pub struct StatetestArgs {
     pub isolation: Isolation,
 }
 
+/// Which fixtures a run takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// State tests; blockchain tests met are counted as skipped.
+    State,
+    /// Blockchain tests; state tests met are counted as skipped.
+    Blockchain,
+    /// Both, each test run by its kind.
+    Both,
+}
+
+impl Kind {
+    fn command(self) -> &'static str {
+        match self {
+            Kind::State => "statetest",
+            Kind::Blockchain => "blocktest",
+            Kind::Both => "conformance",
+        }
+    }
+}
+
 pub fn run(a: StatetestArgs) -> Result<ExitCode> {
+    run_kind(a, Kind::State)
+}
+
+/// Runs the fixtures of `kind` with `a`.
+pub fn run_kind(a: StatetestArgs, kind: Kind) -> Result<ExitCode> {
     let mut executors = a.isolation.executors(&a.executors)?;
     if let Some(spec) = &a.spec {
         executors.push(crate::jobs::executor(spec)?);
@@ -90,12 +119,16 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
                     .into(),
             )
         })?;
-        lockstep_conformance::STATE_TEST_DIRS.iter().map(|d| dir.join(d)).collect()
+        match kind {
+            Kind::State => lockstep_conformance::STATE_TEST_DIRS.iter().map(|d| dir.join(d)).collect(),
+            Kind::Blockchain => lockstep_conformance::BLOCKCHAIN_TEST_DIRS.iter().map(|d| dir.join(d)).collect(),
+            Kind::Both => vec![dir],
+        }
     } else {
         a.paths.clone()
     };
     let baseline = a.report.load_baseline()?;
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out/statetest"));
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("lockstep-out").join(kind.command()));
     super::args::writable_dir(&out)?;
     if let Some(j) = a.jobs {
         rayon::ThreadPoolBuilder::new()
@@ -104,7 +137,8 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
             .map_err(|e| Error::Resource(format!("cannot start {j} jobs: {e}")))?;
     }
     eprintln!(
-        "lockstep statetest: {} on {}",
+        "lockstep {}: {} on {}",
+        kind.command(),
         paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
         a.executors.join(", ")
     );
@@ -124,7 +158,7 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         .collect();
     let mut meta = crate::report::meta(&roles, None, &paths);
     meta.shard = a.shard;
-    let report = job::run(&Options {
+    let options = Options {
         paths,
         executors: executors.clone(),
         fork: a.fork,
@@ -136,7 +170,12 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         max_file_bytes: a.max_file_mb.saturating_mul(1 << 20),
         timeout: a.timeout,
         shard: a.shard,
-    });
+        both_kinds: kind == Kind::Both,
+    };
+    let report = match kind {
+        Kind::State | Kind::Both => job::run(&options),
+        Kind::Blockchain => crate::jobs::blocktest::run(&options),
+    };
     if !a.no_minimize {
         super::minimize_first(report.divergences.iter().filter_map(|d| d.bundle.as_ref().map(PathBuf::from)));
     }
@@ -156,7 +195,32 @@ pub fn run(a: StatetestArgs) -> Result<ExitCode> {
         }
     }
     println!("{} files in {:.2} s", report.files, report.measured.wall_seconds);
-    let mut full = report.to_report(lockstep_reports::Job::Statetest, meta);
+    let job = match kind {
+        Kind::State => lockstep_reports::Job::Statetest,
+        Kind::Blockchain => lockstep_reports::Job::Blocktest,
+        Kind::Both => lockstep_reports::Job::Conformance,
+    };
+    let mut full = report.to_report(job, meta);
     let ok = a.report.finish(&mut full, baseline.as_ref())?;
     Ok(super::found(!ok))
+}
+
+/// `lockstep blocktest`: the options of `statetest`, for blockchain tests.
+#[derive(Args, Debug)]
+#[command(after_help = after_help!(
+    "  lockstep blocktest                          the pinned blockchain-test folders on the reference\n  lockstep blocktest -e sequential -e block-stm --threads 2\n  lockstep blocktest --packed -e sequential -e block-stm\n  lockstep blocktest ../shared/fixtures/ethereum-tests/BlockchainTests --filter bcEIP4844 --report lockstep-out/report"
+))]
+pub struct BlocktestArgs {
+    #[command(flatten)]
+    pub args: StatetestArgs,
+}
+
+/// `lockstep conformance`: the options of `statetest`, for a folder of both kinds.
+#[derive(Args, Debug)]
+#[command(after_help = after_help!(
+    "  lockstep conformance                        every fixture under the fixtures directory, both kinds\n  lockstep conformance ../shared/fixtures -e sequential -e block-stm --report lockstep-out/report"
+))]
+pub struct ConformanceArgs {
+    #[command(flatten)]
+    pub args: StatetestArgs,
 }

@@ -247,7 +247,12 @@ mod tests {
         }
         fn execute(&self, _: &BlockInput, _: &RunControl) -> Result<BlockOutput, ExecError> {
             std::thread::sleep(self.0);
-            Ok(BlockOutput { outcomes: vec![], post_state: Default::default(), stats: ExecStats::default() })
+            Ok(BlockOutput {
+                outcomes: vec![],
+                post_state: Default::default(),
+                stats: ExecStats::default(),
+                requests: vec![],
+            })
         }
     }
 

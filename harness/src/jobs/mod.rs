@@ -3,6 +3,7 @@
 //! bar on a terminal aside) or exits.
 
 pub mod bench;
+pub mod blocktest;
 pub mod explore;
 pub mod run;
 pub mod statetest;

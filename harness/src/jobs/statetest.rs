@@ -44,23 +44,26 @@ pub struct Options {
     pub max_file_bytes: u64,
     /// Only this shard of the files (in their sorted order); `None`: every file.
     pub shard: Option<Shard>,
+    /// Run the blockchain tests met among the files too (`lockstep conformance`), instead of
+    /// counting them as skipped.
+    pub both_kinds: bool,
 }
 
 /// Everything one file contributes to the report.
 #[derive(Default)]
-struct FileResult {
-    counts: Vec<(String, String, Counts)>,
-    failures: Vec<CaseFailure>,
-    divergences: Vec<CaseDivergence>,
-    errors: Vec<InputError>,
-    unknown_fields: Vec<String>,
-    kind_notes: u64,
-    packed: Vec<(String, PackedStats)>,
-    cases: Vec<CaseResult>,
+pub(crate) struct FileResult {
+    pub(crate) counts: Vec<(String, String, Counts)>,
+    pub(crate) failures: Vec<CaseFailure>,
+    pub(crate) divergences: Vec<CaseDivergence>,
+    pub(crate) errors: Vec<InputError>,
+    pub(crate) unknown_fields: Vec<String>,
+    pub(crate) kind_notes: u64,
+    pub(crate) packed: Vec<(String, PackedStats)>,
+    pub(crate) cases: Vec<CaseResult>,
 }
 
 /// The category a fixture file is shown under: the folder it is in.
-fn category(file: &str) -> String {
+pub(crate) fn category(file: &str) -> String {
     std::path::Path::new(file)
         .parent()
         .and_then(|p| p.file_name())
@@ -76,7 +79,15 @@ fn case_id(id: &lockstep_conformance::CaseId) -> String {
 
 impl FileResult {
     /// Counts a case of `exec` and lists it.
-    fn record(&mut self, exec: &str, id: String, file: &str, fork: &str, status: Status, message: Option<String>) {
+    pub(crate) fn record(
+        &mut self,
+        exec: &str,
+        id: String,
+        file: &str,
+        fork: &str,
+        status: Status,
+        message: Option<String>,
+    ) {
         self.count(exec, fork, |c| match status {
             Status::Passed => c.passed += 1,
             Status::Failed | Status::Diverged => c.failed += 1,
@@ -133,17 +144,28 @@ pub fn run(opts: &Options) -> ConformanceReport {
         .collect();
     progress.finish();
 
-    let mut report = ConformanceReport {
-        executors: opts.executors.iter().map(|e| e.name().to_string()).collect(),
-        files: files.len() as u64,
-        ..Default::default()
-    };
+    let executors = opts.executors.iter().map(|e| e.name().to_string()).collect();
+    // Only the first shard reports discovery errors, so that merged shards count them once.
+    let discover_errors = discover_errors.into_iter().filter(|_| opts.shard.is_none_or(|s| s.index == 1)).collect();
+    let mut report = gather(executors, files.len() as u64, discover_errors, results);
+    report.interrupted = crate::interrupt::requested();
+    report.measured.wall_seconds = start.elapsed().as_secs_f64();
+    report
+}
+
+/// The report of a run from what each file gave. A path that gives no file counts as an error
+/// of every executor, as a file-level one does.
+pub(crate) fn gather(
+    executors: Vec<String>,
+    files: u64,
+    discover_errors: Vec<CaseError>,
+    results: Vec<FileResult>,
+) -> ConformanceReport {
+    let mut report = ConformanceReport { executors, files, ..Default::default() };
     for e in &report.executors {
         report.counts.entry(e.clone()).or_default();
     }
-    // A path that gives no file counts as an error of every executor, as a file-level one does.
-    // Only the first shard reports them, so that merged shards count them once.
-    for e in discover_errors.into_iter().filter(|_| opts.shard.is_none_or(|s| s.index == 1)) {
+    for e in discover_errors {
         report.errors.push(input_error(&e));
         for exec in &report.executors {
             report.counts.entry(exec.clone()).or_default().entry("-".into()).or_default().errors += 1;
@@ -174,12 +196,10 @@ pub fn run(opts: &Options) -> ConformanceReport {
             report.measured.packed.entry(e).or_default().add(&p);
         }
     }
-    report.interrupted = crate::interrupt::requested();
-    report.measured.wall_seconds = start.elapsed().as_secs_f64();
     report
 }
 
-fn input_error(e: &CaseError) -> InputError {
+pub(crate) fn input_error(e: &CaseError) -> InputError {
     let known = |n: usize| (n > 0).then_some(n as u64);
     InputError {
         file: e.file.to_string(),
@@ -191,7 +211,7 @@ fn input_error(e: &CaseError) -> InputError {
     }
 }
 
-fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
+pub(crate) fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
     let display = path.display().to_string();
     let keep = |test: &str| opts.filter.as_ref().is_none_or(|re| re.is_match(&format!("{display}::{test}")));
     let load = LoadOptions { fork: opts.fork, max_file_bytes: opts.max_file_bytes };
@@ -210,10 +230,18 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
             r.record(exec.name(), id, &e.file, "-", Status::Error, Some(e.message.clone()));
         }
     }
+    let mut blockchain_tests = false;
     for s in &loaded.expanded.skipped {
+        if opts.both_kinds && s.reason == lockstep_conformance::load::BLOCKCHAIN_TEST_REASON {
+            blockchain_tests = true;
+            continue;
+        }
         for exec in &opts.executors {
             r.record(exec.name(), case_id(&s.id), &s.id.file, &s.id.fork, Status::Skipped, Some(s.reason.to_string()));
         }
+    }
+    if blockchain_tests {
+        super::blocktest::run_chains_of(opts, path, &mut r);
     }
     let control = RunControl::with_threads(opts.exec_threads);
     if opts.packed {
@@ -229,7 +257,7 @@ fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
 }
 
 /// `control` with a deadline `timeout` from now.
-fn with_deadline(control: &RunControl, timeout: std::time::Duration) -> RunControl {
+pub(crate) fn with_deadline(control: &RunControl, timeout: std::time::Duration) -> RunControl {
     RunControl { deadline: Some(Instant::now() + timeout), ..control.clone() }
 }
 
@@ -283,8 +311,17 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                 r.failures.push(failure(d.to_string()));
                 if let Some((ref_exec, ref_out)) = &reference {
                     let (what, kind) = (d.to_string(), d.kind());
-                    let bundle =
-                        write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
+                    let bundle = write_bundle(
+                        opts.out_dir.as_ref(),
+                        opts.exec_threads,
+                        block,
+                        ref_exec,
+                        exec,
+                        ref_out,
+                        d,
+                        &bundle_name(case),
+                        &case.id.to_string(),
+                    );
                     r.divergences.push(divergence(ref_exec, exec, case, &indexes, &kind, what, bundle, block));
                 }
                 continue;
@@ -307,8 +344,17 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                     check::compare_under(ref_out, &out, ref_exec.capabilities().common(exec.capabilities()))
                 {
                     let (what, kind) = (d.to_string(), d.kind());
-                    let bundle =
-                        write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
+                    let bundle = write_bundle(
+                        opts.out_dir.as_ref(),
+                        opts.exec_threads,
+                        block,
+                        ref_exec,
+                        exec,
+                        ref_out,
+                        d,
+                        &bundle_name(case),
+                        &case.id.to_string(),
+                    );
                     r.divergences.push(divergence(ref_exec, exec, case, &indexes, &kind, what, bundle, block));
                 }
             }
@@ -349,8 +395,9 @@ fn divergence(
 /// Writes the block of a divergence between two executors as a repro bundle in a new
 /// directory named after the case (`identity` tells it apart from every other); an unwritable
 /// bundle is reported on stderr and the run goes on.
-fn write_bundle(
-    opts: &Options,
+pub(crate) fn write_bundle(
+    out_dir: Option<&PathBuf>,
+    threads: usize,
     block: &BlockInput,
     reference: &Arc<dyn Executor>,
     candidate: &Arc<dyn Executor>,
@@ -359,11 +406,10 @@ fn write_bundle(
     name: &str,
     identity: &str,
 ) -> Option<PathBuf> {
-    let dir = opts.out_dir.as_ref()?;
+    let dir = out_dir?;
     let label = format!("{name}-{}-{}", candidate.name(), divergence.kind());
     let identity = format!("{identity} {} vs {} {}", candidate.name(), reference.name(), divergence.kind());
-    let case =
-        bundle::Case::new(block.clone(), reference.as_ref(), candidate.as_ref(), opts.exec_threads.max(1), divergence);
+    let case = bundle::Case::new(block.clone(), reference.as_ref(), candidate.as_ref(), threads.max(1), divergence);
     match new_bundle_dir(dir, &label, &identity).and_then(|d| bundle::write(&d, &case, expected)) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -373,7 +419,7 @@ fn write_bundle(
     }
 }
 
-fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunControl, r: &mut FileResult) {
+pub(crate) fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunControl, r: &mut FileResult) {
     let fork = block.fork.to_string();
     let (file, test) = name.split_once(" :: ").unwrap_or((name, ""));
     let id = format!("{file}::{test}::{fork}::packed");
@@ -402,7 +448,17 @@ fn run_packed(opts: &Options, name: &str, block: &BlockInput, control: &RunContr
                 r.record(exec.name(), id.clone(), file, &fork, Status::Failed, Some(what.clone()));
                 let divergence_kind = d.kind();
                 let bundle = reference.as_ref().and_then(|(ref_exec, ref_out)| {
-                    write_bundle(opts, block, ref_exec, exec, ref_out, d, &format!("{test}-{fork}-packed"), name)
+                    write_bundle(
+                        opts.out_dir.as_ref(),
+                        opts.exec_threads,
+                        block,
+                        ref_exec,
+                        exec,
+                        ref_out,
+                        d,
+                        &format!("{test}-{fork}-packed"),
+                        name,
+                    )
                 });
                 let record = CaseDivergence {
                     reference: reference.as_ref().map(|(e, _)| e.name().to_string()).unwrap_or_default(),

@@ -91,7 +91,7 @@ pub fn t8n_dir(dir: &Path, fork: Fork, chain_id: u64) -> Result<BlockInput> {
         txs.push(tx);
     }
     let env = t8n::env_of(&env).map_err(|e| Error::bad_input(dir.join("env.json"), e))?;
-    Ok(BlockInput { fork, chain_id, env, pre_state: t8n::state_of(&alloc), txs })
+    Ok(BlockInput { fork, chain_id, env, pre_state: t8n::state_of(&alloc), txs, rules: None })
 }
 
 /// One case of a state-test file as a block: the test named `test` (or the file's only one),

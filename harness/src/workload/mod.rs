@@ -384,6 +384,7 @@ impl<'w> Gen<'w> {
                 },
                 pre_state: self.pre,
                 txs: self.txs.into_iter().map(|t| Tx { secret_key: self.keys.get(&t.sender).copied(), ..t }).collect(),
+                rules: None,
             },
             expected_rejections: self.expected_rejections,
             keys: self.keys,

@@ -31,7 +31,7 @@ use super::vm::{Execution, Vm};
 use super::{TxIndex, Version};
 use crate::executor::ExecError;
 use crate::hook::{SchedEvent, ScheduleHook, WorkerId};
-use crate::model::{Account, BlockInput, State, TxOutcome};
+use crate::model::{Account, BlockInput, SYSTEM_ADDRESS, State, SystemCall, TxOutcome};
 use crate::revm_env;
 use crate::watchdog::{self, GuardedEvm};
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -98,6 +98,22 @@ pub enum Value {
 
 pub type TxOutput = Result<TxOutcome, ExecError>;
 
+/// One unit of Block-STM's work: the block's system calls, transactions and credits are all
+/// executed as incarnations against MVMemory, validated and re-executed like any transaction,
+/// at the position in the block where the spec applies them.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// A system call before the first transaction.
+    SystemBefore(SystemCall),
+    /// A system call after the credits, whose return data are requests.
+    SystemAfter(SystemCall),
+    /// The block's transaction at this position of `BlockInput::txs`.
+    Tx(usize),
+    /// The rewards and withdrawals, in order, in wei: one item, since they read and write
+    /// only balances and nothing in the block runs between them.
+    Credits(Vec<(Address, U256)>),
+}
+
 /// One block prepared for revm. It shares the caller's block (the pool's workers outlive the
 /// caller's borrow) and copies nothing of it: reads go to the block's own maps.
 pub struct RevmVm {
@@ -114,6 +130,9 @@ pub struct RevmVm {
     clears_empty: bool,
     /// Each worker's EVM halts an execution still running past it ([`watchdog`]).
     deadline: Option<Instant>,
+    /// What each index of the run executes: the block's transactions between its system calls
+    /// and credits.
+    items: Vec<Item>,
 }
 
 impl RevmVm {
@@ -127,7 +146,9 @@ impl RevmVm {
         let cfg = revm_env::cfg_env(&block);
         let block_env = revm_env::block_env(&block, &cfg)?;
         let pre_index = PreIndex::new(&block.pre_state);
+        let items = items(&block);
         Ok(RevmVm {
+            items,
             clears_empty: cfg.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
             cfg,
             block_env,
@@ -189,7 +210,7 @@ impl Vm for RevmVm {
         Self: 'w;
 
     fn txs(&self) -> usize {
-        self.block.txs.len()
+        self.items.len()
     }
 
     fn worker<'w>(
@@ -223,8 +244,32 @@ impl Vm for RevmVm {
         // always take it on the error path: a stale ESTIMATE error must not leak into the
         // next execution.
         evm.ctx.error = Ok(());
-        evm.ctx.set_tx(revm_env::tx_env(&self.block.txs[tx.0]));
-        let result = LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm);
+        let result = match &self.items[tx.0] {
+            Item::Tx(i) => {
+                evm.ctx.set_tx(revm_env::tx_env(&self.block.txs[*i]));
+                LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run(evm)
+            }
+            Item::SystemBefore(call) | Item::SystemAfter(call) => {
+                use revm::handler::SystemCallTx;
+                let env =
+                    revm::context::TxEnv::new_system_tx_with_caller(SYSTEM_ADDRESS, call.contract, call.input.clone());
+                evm.ctx.set_tx(env);
+                LazyFeeHandler::<_, EVMError<Blocked, InvalidTransaction>, _>(PhantomData).run_system_call(evm)
+            }
+            Item::Credits(credits) => {
+                for (address, amount) in credits {
+                    if JournalTr::balance_incr(&mut evm.ctx.journaled_state, *address, *amount).is_err() {
+                        break;
+                    }
+                }
+                Ok(revm::context::result::ExecutionResult::Success {
+                    reason: revm::context::result::SuccessReason::Stop,
+                    gas: Default::default(),
+                    logs: Vec::new(),
+                    output: revm::context::result::Output::Call(Bytes::new()),
+                })
+            }
+        };
         let diff = evm.finalize();
         if evm.ctx.chain.expired() {
             return Execution::Halted;
@@ -234,7 +279,11 @@ impl Vm for RevmVm {
             return Execution::Blocked { blocking };
         }
         let reads = std::mem::take(&mut view.reads);
-        let outcome = match revm_env::outcome(result) {
+        let outcome = match &self.items[tx.0] {
+            Item::SystemBefore(call) | Item::SystemAfter(call) => system_outcome(call, view, result),
+            _ => revm_env::outcome(result),
+        };
+        let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
                 return Execution::Done { reads, writes: Vec::new(), delta: None, output: Err(e) };
@@ -247,6 +296,78 @@ impl Vm for RevmVm {
             delta = view.lazy_fee.map(Value::Fee);
         }
         Execution::Done { reads, writes, delta, output: Ok(outcome) }
+    }
+}
+
+/// What each index of a Block-STM run of `block` executes.
+fn items(block: &BlockInput) -> Vec<Item> {
+    let mut items = Vec::with_capacity(block.txs.len());
+    let rules = block.rules.as_ref();
+    items.extend(
+        rules.map(|r| r.system_calls_before(block.fork)).unwrap_or_default().into_iter().map(Item::SystemBefore),
+    );
+    items.extend((0..block.txs.len()).map(Item::Tx));
+    if let Some(rules) = rules {
+        let credits = rules.credits(block.fork, block.env.number.saturating_to(), block.env.coinbase);
+        if !credits.is_empty() {
+            items.push(Item::Credits(credits));
+        }
+        items.extend(rules.system_calls_after(block.fork).into_iter().map(Item::SystemAfter));
+    }
+    items
+}
+
+/// A system call's result as an outcome: its return data in `output`. A checked call to a
+/// contract without code, or that failed, makes the block invalid.
+fn system_outcome(
+    call: &SystemCall,
+    view: &View<'_>,
+    result: Result<revm::context::result::ExecutionResult, EVMError<Blocked, InvalidTransaction>>,
+) -> TxOutput {
+    let result = result.map_err(|e| ExecError::Internal(format!("system call to {}: {e:?}", call.contract)))?;
+    if call.checked {
+        let has_code =
+            view.accounts.get(&call.contract).and_then(|a| a.info).is_some_and(|i| i.code_hash != KECCAK_EMPTY);
+        if !has_code {
+            return Err(ExecError::InvalidBlock(format!("system contract {} has no code", call.contract)));
+        }
+        if !result.is_success() {
+            return Err(ExecError::InvalidBlock(format!("system call to {} failed: {result:?}", call.contract)));
+        }
+    }
+    revm_env::outcome::<EVMError<Blocked, InvalidTransaction>>(Ok(result))
+}
+
+impl RevmVm {
+    /// The block's transaction outcomes and EIP-7685 requests from the outputs of every item.
+    pub fn assemble(&self, outputs: Vec<Option<TxOutput>>) -> Result<(Vec<TxOutcome>, Vec<Bytes>), ExecError> {
+        let mut outcomes = Vec::with_capacity(self.block.txs.len());
+        let mut after_calls = Vec::new();
+        for (i, (item, out)) in self.items.iter().zip(outputs).enumerate() {
+            let outcome = match out {
+                Some(Ok(o)) => o,
+                Some(Err(e)) => return Err(e),
+                None => return Err(ExecError::Internal(format!("item {i} ({item:?}) never executed"))),
+            };
+            match item {
+                Item::Tx(_) => outcomes.push(outcome),
+                Item::SystemAfter(_) => {
+                    if let TxOutcome::Executed { output, .. } = outcome {
+                        after_calls.push(output);
+                    }
+                }
+                Item::SystemBefore(_) | Item::Credits(_) => {}
+            }
+        }
+        let mut requests = Vec::new();
+        if let Some(rules) = &self.block.rules
+            && !after_calls.is_empty()
+        {
+            let deposits =
+                crate::model::deposit_requests(outcomes.iter().flat_map(|o| o.logs()), rules.deposit_contract);
+            requests = crate::model::requests(deposits, after_calls);
+        }
+        Ok((outcomes, requests))
     }
 }
 
