@@ -31,6 +31,54 @@ pub fn state_root(state: &State) -> B256 {
     state_root_unhashed(state.iter().map(|(a, acc)| (*a, trie_account(acc))))
 }
 
+/// The storage roots and code hashes of accounts met before, so that the state roots of a
+/// chain's successive states hash only what changed: an account whose storage (or code) is
+/// the one cached reuses its root (or hash). Comparing costs far less than hashing.
+#[derive(Clone, Debug, Default)]
+pub struct RootCache {
+    accounts: std::collections::HashMap<alloy_primitives::Address, Cached>,
+}
+
+#[derive(Clone, Debug)]
+struct Cached {
+    storage: std::collections::BTreeMap<alloy_primitives::U256, alloy_primitives::U256>,
+    storage_root: B256,
+    code: alloy_primitives::Bytes,
+    code_hash: B256,
+}
+
+impl RootCache {
+    /// [`state_root`] of `state`, through the cache (which it updates).
+    pub fn state_root(&mut self, state: &State) -> B256 {
+        state_root_unhashed(state.iter().map(|(a, acc)| {
+            let cached = match self.accounts.get_mut(a) {
+                Some(c) => c,
+                None => self.accounts.entry(*a).or_insert(Cached {
+                    storage_root: storage_root(acc),
+                    storage: acc.storage.clone(),
+                    code_hash: acc.code_hash(),
+                    code: acc.code.clone(),
+                }),
+            };
+            if cached.storage != acc.storage {
+                cached.storage_root = storage_root(acc);
+                cached.storage = acc.storage.clone();
+            }
+            if cached.code != acc.code {
+                cached.code_hash = acc.code_hash();
+                cached.code = acc.code.clone();
+            }
+            let account = TrieAccount {
+                nonce: acc.nonce,
+                balance: acc.balance,
+                storage_root: cached.storage_root,
+                code_hash: cached.code_hash,
+            };
+            (*a, account)
+        }))
+    }
+}
+
 /// `keccak256(rlp(logs))`, the `logs` field of a state test's post entry.
 pub fn logs_hash(logs: &[Log]) -> B256 {
     let mut out = Vec::with_capacity(alloy_rlp::list_length(logs));
@@ -54,6 +102,22 @@ mod tests {
     #[test]
     fn no_logs_hash_is_keccak_of_empty_list() {
         assert_eq!(logs_hash(&[]), b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"));
+    }
+
+    #[test]
+    fn the_cache_gives_the_roots_it_would_compute() {
+        let a = address!("0x1000000000000000000000000000000000000000");
+        let mut s = State::new();
+        let mut cache = RootCache::default();
+        for i in 0..5u64 {
+            let acc = s.entry(a).or_default();
+            acc.storage.insert(U256::from(i), U256::from(i + 1));
+            if i % 2 == 1 {
+                acc.code = alloy_primitives::Bytes::from(vec![i as u8; 3]);
+            }
+            assert_eq!(cache.state_root(&s), state_root(&s), "step {i}");
+            assert_eq!(cache.state_root(&s), state_root(&s), "step {i}, cached");
+        }
     }
 
     #[test]

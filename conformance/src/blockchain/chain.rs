@@ -4,6 +4,7 @@
 
 use super::decode::DecodedBlock;
 use alloy_primitives::{B256, U256};
+use lockstep_executors::trie::RootCache;
 use lockstep_executors::{BlockEnv, BlockInput, BlockOutput, BlockRules, Fork, State, TxOutcome};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -222,7 +223,14 @@ fn expected_excess_blob_gas(parent: &Parent, fork: Fork) -> Option<u64> {
 /// Checks an executor's output for `input` against what the header of `block` commits to:
 /// no rejected transaction, then gas used, blob gas used, logs bloom, receipts root,
 /// requests hash and state root, in that order.
-pub fn check_output(block: &DecodedBlock, input: &BlockInput, out: &BlockOutput) -> Result<(), BlockFailure> {
+/// `roots` keeps the storage roots of the chain's earlier states (the state root is the
+/// costly check).
+pub fn check_output(
+    block: &DecodedBlock,
+    input: &BlockInput,
+    out: &BlockOutput,
+    roots: &mut RootCache,
+) -> Result<(), BlockFailure> {
     if let Some((index, kind)) = out.outcomes.iter().enumerate().find_map(|(i, o)| match o {
         TxOutcome::Rejected { kind } => Some((i, kind)),
         TxOutcome::Executed { .. } => None,
@@ -246,7 +254,7 @@ pub fn check_output(block: &DecodedBlock, input: &BlockInput, out: &BlockOutput)
         let got = results.requests_hash.map_or_else(|| "none".to_string(), |h| h.to_string());
         result("requestsHash", expected.to_string(), got)?;
     }
-    result("stateRoot", h.state_root.to_string(), out.state_root().to_string())
+    result("stateRoot", h.state_root.to_string(), roots.state_root(&out.post_state).to_string())
 }
 
 #[cfg(test)]

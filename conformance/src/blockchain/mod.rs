@@ -54,8 +54,6 @@ pub struct ChainBlock {
     pub decoded: Result<Arc<DecodedBlock>, DecodeError>,
     /// The exception the fixture expects the block rejected with.
     pub expect_exception: Option<String>,
-    /// Where the block's RLP is in the file.
-    pub at: Location,
 }
 
 impl ChainBlock {
@@ -140,7 +138,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bool) -
             let (line, column) = json::position(&text, offset + found);
             Location { path: spelled, line, column }
         };
-        match chain(&name, &test_name, test, &place) {
+        match chain(&name, &test_name, test) {
             Ok(c) => {
                 let fork = c.blocks.first().and_then(|b| b.fork(&c.network)).or(Fork::from_name(&c.network));
                 if opts.fork.is_none() || fork == opts.fork {
@@ -156,12 +154,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bool) -
 }
 
 /// The chain of one parsed test; `Err` names the field that makes it unusable.
-fn chain(
-    file: &Arc<str>,
-    test_name: &Arc<str>,
-    test: &BlockchainTest,
-    place: &dyn Fn(JsonPath) -> Location,
-) -> Result<Chain, (JsonPath, String)> {
+fn chain(file: &Arc<str>, test_name: &Arc<str>, test: &BlockchainTest) -> Result<Chain, (JsonPath, String)> {
     let root = JsonPath::root();
     let genesis_number = u64::try_from(test.genesis_block_header.number).unwrap_or(0);
     let genesis_fork =
@@ -194,12 +187,11 @@ fn chain(
         .iter()
         .enumerate()
         .map(|(index, b)| {
-            let at = place(root.key("blocks").index(index).key("rlp"));
             let decoded = match &b.rlp {
                 Some(rlp) => decode(rlp).map(Arc::new),
                 None => Err(DecodeError::Rlp("the block has no `rlp`".into())),
             };
-            ChainBlock { index, decoded, expect_exception: b.expect_exception.clone(), at }
+            ChainBlock { index, decoded, expect_exception: b.expect_exception.clone() }
         })
         .collect::<Vec<_>>();
     // A block the fixture calls valid must decode and extend a block it has: else the test

@@ -11,6 +11,7 @@ use crate::check::{self, Divergence, isolate};
 use crate::progress::Progress;
 use lockstep_conformance::LoadOptions;
 use lockstep_conformance::blockchain::{self, BlockFailure, Chain, ChainBlock, Parent, PostCheck};
+use lockstep_executors::trie::RootCache;
 use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl};
 use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Status};
 use rayon::prelude::*;
@@ -131,8 +132,9 @@ fn run_chain(opts: &Options, chain: &Chain, control: &RunControl, r: &mut FileRe
         let mut head = chain.genesis.hash;
         let mut outcome: Result<(), String> = Ok(());
         let mut unsupported = None;
+        let mut roots = RootCache::default();
         for block in &chain.blocks {
-            let (verdict, ran) = run_block(opts, exec.as_ref(), chain, block, &parents, control);
+            let (verdict, ran) = run_block(opts, exec.as_ref(), chain, block, &parents, control, &mut roots);
             // The differential check: same input as the reference, same output.
             if let (Some(ref_exec), Some((input, out))) = (reference_exec, &ran)
                 && let Some((ref_input, ref_out)) = &reference[block.index]
@@ -191,7 +193,7 @@ fn run_chain(opts: &Options, chain: &Chain, control: &RunControl, r: &mut FileRe
             r.record(exec.name(), id.clone(), &chain.file, &chain.network, Status::Skipped, Some(why));
             continue;
         }
-        let outcome = outcome.and_then(|()| final_check(chain, &parents, head));
+        let outcome = outcome.and_then(|()| final_check(chain, &parents, head, &mut roots));
         match outcome {
             Ok(()) => r.record(exec.name(), id.clone(), &chain.file, &chain.network, Status::Passed, None),
             Err(what) => {
@@ -236,6 +238,7 @@ fn run_block(
     block: &ChainBlock,
     parents: &HashMap<alloy_primitives::B256, Parent>,
     control: &RunControl,
+    roots: &mut RootCache,
 ) -> (Verdict, Option<(Arc<BlockInput>, Result<BlockOutput, String>)>) {
     let decoded = match &block.decoded {
         Ok(d) => d,
@@ -258,7 +261,7 @@ fn run_block(
     };
     let verdict = match &output {
         Err(why) => Verdict::Rejected(why.clone()),
-        Ok(out) => match blockchain::check_output(decoded, &input, out) {
+        Ok(out) => match blockchain::check_output(decoded, &input, out, roots) {
             Ok(()) => Verdict::Accepted(parent.child(decoded, fork, out.post_state.clone())),
             Err(f @ BlockFailure::Rejected { .. }) | Err(f) => Verdict::Rejected(f.to_string()),
         },
@@ -271,6 +274,7 @@ fn final_check(
     chain: &Chain,
     parents: &HashMap<alloy_primitives::B256, Parent>,
     head: alloy_primitives::B256,
+    roots: &mut RootCache,
 ) -> Result<(), String> {
     if head != chain.last_block_hash {
         return Err(format!("head {head}, fixture's lastblockhash {}", chain.last_block_hash));
@@ -282,7 +286,7 @@ fn final_check(
             Err(format!("post-state differs: {}", d.unwrap_or_default()))
         }
         PostCheck::Root(root) => {
-            let got = lockstep_executors::trie::state_root(state);
+            let got = roots.state_root(state);
             if got == *root { Ok(()) } else { Err(format!("post-state root {got}, fixture's {root}")) }
         }
         PostCheck::State(_) => Ok(()),
