@@ -9,8 +9,8 @@ use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use k256::ecdsa::SigningKey;
 use lockstep_executors::hook::{SchedEvent, ScheduleHook, WorkerId};
 use lockstep_executors::{
-    Account, Authorization, BlockEnv, BlockInput, BlockOutput, BlockStm, Executor, Fork, RejectKind, RunControl,
-    Sequential, State, Tx, TxOutcome, TxType,
+    Account, Authorization, BEACON_ROOTS_ADDRESS, BlockEnv, BlockInput, BlockOutput, BlockRules, BlockStm, ExecError,
+    Executor, Fork, Ommer, RejectKind, RunControl, Sequential, State, Tx, TxOutcome, TxType, Withdrawal,
 };
 use std::sync::Arc;
 
@@ -113,6 +113,7 @@ fn assert_agrees(block: &BlockInput) -> BlockOutput {
             let got = stm.execute(block, &RunControl::with_threads(threads)).unwrap();
             assert_eq!(got.outcomes, expected.outcomes, "outcomes differ at {threads} threads, round {round}");
             assert_eq!(got.post_state, expected.post_state, "post-state differs at {threads} threads, round {round}");
+            assert_eq!(got.requests, expected.requests, "requests differ at {threads} threads, round {round}");
         }
     }
     expected
@@ -503,4 +504,139 @@ fn concurrent_callers_with_different_thread_counts_share_the_pool() {
             });
         }
     });
+}
+
+/// The balance the beneficiary ends with: every executed transaction's fee (tip per gas from
+/// London on, the whole price before) and what `credits` adds.
+fn fees(block: &BlockInput, out: &BlockOutput) -> U256 {
+    let base = block.env.base_fee.unwrap_or(0) as u128;
+    block
+        .txs
+        .iter()
+        .zip(&out.outcomes)
+        .map(|(tx, o)| {
+            let per_gas = match tx.max_priority_fee_per_gas {
+                Some(tip) => tip.min(tx.gas_price - base),
+                None => tx.gas_price,
+            };
+            U256::from(per_gas) * U256::from(o.gas_used())
+        })
+        .sum()
+}
+
+const GWEI: u64 = 1_000_000_000;
+
+#[test]
+fn beneficiary_read_while_the_block_reward_credits_it() {
+    // Before the Merge: transactions read the beneficiary (their fees as deltas) and the
+    // block reward with an ommer's share credits it after the last one.
+    let reader = address!("0x00000000000000000000000000000000000a0001");
+    let mut b = Block::new(Fork::London, 40);
+    b.contract(reader, READ_COINBASE);
+    b.fillers(1, 10);
+    b.tx(user(0), Some(reader), 0, &[]);
+    b.fillers(11, 10);
+    b.tx(user(31), Some(reader), 0, &[]);
+    let ommer = address!("0x00000000000000000000000000000000000e0e0e");
+    b.rules = Some(BlockRules { ommers: vec![Ommer { coinbase: ommer, number: 0 }], ..Default::default() });
+    let block = b.input();
+    let out = assert_agrees(&block);
+    let reward = U256::from(2 * ETH);
+    let expected = fees(&block, &out) + reward + reward / U256::from(32);
+    assert_eq!(out.post_state[&COINBASE].balance, expected);
+    assert_eq!(out.post_state[&ommer].balance, reward * U256::from(7) / U256::from(8));
+}
+
+#[test]
+fn beneficiary_read_while_withdrawals_credit_it() {
+    let reader = address!("0x00000000000000000000000000000000000a0001");
+    let mut b = Block::new(Fork::Shanghai, 40);
+    b.contract(reader, READ_COINBASE);
+    b.fillers(1, 12);
+    b.tx(user(0), Some(reader), 0, &[]);
+    b.fillers(13, 12);
+    let withdrawals = vec![
+        Withdrawal { index: 0, validator_index: 1, address: COINBASE, amount: 5 },
+        Withdrawal { index: 1, validator_index: 2, address: user(3), amount: 7 },
+        // A zero withdrawal to an account that does not exist leaves none (EIP-161).
+        Withdrawal {
+            index: 2,
+            validator_index: 3,
+            address: address!("0x0000000000000000000000000000000000ee0000"),
+            amount: 0,
+        },
+        Withdrawal { index: 3, validator_index: 1, address: COINBASE, amount: 6 },
+    ];
+    b.rules = Some(BlockRules { withdrawals, ..Default::default() });
+    let block = b.input();
+    let out = assert_agrees(&block);
+    assert_eq!(out.post_state[&COINBASE].balance, fees(&block, &out) + U256::from(11 * GWEI));
+    assert!(!out.post_state.contains_key(&address!("0x0000000000000000000000000000000000ee0000")));
+    // The reader stored the beneficiary's balance before the withdrawals: fees only.
+    let seen = out.post_state[&reader].storage[&U256::ZERO];
+    assert!(seen < fees(&block, &out), "the reader saw {seen}");
+}
+
+#[test]
+fn withdrawal_to_an_account_the_block_destroys_or_creates() {
+    // Shanghai: SELFDESTRUCT still deletes. A withdrawal after the transactions brings the
+    // destroyed account back with only its amount, and credits the contract just created.
+    let doomed = address!("0x00000000000000000000000000000000000d00d0");
+    let mut code = vec![0x73];
+    code.extend_from_slice(user(39).as_slice());
+    code.push(0xff);
+    let mut b = Block::new(Fork::Shanghai, 40);
+    b.contract(doomed, &code);
+    b.pre.get_mut(&doomed).unwrap().storage.insert(U256::from(1), U256::from(2));
+    b.fillers(1, 8);
+    b.tx(user(0), Some(doomed), 0, &[]);
+    // Init code returning one byte of code (STOP).
+    b.tx(user(30), None, 0, &[0x60, 0x00, 0x60, 0x00, 0x53, 0x60, 0x01, 0x60, 0x00, 0xf3]);
+    b.fillers(9, 8);
+    let created = user(30).create(0);
+    let withdrawals = vec![
+        Withdrawal { index: 0, validator_index: 0, address: doomed, amount: 3 },
+        Withdrawal { index: 1, validator_index: 0, address: created, amount: 4 },
+    ];
+    b.rules = Some(BlockRules { withdrawals, ..Default::default() });
+    let out = assert_agrees(&b.input());
+    let back = &out.post_state[&doomed];
+    assert_eq!((back.balance, back.code.len(), back.storage.len()), (U256::from(3 * GWEI), 0, 0));
+    let new = &out.post_state[&created];
+    assert_eq!((new.balance, new.code.len()), (U256::from(4 * GWEI), 1));
+}
+
+/// EIP-4788's beacon-roots contract, as deployed on mainnet.
+const BEACON_ROOTS_CODE: &str = "3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff810690815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500";
+
+#[test]
+fn transaction_reads_the_beacon_root_the_system_call_wrote() {
+    let root = B256::repeat_byte(0x42);
+    let mut b = Block::new(Fork::Cancun, 40);
+    b.contract(BEACON_ROOTS_ADDRESS, &alloy_primitives::hex::decode(BEACON_ROOTS_CODE).unwrap());
+    b.fillers(1, 10);
+    // The block's own timestamp (1000) as the key: the root stored for this block.
+    b.tx(user(0), Some(BEACON_ROOTS_ADDRESS), 0, &U256::from(1_000).to_be_bytes::<32>());
+    b.fillers(11, 10);
+    b.rules = Some(BlockRules { parent_beacon_block_root: Some(root), ..Default::default() });
+    let out = assert_agrees(&b.input());
+    let TxOutcome::Executed { output, .. } = &out.outcomes[10] else { panic!("{:?}", out.outcomes[10]) };
+    assert_eq!(output.as_ref(), root.as_slice());
+    // Without the block rules, the same transaction finds no root and reverts.
+    b.rules = None;
+    let out = assert_agrees(&b.input());
+    assert!(matches!(&out.outcomes[10], TxOutcome::Executed { output, .. } if output.is_empty()));
+}
+
+#[test]
+fn a_checked_system_call_to_a_missing_contract_invalidates_the_block() {
+    // Prague: the EIP-7002 and EIP-7251 contracts must have code.
+    let mut b = Block::new(Fork::Prague, 4);
+    b.fillers(1, 3);
+    b.rules = Some(BlockRules::default());
+    let block = b.input();
+    for exec in [&Sequential as &dyn Executor, &BlockStm::default()] {
+        let err = exec.execute(&block, &RunControl::with_threads(2)).unwrap_err();
+        assert!(matches!(&err, ExecError::InvalidBlock(m) if m.contains("has no code")), "{}: {err}", exec.name());
+    }
 }
