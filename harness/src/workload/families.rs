@@ -23,6 +23,7 @@ pub(crate) fn generate(g: &mut Gen) {
         Family::Eip7702 => eip7702(g, g.w.txs),
         Family::Branchy => branchy(g, g.w.txs),
         Family::HotKey => hot_key(g, g.w.txs),
+        Family::BlockRules => block_rules(g, g.w.txs),
         Family::Mix => mix(g),
     }
 }
@@ -179,6 +180,70 @@ fn phoenix(g: &mut Gen, n: usize) {
         };
         g.tx(from, Some(to), U256::ZERO, data, gas);
     }
+}
+
+/// EIP-4788's beacon-roots contract, as deployed on mainnet: called with a timestamp, it
+/// returns the root stored for it, or reverts.
+const BEACON_ROOTS_CODE: &str = "3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff810690815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500";
+
+/// Transactions that read what the block's rules write around them, in rounds of
+/// `dependency_distance + 3`: the beacon root of this block (written by the system call
+/// before the first transaction, Cancun on), the beneficiary's balance (credited by the
+/// withdrawals, or the block reward before the Merge, after the last), a contract created
+/// and one destroyed (each then credited by a withdrawal), and transfers between.
+fn block_rules(g: &mut Gen, n: usize) {
+    use lockstep_executors::{BEACON_ROOTS_ADDRESS, BlockRules, Withdrawal};
+    let reader = g.contract("CoinbaseReader", "block-rules");
+    let code = alloy_primitives::hex::decode(BEACON_ROOTS_CODE).expect("constant hex");
+    g.pre.insert(BEACON_ROOTS_ADDRESS, Account { code: code.into(), nonce: 1, ..Default::default() });
+    let mut withdrawals = Vec::new();
+    let mut withdraw = |g: &mut Gen, address: Address| {
+        let amount = g.rng.random_range(1..1_000u64);
+        let index = withdrawals.len() as u64;
+        withdrawals.push(Withdrawal { index, validator_index: index % 7, address, amount });
+    };
+    withdraw(g, COINBASE);
+    let d = g.w.dependency_distance.max(1);
+    for i in 0..n {
+        let from = g.sender_for(i);
+        match i % (d + 4) {
+            0 => {
+                let timestamp = Bytes::copy_from_slice(&U256::from(super::TIMESTAMP).to_be_bytes::<32>());
+                g.tx(from, Some(BEACON_ROOTS_ADDRESS), U256::ZERO, timestamp, CALL_GAS);
+            }
+            1 => {
+                g.tx(from, Some(reader), U256::ZERO, call("CoinbaseReader", "read()", &[]), CALL_GAS);
+            }
+            2 => {
+                // Init code that deploys one STOP; the withdrawal finds the new contract.
+                let nonce = g.next_nonce(from);
+                let init = Bytes::from_static(&[0x60, 0x00, 0x60, 0x00, 0x53, 0x60, 0x01, 0x60, 0x00, 0xf3]);
+                g.tx(from, None, U256::from(i), init, CALL_GAS);
+                withdraw(g, from.create(nonce));
+            }
+            3 => {
+                // SELFDESTRUCT to the beneficiary (it deletes before Cancun, EIP-6780); the
+                // withdrawal then brings the account back.
+                let doomed = g.fresh("doomed", i);
+                let code = Bytes::from_static(&[0x41, 0xff]);
+                g.pre.insert(doomed, Account { balance: U256::from(5), code, nonce: 1, ..Default::default() });
+                g.tx(from, Some(doomed), U256::ZERO, Bytes::new(), CALL_GAS);
+                withdraw(g, doomed);
+            }
+            _ => {
+                let to = recipient(g, i);
+                g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
+            }
+        }
+    }
+    withdraw(g, COINBASE);
+    let root = B256::from(g.rng.random::<[u8; 32]>());
+    g.rules = Some(BlockRules {
+        parent_hash: B256::from(g.rng.random::<[u8; 32]>()),
+        parent_beacon_block_root: Some(root),
+        withdrawals,
+        ..Default::default()
+    });
 }
 
 fn nonce_factory(g: &mut Gen, n: usize) {
@@ -359,7 +424,9 @@ fn hot_key(g: &mut Gen, n: usize) {
 
 /// Every other family in its own address space, interleaved at random.
 fn mix(g: &mut Gen) {
-    let families: Vec<Family> = Family::ALL.iter().copied().filter(|f| *f != Family::Mix).collect();
+    // Block rules belong to the block, not to a stream of transactions: not mixed.
+    let families: Vec<Family> =
+        Family::ALL.iter().copied().filter(|f| !matches!(f, Family::Mix | Family::BlockRules)).collect();
     let per = (g.w.txs / families.len()).max(1);
     let mut streams = Vec::new();
     for (k, f) in families.iter().enumerate() {

@@ -65,13 +65,18 @@ pub enum Family {
     Branchy,
     /// One counter every transaction increments: a fully dependent chain (#9, #19).
     HotKey,
-    /// All of the above, interleaved.
+    /// What a real block does besides its transactions: reads of the beacon root its system
+    /// call wrote, of the beneficiary that withdrawals (or, before the Merge, the block reward)
+    /// credit after the last transaction, and withdrawals to accounts the block creates or
+    /// destroys.
+    BlockRules,
+    /// All of the above but block rules, interleaved.
     Mix,
 }
 
 impl Family {
     /// The hazard families: one per class of known bugs that interleavings can expose.
-    pub const HAZARDS: [Family; 9] = [
+    pub const HAZARDS: [Family; 10] = [
         Family::HotKey,
         Family::Branchy,
         Family::Beneficiary,
@@ -81,10 +86,11 @@ impl Family {
         Family::SpeculativeFunding,
         Family::EmptyAccounts,
         Family::Eip7702,
+        Family::BlockRules,
     ];
 
     /// Every family, [`Family::Mix`] last.
-    pub const ALL: [Family; 14] = [
+    pub const ALL: [Family; 15] = [
         Family::RawTransfers,
         Family::Erc20,
         Family::Amm,
@@ -98,6 +104,7 @@ impl Family {
         Family::Eip7702,
         Family::Branchy,
         Family::HotKey,
+        Family::BlockRules,
         Family::Mix,
     ];
 
@@ -236,8 +243,12 @@ pub(crate) struct Gen<'w> {
     /// Address space offset, so that sub-workloads of a mix do not collide.
     pub space: u64,
     pub keys: BTreeMap<Address, B256>,
+    /// The block's rules beyond its transactions; `None`: transactions only.
+    pub rules: Option<lockstep_executors::BlockRules>,
 }
 
+/// The timestamp of generated blocks, in seconds since the Unix epoch.
+pub const TIMESTAMP: u64 = 1_700_000_000;
 /// The base fee of generated blocks from London on, in wei per gas (EIP-1559).
 pub const BASE_FEE: u64 = 7;
 /// The pre-state balance of every generated sender, in wei (1,000 ether).
@@ -254,6 +265,7 @@ impl<'w> Gen<'w> {
             expected_rejections: 0,
             space: 0,
             keys: BTreeMap::from([(COINBASE, coinbase_key())]),
+            rules: None,
         }
     }
 
@@ -373,7 +385,7 @@ impl<'w> Gen<'w> {
                 chain_id: 1,
                 env: BlockEnv {
                     number: U256::from(1),
-                    timestamp: U256::from(1_700_000_000u64),
+                    timestamp: U256::from(TIMESTAMP),
                     coinbase: COINBASE,
                     gas_limit: 36_000_000,
                     base_fee: (fork >= Fork::London).then_some(BASE_FEE),
@@ -384,7 +396,7 @@ impl<'w> Gen<'w> {
                 },
                 pre_state: self.pre,
                 txs: self.txs.into_iter().map(|t| Tx { secret_key: self.keys.get(&t.sender).copied(), ..t }).collect(),
-                rules: None,
+                rules: self.rules,
             },
             expected_rejections: self.expected_rejections,
             keys: self.keys,
