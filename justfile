@@ -26,16 +26,18 @@ loom:
 fuzz TARGET="differential" *ARGS:
     cargo fuzz run -s none {{TARGET}} {{ARGS}}
 
-# All official state tests on every bundled executor, then packed into multi-transaction blocks.
+# Every official fixture (state tests and blockchain tests) on every bundled executor, then both
+# kinds packed into multi-transaction blocks.
 conformance:
-    cargo run --release -- statetest --executor sequential --executor block-stm --threads 2
+    cargo run --release -- conformance --executor sequential --executor block-stm --threads 2
     cargo run --release -- statetest --packed --executor sequential --executor block-stm --threads 2
+    cargo run --release -- blocktest --packed --executor sequential --executor block-stm --threads 2
 
 # The full conformance report: every shared state-test folder on both bundled executors, plain
 # and packed, a short generated-workload run and a bench, each into lockstep-out/report/ (a
 # failure or divergence does not stop the recipe; each report says what it found).
 report:
-    -cargo run --release -- statetest -e sequential -e block-stm --threads 2 --no-minimize --report lockstep-out/report/statetest
+    -cargo run --release -- conformance -e sequential -e block-stm --threads 2 --no-minimize --report lockstep-out/report/conformance
     -cargo run --release -- statetest --packed -e sequential -e block-stm --threads 2 --no-minimize --report lockstep-out/report/packed
     -cargo run --release -- run --duration 60 --seed 1 --out lockstep-out/report/run-bundles --report lockstep-out/report/run
     cargo run --release -- bench --txs 2000 --repeat 5 --report lockstep-out/report/bench

@@ -37,6 +37,8 @@ pub fn state_root(state: &State) -> B256 {
 #[derive(Clone, Debug, Default)]
 pub struct RootCache {
     accounts: std::collections::HashMap<alloy_primitives::Address, Cached>,
+    /// `keccak256` of every storage key met: a slot's trie key, hashed once for the chain.
+    hashed_keys: std::collections::HashMap<alloy_primitives::U256, B256>,
 }
 
 #[derive(Clone, Debug)]
@@ -51,17 +53,26 @@ impl RootCache {
     /// [`state_root`] of `state`, through the cache (which it updates).
     pub fn state_root(&mut self, state: &State) -> B256 {
         state_root_unhashed(state.iter().map(|(a, acc)| {
+            let hashed_keys = &mut self.hashed_keys;
+            let mut root_of = |acc: &Account| {
+                alloy_trie::root::storage_root_unsorted(
+                    acc.storage
+                        .iter()
+                        .filter(|(_, v)| !v.is_zero())
+                        .map(|(k, v)| (*hashed_keys.entry(*k).or_insert_with(|| keccak256(B256::from(*k))), *v)),
+                )
+            };
             let cached = match self.accounts.get_mut(a) {
                 Some(c) => c,
                 None => self.accounts.entry(*a).or_insert(Cached {
-                    storage_root: storage_root(acc),
+                    storage_root: root_of(acc),
                     storage: acc.storage.clone(),
                     code_hash: acc.code_hash(),
                     code: acc.code.clone(),
                 }),
             };
             if cached.storage != acc.storage {
-                cached.storage_root = storage_root(acc);
+                cached.storage_root = root_of(acc);
                 cached.storage = acc.storage.clone();
             }
             if cached.code != acc.code {

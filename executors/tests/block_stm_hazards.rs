@@ -628,6 +628,52 @@ fn transaction_reads_the_beacon_root_the_system_call_wrote() {
     assert!(matches!(&out.outcomes[10], TxOutcome::Executed { output, .. } if output.is_empty()));
 }
 
+/// A stand-in for EIP-2935's history contract: called by the system address it stores the
+/// calldata at slot `NUMBER - 1`; called by anyone else it returns that slot.
+const HISTORY_STAND_IN: &[u8] = &[
+    0x33, 0x73, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xfe, 0x14, 0x60, 0x27, 0x57, 0x60, 0x01, 0x43, 0x03, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00,
+    0xf3, 0x5b, 0x60, 0x00, 0x35, 0x60, 0x01, 0x43, 0x03, 0x55, 0x00,
+];
+
+#[test]
+fn prague_system_calls_around_the_transactions_and_their_requests() {
+    // The history call stores the parent hash before the first transaction, which reads it
+    // back; the EIP-7002 stand-in returns two bytes of withdrawal requests after the last, the
+    // EIP-7251 one none.
+    use lockstep_executors::{CONSOLIDATION_REQUEST_ADDRESS, HISTORY_STORAGE_ADDRESS, WITHDRAWAL_REQUEST_ADDRESS};
+    let parent = B256::repeat_byte(0x5a);
+    let mut b = Block::new(Fork::Prague, 30);
+    b.contract(HISTORY_STORAGE_ADDRESS, HISTORY_STAND_IN);
+    b.contract(WITHDRAWAL_REQUEST_ADDRESS, &[0x61, 0xab, 0xcd, 0x60, 0x00, 0x52, 0x60, 0x02, 0x60, 0x1e, 0xf3]);
+    b.contract(CONSOLIDATION_REQUEST_ADDRESS, &[0x00]);
+    b.fillers(1, 12);
+    b.tx(user(0), Some(HISTORY_STORAGE_ADDRESS), 0, &[]);
+    b.fillers(13, 12);
+    b.rules = Some(BlockRules { parent_hash: parent, ..Default::default() });
+    let block = b.input();
+    let out = assert_agrees(&block);
+    let TxOutcome::Executed { output, .. } = &out.outcomes[12] else { panic!("{:?}", out.outcomes[12]) };
+    assert_eq!(output.as_ref(), parent.as_slice());
+    let requests: Vec<&[u8]> = out.requests.iter().map(|r| r.as_ref()).collect();
+    assert_eq!(requests, [&[0u8][..], &[1, 0xab, 0xcd], &[2]]);
+    assert!(out.results(&block).requests_hash.is_some());
+}
+
+#[test]
+fn blob_gas_and_receipts_follow_the_outcomes() {
+    let mut b = Block::new(Fork::Cancun, 8);
+    b.fillers(1, 3);
+    let block = b.input();
+    let out = assert_agrees(&block);
+    let results = out.results(&block);
+    assert_eq!(results.gas_used, 3 * 21_000);
+    assert_eq!(results.blob_gas_used, 0);
+    // Three receipts: a root that is not the empty trie's.
+    assert_ne!(results.receipts_root, Some(lockstep_executors::trie::state_root(&State::new())));
+    assert!(results.requests_hash.is_none());
+}
+
 #[test]
 fn a_checked_system_call_to_a_missing_contract_invalidates_the_block() {
     // Prague: the EIP-7002 and EIP-7251 contracts must have code.

@@ -151,6 +151,16 @@ pub fn block_input(
     header_mismatch("transactionsRoot", block.transactions_root, h.transactions_root)?;
     header_mismatch("ommersHash", block.ommers_hash, h.ommers_hash)?;
     header_mismatch("withdrawalsRoot", block.withdrawals_root, h.withdrawals_root)?;
+    if let Some(max) = max_blob_gas(fork) {
+        let used: u64 = block.txs.iter().map(|t| 131_072 * t.blob_hashes.len() as u64).sum();
+        if used > max {
+            return Err(BlockFailure::Header {
+                field: "blobGasUsed",
+                expected: format!("at most {max}"),
+                got: used.to_string(),
+            });
+        }
+    }
     if fork.at_least(Fork::Merge) && !block.ommers.is_empty() {
         return Err(BlockFailure::Header {
             field: "ommers",
@@ -197,6 +207,22 @@ fn expected_base_fee(parent: &Parent, fork: Fork) -> Option<u64> {
         }
         _ => INITIAL_BASE_FEE,
     })
+}
+
+/// The most blob gas a block may use at `fork`: 6 blobs (EIP-4844), 9 from Prague (EIP-7691);
+/// `None` before Cancun.
+fn max_blob_gas(fork: Fork) -> Option<u64> {
+    use alloy_eips::eip7840::BlobParams;
+    let params = if fork.at_least(Fork::Osaka) {
+        BlobParams::osaka()
+    } else if fork.at_least(Fork::Prague) {
+        BlobParams::prague()
+    } else if fork.at_least(Fork::Cancun) {
+        BlobParams::cancun()
+    } else {
+        return None;
+    };
+    Some(params.max_blob_count * 131_072)
 }
 
 /// EIP-4844's excess blob gas of a child of `parent` at `fork` (targets of EIP-7691 from

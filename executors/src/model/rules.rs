@@ -215,6 +215,30 @@ mod tests {
     }
 
     #[test]
+    fn deposit_requests_are_the_event_fields_in_order() {
+        use alloy_primitives::{Log, LogData};
+        let mut data = vec![0u8; 576];
+        for (at, len, byte) in [(192, 48, 1u8), (288, 32, 2), (352, 8, 3), (416, 96, 4), (544, 8, 5)] {
+            data[at..at + len].fill(byte);
+        }
+        let topic = alloy_primitives::keccak256("DepositEvent(bytes,bytes,bytes,bytes,bytes)");
+        let log = |address, data: Vec<u8>| Log { address, data: LogData::new_unchecked(vec![topic], data.into()) };
+        let logs = [
+            log(MAINNET_DEPOSIT_CONTRACT, data.clone()),
+            log(Address::ZERO, data.clone()),
+            log(MAINNET_DEPOSIT_CONTRACT, data[..575].to_vec()),
+        ];
+        let out = deposit_requests(&logs, MAINNET_DEPOSIT_CONTRACT);
+        let expected: Vec<u8> = [(48, 1u8), (32, 2), (8, 3), (96, 4), (8, 5)]
+            .into_iter()
+            .flat_map(|(len, byte)| std::iter::repeat_n(byte, len))
+            .collect();
+        assert_eq!(out.as_ref(), expected.as_slice());
+        let typed = requests(out, [Bytes::from_static(&[9]), Bytes::new()]);
+        assert_eq!((typed[0][0], typed[1].as_ref(), typed[2].as_ref()), (0, &[1u8, 9][..], &[2u8][..]));
+    }
+
+    #[test]
     fn system_calls_follow_the_fork() {
         let rules = BlockRules { parent_beacon_block_root: Some(B256::repeat_byte(7)), ..Default::default() };
         assert!(rules.system_calls_before(Fork::Shanghai).is_empty());

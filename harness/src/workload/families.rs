@@ -203,6 +203,13 @@ fn block_rules(g: &mut Gen, n: usize) {
         withdrawals.push(Withdrawal { index, validator_index: index % 7, address, amount });
     };
     withdraw(g, COINBASE);
+    if g.w.fork >= Fork::Prague {
+        // Stand-ins for the EIP-7002 and EIP-7251 contracts, which the block must call after its
+        // transactions: they answer with no requests.
+        for a in [lockstep_executors::WITHDRAWAL_REQUEST_ADDRESS, lockstep_executors::CONSOLIDATION_REQUEST_ADDRESS] {
+            g.pre.insert(a, Account { code: Bytes::from_static(&[0x00]), nonce: 1, ..Default::default() });
+        }
+    }
     let d = g.w.dependency_distance.max(1);
     for i in 0..n {
         let from = g.sender_for(i);
