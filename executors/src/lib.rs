@@ -11,6 +11,7 @@ pub mod block_stm;
 pub mod executor;
 pub mod hook;
 pub mod model;
+mod storage_trie;
 pub mod trie;
 
 pub use executor::{Capabilities, ExecError, Executor, RunControl};

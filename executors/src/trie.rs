@@ -2,6 +2,7 @@
 //! and alloy-rlp, exactly as the official fixtures compute them.
 
 use crate::model::{Account, State};
+use crate::storage_trie::StorageTrie;
 use alloy_primitives::{B256, Log, keccak256};
 use alloy_trie::TrieAccount;
 use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
@@ -44,6 +45,7 @@ pub struct RootCache {
 #[derive(Clone, Debug)]
 struct Cached {
     storage: std::collections::BTreeMap<alloy_primitives::U256, alloy_primitives::U256>,
+    trie: StorageTrie,
     storage_root: B256,
     code: alloy_primitives::Bytes,
     code_hash: B256,
@@ -54,25 +56,35 @@ impl RootCache {
     pub fn state_root(&mut self, state: &State) -> B256 {
         state_root_unhashed(state.iter().map(|(a, acc)| {
             let hashed_keys = &mut self.hashed_keys;
-            let mut root_of = |acc: &Account| {
-                alloy_trie::root::storage_root_unsorted(
-                    acc.storage
-                        .iter()
-                        .filter(|(_, v)| !v.is_zero())
-                        .map(|(k, v)| (*hashed_keys.entry(*k).or_insert_with(|| keccak256(B256::from(*k))), *v)),
-                )
-            };
+            let mut hashed =
+                |k: &alloy_primitives::U256| *hashed_keys.entry(*k).or_insert_with(|| keccak256(B256::from(*k)));
             let cached = match self.accounts.get_mut(a) {
                 Some(c) => c,
-                None => self.accounts.entry(*a).or_insert(Cached {
-                    storage_root: root_of(acc),
-                    storage: acc.storage.clone(),
-                    code_hash: acc.code_hash(),
-                    code: acc.code.clone(),
-                }),
+                None => {
+                    let mut trie = StorageTrie::default();
+                    for (k, v) in &acc.storage {
+                        trie.set(hashed(k), *v);
+                    }
+                    self.accounts.entry(*a).or_insert(Cached {
+                        storage_root: trie.root(),
+                        trie,
+                        storage: acc.storage.clone(),
+                        code_hash: acc.code_hash(),
+                        code: acc.code.clone(),
+                    })
+                }
             };
             if cached.storage != acc.storage {
-                cached.storage_root = root_of(acc);
+                // Only the slots that changed are set again: the trie rehashes their paths.
+                for (k, v) in &acc.storage {
+                    if cached.storage.get(k) != Some(v) {
+                        cached.trie.set(hashed(k), *v);
+                    }
+                }
+                for k in cached.storage.keys().filter(|k| !acc.storage.contains_key(k)) {
+                    cached.trie.set(hashed(k), alloy_primitives::U256::ZERO);
+                }
+                cached.storage_root = cached.trie.root();
                 cached.storage = acc.storage.clone();
             }
             if cached.code != acc.code {
