@@ -1,4 +1,4 @@
-//! A storage trie kept between a chain's states: a radix-16 tree over the hashed slot keys
+//! A trie (an account's storage, or the state itself) kept between a chain's states: a radix-16 tree over the hashed slot keys
 //! whose nodes remember their Merkle-Patricia encoding, so that the root of the next state
 //! rehashes only the paths of the slots that changed (Yellow Paper appendix D). The shape of
 //! the Merkle-Patricia trie (leaf, extension, branch) is derived from the radix tree when a node
@@ -34,12 +34,23 @@ impl StorageTrie {
     /// Sets the slot with hashed key `key` to `value`; zero removes it.
     pub fn set(&mut self, key: B256, value: U256) {
         if value.is_zero() {
-            remove(&mut self.root, &key, 0);
+            self.remove(&key);
         } else {
             let mut rlp = Vec::with_capacity(33);
             value.encode(&mut rlp);
-            insert(&mut self.root, key, rlp, 0);
+            self.insert(key, rlp);
         }
+    }
+
+    /// Sets the leaf at hashed key `key` to the already encoded `value` (an account's
+    /// `rlp(nonce, balance, storage root, code hash)` in the state trie).
+    pub fn insert(&mut self, key: B256, value: Vec<u8>) {
+        insert(&mut self.root, key, value, 0);
+    }
+
+    /// Removes the leaf at hashed key `key`, if there is one.
+    pub fn remove(&mut self, key: &B256) {
+        remove(&mut self.root, key, 0);
     }
 
     /// The trie's root hash: the empty trie's for no slot.

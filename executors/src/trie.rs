@@ -40,6 +40,10 @@ pub struct RootCache {
     accounts: std::collections::HashMap<alloy_primitives::Address, Cached>,
     /// `keccak256` of every storage key met: a slot's trie key, hashed once for the chain.
     hashed_keys: std::collections::HashMap<alloy_primitives::U256, B256>,
+    /// The state trie of the last state, by `keccak256(address)`, and what each account was
+    /// in it.
+    state: StorageTrie,
+    in_state: std::collections::HashMap<alloy_primitives::Address, (B256, TrieAccount)>,
 }
 
 #[derive(Clone, Debug)]
@@ -54,7 +58,7 @@ struct Cached {
 impl RootCache {
     /// [`state_root`] of `state`, through the cache (which it updates).
     pub fn state_root(&mut self, state: &State) -> B256 {
-        state_root_unhashed(state.iter().map(|(a, acc)| {
+        for (a, acc) in state {
             let hashed_keys = &mut self.hashed_keys;
             let mut hashed =
                 |k: &alloy_primitives::U256| *hashed_keys.entry(*k).or_insert_with(|| keccak256(B256::from(*k)));
@@ -97,8 +101,28 @@ impl RootCache {
                 storage_root: cached.storage_root,
                 code_hash: cached.code_hash,
             };
-            (*a, account)
-        }))
+            match self.in_state.get_mut(a) {
+                Some((_, was)) if *was == account => {}
+                Some((key, was)) => {
+                    *was = account;
+                    self.state.insert(*key, alloy_rlp::encode(account));
+                }
+                None => {
+                    let key = keccak256(a);
+                    self.in_state.insert(*a, (key, account));
+                    self.state.insert(key, alloy_rlp::encode(account));
+                }
+            }
+        }
+        if self.in_state.len() > state.len() {
+            let gone: Vec<_> = self.in_state.keys().filter(|a| !state.contains_key(*a)).copied().collect();
+            for a in gone {
+                if let Some((key, _)) = self.in_state.remove(&a) {
+                    self.state.remove(&key);
+                }
+            }
+        }
+        self.state.root()
     }
 }
 
