@@ -6,53 +6,22 @@
 //! first executor, their outputs are compared as well, and a difference is a divergence
 //! with a repro bundle of that one block.
 
-use super::statetest::{FileResult, gather, input_error, run_packed, with_deadline, write_bundle};
+use super::statetest::{FileResult, input_error, run_packed, with_deadline, write_bundle};
 use crate::check::{self, Divergence, isolate};
-use crate::progress::Progress;
 use lockstep_conformance::LoadOptions;
 use lockstep_conformance::blockchain::{self, BlockFailure, Chain, ChainBlock, Parent, PostCheck};
 use lockstep_executors::trie::RootCache;
 use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl};
 use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Status};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub use super::statetest::Options;
 
 /// Runs every chain of every file (files in parallel); bad input is counted and the run goes
 /// on.
 pub fn run(opts: &Options) -> ConformanceReport {
-    let start = Instant::now();
-    let (mut files, discover_errors) = lockstep_conformance::discover(&opts.paths);
-    if let Some(shard) = opts.shard {
-        files = files
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| *i as u64 % shard.count == shard.index - 1)
-            .map(|(_, f)| f)
-            .collect();
-    }
-    let progress = Progress::new(opts.progress, files.len() as u64, "files");
-    let results: Vec<FileResult> = files
-        .par_iter()
-        .map(|path| {
-            if crate::interrupt::requested() {
-                return FileResult::default();
-            }
-            let r = run_file(opts, path);
-            progress.inc(1);
-            r
-        })
-        .collect();
-    progress.finish();
-    let executors: Vec<String> = opts.executors.iter().map(|e| e.name().to_string()).collect();
-    let discover_errors = discover_errors.into_iter().filter(|_| opts.shard.is_none_or(|s| s.index == 1)).collect();
-    let mut report = gather(executors, files.len() as u64, discover_errors, results);
-    report.interrupted = crate::interrupt::requested();
-    report.measured.wall_seconds = start.elapsed().as_secs_f64();
-    report
+    super::statetest::run_files(opts, run_file)
 }
 
 fn run_file(opts: &Options, path: &std::path::Path) -> FileResult {
@@ -144,9 +113,7 @@ fn run_chain(opts: &Options, chain: &Chain, control: &RunControl, r: &mut FileRe
                 let (what, kind) = (d.to_string(), d.kind());
                 let name = format!("{}-block{}", chain.test, block.index);
                 let ref_output = ref_out.as_ref().ok();
-                let bundle = ref_output.and_then(|o| {
-                    write_bundle(opts.out_dir.as_ref(), opts.exec_threads, input, ref_exec, exec, o, d, &name, &id)
-                });
+                let bundle = ref_output.and_then(|o| write_bundle(opts, input, ref_exec, exec, o, d, &name, &id));
                 r.divergences.push(CaseDivergence {
                     case: id.clone(),
                     kind,

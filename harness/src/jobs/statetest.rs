@@ -119,6 +119,12 @@ impl FileResult {
 /// Runs every case of every file (files in parallel on rayon's pool); bad input is counted
 /// in the report's errors, naming the file and test, and the run goes on.
 pub fn run(opts: &Options) -> ConformanceReport {
+    run_files(opts, run_file)
+}
+
+/// Runs `run_file` on every file of `opts` (files in parallel on rayon's pool, only the
+/// shard's), and gathers the report.
+pub(crate) fn run_files(opts: &Options, run_file: fn(&Options, &std::path::Path) -> FileResult) -> ConformanceReport {
     let start = Instant::now();
     let (mut files, discover_errors) = lockstep_conformance::discover(&opts.paths);
     if let Some(shard) = opts.shard {
@@ -155,7 +161,7 @@ pub fn run(opts: &Options) -> ConformanceReport {
 
 /// The report of a run from what each file gave. A path that gives no file counts as an error
 /// of every executor, as a file-level one does.
-pub(crate) fn gather(
+fn gather(
     executors: Vec<String>,
     files: u64,
     discover_errors: Vec<CaseError>,
@@ -311,17 +317,8 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                 r.failures.push(failure(d.to_string()));
                 if let Some((ref_exec, ref_out)) = &reference {
                     let (what, kind) = (d.to_string(), d.kind());
-                    let bundle = write_bundle(
-                        opts.out_dir.as_ref(),
-                        opts.exec_threads,
-                        block,
-                        ref_exec,
-                        exec,
-                        ref_out,
-                        d,
-                        &bundle_name(case),
-                        &case.id.to_string(),
-                    );
+                    let bundle =
+                        write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
                     r.divergences.push(divergence(ref_exec, exec, case, &indexes, &kind, what, bundle, block));
                 }
                 continue;
@@ -344,17 +341,8 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                     check::compare_under(ref_out, &out, ref_exec.capabilities().common(exec.capabilities()))
                 {
                     let (what, kind) = (d.to_string(), d.kind());
-                    let bundle = write_bundle(
-                        opts.out_dir.as_ref(),
-                        opts.exec_threads,
-                        block,
-                        ref_exec,
-                        exec,
-                        ref_out,
-                        d,
-                        &bundle_name(case),
-                        &case.id.to_string(),
-                    );
+                    let bundle =
+                        write_bundle(opts, block, ref_exec, exec, ref_out, d, &bundle_name(case), &case.id.to_string());
                     r.divergences.push(divergence(ref_exec, exec, case, &indexes, &kind, what, bundle, block));
                 }
             }
@@ -396,8 +384,7 @@ fn divergence(
 /// directory named after the case (`identity` tells it apart from every other); an unwritable
 /// bundle is reported on stderr and the run goes on.
 pub(crate) fn write_bundle(
-    out_dir: Option<&PathBuf>,
-    threads: usize,
+    opts: &Options,
     block: &BlockInput,
     reference: &Arc<dyn Executor>,
     candidate: &Arc<dyn Executor>,
@@ -406,10 +393,11 @@ pub(crate) fn write_bundle(
     name: &str,
     identity: &str,
 ) -> Option<PathBuf> {
-    let dir = out_dir?;
+    let dir = opts.out_dir.as_ref()?;
     let label = format!("{name}-{}-{}", candidate.name(), divergence.kind());
     let identity = format!("{identity} {} vs {} {}", candidate.name(), reference.name(), divergence.kind());
-    let case = bundle::Case::new(block.clone(), reference.as_ref(), candidate.as_ref(), threads.max(1), divergence);
+    let case =
+        bundle::Case::new(block.clone(), reference.as_ref(), candidate.as_ref(), opts.exec_threads.max(1), divergence);
     match new_bundle_dir(dir, &label, &identity).and_then(|d| bundle::write(&d, &case, expected)) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -448,17 +436,7 @@ pub(crate) fn run_packed(opts: &Options, name: &str, block: &BlockInput, control
                 r.record(exec.name(), id.clone(), file, &fork, Status::Failed, Some(what.clone()));
                 let divergence_kind = d.kind();
                 let bundle = reference.as_ref().and_then(|(ref_exec, ref_out)| {
-                    write_bundle(
-                        opts.out_dir.as_ref(),
-                        opts.exec_threads,
-                        block,
-                        ref_exec,
-                        exec,
-                        ref_out,
-                        d,
-                        &format!("{test}-{fork}-packed"),
-                        name,
-                    )
+                    write_bundle(opts, block, ref_exec, exec, ref_out, d, &format!("{test}-{fork}-packed"), name)
                 });
                 let record = CaseDivergence {
                     reference: reference.as_ref().map(|(e, _)| e.name().to_string()).unwrap_or_default(),
