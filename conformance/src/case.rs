@@ -171,7 +171,7 @@ pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option
         out.errors.push(err(root.key("post"), "no post entries: nothing to check".into()));
         return;
     }
-    let pre = match pre_state(&test.pre) {
+    let pre = match state_of(&test.pre, &root.key("pre")) {
         Ok(p) => p,
         Err((path, m)) => return out.errors.push(err(path, m)),
     };
@@ -213,7 +213,7 @@ pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option
                         state_root: entry.hash,
                         logs_hash: entry.logs,
                         exception: entry.expect_exception.clone(),
-                        post_state: entry.state.as_ref().and_then(|s| pre_state(s).ok()),
+                        post_state: entry.state.as_ref().and_then(|s| state_of(s, &root).ok()),
                         zero_reward_to: (!fork.at_least(Fork::SpuriousDragon)).then_some(test.env.current_coinbase),
                     },
                 }),
@@ -229,15 +229,17 @@ pub fn expand(file: &Arc<str>, name: &str, test: &StateTest, fork_filter: Option
 /// An error in words, at the field it is about.
 type FieldErr = (JsonPath, String);
 
-fn pre_state(pre: &std::collections::BTreeMap<Address, FixtureAccount>) -> Result<State, FieldErr> {
-    pre.iter()
+/// The model state of a fixture's accounts (`pre`, `postState`), which stand at `at`; zero
+/// slots left out.
+pub(crate) fn state_of(
+    accounts: &std::collections::BTreeMap<Address, FixtureAccount>,
+    at: &JsonPath,
+) -> Result<State, FieldErr> {
+    accounts
+        .iter()
         .map(|(a, acc)| {
-            let nonce = u64::try_from(acc.nonce).map_err(|_| {
-                (
-                    JsonPath::root().key("pre").key(a.to_string()).key("nonce"),
-                    format!("account {a}: nonce above 2^64-1"),
-                )
-            })?;
+            let nonce = u64::try_from(acc.nonce)
+                .map_err(|_| (at.key(a.to_string()).key("nonce"), format!("account {a}: nonce above 2^64-1")))?;
             let storage = acc.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect();
             Ok((*a, Account { balance: acc.balance, nonce, code: acc.code.clone(), storage }))
         })

@@ -12,11 +12,11 @@ pub use decode::{DecodeError, DecodedBlock, decode};
 pub use fixture::{BlockchainTest, TestKind, kind_of};
 pub use pack::pack;
 
-use crate::case::{CaseError, Skipped};
+use crate::case::{CaseError, Skipped, state_of};
 use crate::json::{self, JsonPath, Location};
 use crate::load::{LoadOptions, read_text};
 use alloy_primitives::B256;
-use lockstep_executors::{Account, Fork, State};
+use lockstep_executors::{Fork, State};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -160,7 +160,7 @@ fn chain(file: &Arc<str>, test_name: &Arc<str>, test: &BlockchainTest) -> Result
     let genesis_fork =
         fork_at(&test.network, genesis_number, u64::try_from(test.genesis_block_header.timestamp).unwrap_or(0))
             .ok_or_else(|| (root.key("network"), format!("unknown network `{}`", test.network)))?;
-    let pre = state_of(&test.pre).map_err(|(a, m)| (root.key("pre").key(a), m))?;
+    let pre = state_of(&test.pre, &root.key("pre"))?;
     let root_of_pre = lockstep_executors::trie::state_root(&pre);
     if root_of_pre != test.genesis_block_header.state_root {
         let message = format!(
@@ -172,7 +172,7 @@ fn chain(file: &Arc<str>, test_name: &Arc<str>, test: &BlockchainTest) -> Result
     let genesis = Parent::genesis(&test.genesis_block_header, genesis_fork, pre)
         .map_err(|m| (root.key("genesisBlockHeader"), m))?;
     let post = match (&test.post_state, test.post_state_hash) {
-        (Some(s), _) => PostCheck::State(state_of(s).map_err(|(a, m)| (root.key("postState").key(a), m))?),
+        (Some(s), _) => PostCheck::State(state_of(s, &root.key("postState"))?),
         (None, Some(h)) => PostCheck::Root(h),
         (None, None) => return Err((root.key("postState"), "neither `postState` nor `postStateHash`".into())),
     };
@@ -221,18 +221,4 @@ fn chain(file: &Arc<str>, test_name: &Arc<str>, test: &BlockchainTest) -> Result
         post,
         last_block_hash: test.lastblockhash,
     })
-}
-
-fn state_of(
-    accounts: &std::collections::BTreeMap<alloy_primitives::Address, crate::fixture::FixtureAccount>,
-) -> Result<State, (String, String)> {
-    accounts
-        .iter()
-        .map(|(a, acc)| {
-            let nonce =
-                u64::try_from(acc.nonce).map_err(|_| (a.to_string(), format!("account {a}: nonce above 2^64-1")))?;
-            let storage = acc.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect();
-            Ok((*a, Account { balance: acc.balance, nonce, code: acc.code.clone(), storage }))
-        })
-        .collect()
 }

@@ -9,7 +9,7 @@
 use super::statetest::{FileResult, input_error, run_packed, with_deadline, write_bundle};
 use crate::check::{self, Divergence, isolate};
 use lockstep_conformance::LoadOptions;
-use lockstep_conformance::blockchain::{self, BlockFailure, Chain, ChainBlock, Parent, PostCheck};
+use lockstep_conformance::blockchain::{self, Chain, ChainBlock, Parent, PostCheck};
 use lockstep_executors::trie::RootCache;
 use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl};
 use lockstep_reports::{CaseDivergence, CaseFailure, ConformanceReport, Status};
@@ -230,7 +230,7 @@ fn run_block(
         Err(why) => Verdict::Rejected(why.clone()),
         Ok(out) => match blockchain::check_output(decoded, &input, out, roots) {
             Ok(()) => Verdict::Accepted(parent.child(decoded, fork, out.post_state.clone())),
-            Err(f @ BlockFailure::Rejected { .. }) | Err(f) => Verdict::Rejected(f.to_string()),
+            Err(f) => Verdict::Rejected(f.to_string()),
         },
     };
     (verdict, Some((input, output)))
