@@ -346,6 +346,7 @@ fn build(
         max_fee_per_blob_gas: t.max_fee_per_blob_gas.map(u128_sat),
         authorization_list,
         secret_key: t.secret_key,
+        signature: None,
     };
     let block_env = BlockEnv {
         number: env.current_number,
@@ -357,7 +358,7 @@ fn build(
         // Post-merge fixtures without a random value run with zero, as revm's runner does.
         prevrandao: env.current_random.or((fork >= Fork::Merge).then_some(B256::ZERO)),
         excess_blob_gas: env.current_excess_blob_gas.map(|e| e.saturating_to()),
-        block_hashes: Default::default(),
+        block_hashes: BlockEnv::state_test_hashes(env.current_number),
     };
     Ok(CaseInput::Block(Box::new(BlockInput {
         fork,

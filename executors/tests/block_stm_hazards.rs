@@ -95,7 +95,7 @@ impl Block {
                 difficulty: U256::from(0x20000),
                 prevrandao: (self.fork >= Fork::Merge).then_some(B256::ZERO),
                 excess_blob_gas: (self.fork >= Fork::Cancun).then_some(0),
-                block_hashes: Default::default(),
+                block_hashes: BlockEnv::state_test_hashes(U256::from(1)),
             },
             pre_state: self.pre.clone(),
             txs: self.txs.clone(),

@@ -83,7 +83,7 @@ fn block(fork: Fork, txs: Vec<Tx>) -> BlockInput {
             difficulty: U256::from(0x20000),
             prevrandao: fork.at_least(Fork::Merge).then_some(B256::ZERO),
             excess_blob_gas: fork.at_least(Fork::Cancun).then_some(0),
-            block_hashes: Default::default(),
+            block_hashes: BlockEnv::state_test_hashes(U256::from(1)),
         },
         pre_state: pre,
         txs,

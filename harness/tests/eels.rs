@@ -1,12 +1,16 @@
 //! The execution specification (EELS, `ethereum-execution` on PyPI) through the t8n adapter:
 //! every workload family on every fork it generates gives the reference's outcomes (success or
-//! failure, gas, logs, rejections) and post-state, so the state root and cumulative gas agree.
+//! failure, gas, logs, rejections), post-state and requests, so the state root and cumulative
+//! gas agree; so do whole blocks before the Merge, whose block reward the adapter passes on.
 //!
 //! Needs `ethereum-spec-evm`: `$LOCKSTEP_EELS`, or `.lockstep/spec-venv/bin/ethereum-spec-evm`
 //! as `just spec` installs it. Without it the tests say so and pass, unless
 //! `LOCKSTEP_REQUIRE_EELS=1` (as `.ci/run` sets), where a missing tool fails them.
 
-use lockstep_executors::{Capabilities, Executor, Fork, RunControl, Sequential};
+use alloy_primitives::Address;
+use lockstep_executors::{
+    BlockInput, BlockRules, Capabilities, ExecError, Executor, Fork, Ommer, RunControl, Sequential,
+};
 use lockstep_harness::check;
 use lockstep_harness::workload::{Family, Workload};
 use lockstep_t8n::daemon::DaemonPool;
@@ -43,26 +47,39 @@ fn every_family_on_every_fork_agrees_with_the_execution_spec() {
     let caps = Capabilities::FULL.common(eels.capabilities());
     let start = Instant::now();
     let (mut blocks, mut failures) = (0, Vec::new());
-    // The t8n executor declines block rules (the files it writes carry transactions only).
-    for family in Family::ALL.into_iter().filter(|f| *f != Family::BlockRules) {
-        for fork in forks(family) {
-            let g = Workload::new(family, 8).with_hot_ratio(0.5).with_fork(fork).generate(11);
-            let expected = Sequential.execute(&g.block, &RunControl::default()).unwrap();
-            let deadline = Some(Instant::now() + Duration::from_secs(60));
-            blocks += 1;
-            match eels.execute(&g.block, &RunControl { deadline, ..Default::default() }) {
-                Err(e) => failures.push(format!("{family} {fork}: {e:?}")),
-                Ok(got) => {
-                    if let Some(d) = check::compare_under(&expected, &got, caps) {
-                        failures.push(format!("{family} {fork}: {d}"));
-                    } else {
-                        assert_eq!(got.state_root(), expected.state_root());
-                        assert!(got.cumulative_gas().eq(expected.cumulative_gas()));
-                    }
+    let mut check = |what: String, block: &BlockInput| {
+        let expected = Sequential.execute(block, &RunControl::default()).unwrap();
+        let deadline = Some(Instant::now() + Duration::from_secs(60));
+        blocks += 1;
+        match eels.execute(block, &RunControl { deadline, ..Default::default() }) {
+            Err(e) => failures.push(format!("{what}: {e:?}")),
+            Ok(got) => {
+                if let Some(d) = check::compare_under(&expected, &got, caps) {
+                    failures.push(format!("{what}: {d}"));
+                } else {
+                    assert_eq!(got.state_root(), expected.state_root());
+                    assert!(got.cumulative_gas().eq(expected.cumulative_gas()));
                 }
             }
         }
+    };
+    for family in Family::ALL {
+        for fork in forks(family) {
+            let g = Workload::new(family, 8).with_hot_ratio(0.5).with_fork(fork).generate(11);
+            check(format!("{family} {fork}"), &g.block);
+        }
     }
+    // Before the Merge a whole block pays the block reward (5, 3, then 2 ether).
+    for fork in Fork::ALL.into_iter().filter(|f| *f < Fork::Merge) {
+        let mut block = Workload::new(Family::RawTransfers, 8).with_fork(fork).generate(3).block;
+        block.rules = Some(BlockRules::default());
+        check(format!("a whole block at {fork}"), &block);
+    }
+    // A limit of the spec's t8n is declared, not a finding.
+    let mut block = Workload::new(Family::RawTransfers, 2).with_fork(Fork::London).generate(3).block;
+    block.rules =
+        Some(BlockRules { ommers: vec![Ommer { coinbase: Address::repeat_byte(7), number: 0 }], ..Default::default() });
+    assert!(matches!(eels.execute(&block, &RunControl::default()), Err(ExecError::Unsupported(_))));
     eels.shutdown();
     eprintln!("{blocks} blocks in {:?}", start.elapsed());
     assert!(failures.is_empty(), "{} of {blocks} blocks disagree:\n{}", failures.len(), failures.join("\n"));

@@ -42,7 +42,7 @@ fn answer(out: &BlockOutput) -> serde_json::Value {
 
 fn scratch_dirs() -> usize {
     std::fs::read_dir(std::env::temp_dir())
-        .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("lockstep-t8n-")).count())
+        .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("lockstep-t8n-block-")).count())
         .unwrap_or(0)
 }
 

@@ -71,7 +71,7 @@ impl T8nExecutor {
             txs,
             fork: self.preset.fork_name(block.fork).to_string(),
             chain_id: block.chain_id,
-            reward: self.preset.reward(),
+            reward: self.preset.reward(block),
         })
     }
 }
@@ -90,15 +90,11 @@ impl Executor for T8nExecutor {
     }
 
     fn execute(&self, block: &BlockInput, run: &RunControl) -> Result<BlockOutput, ExecError> {
-        // The t8n files lockstep writes carry a block's transactions only (state-test
-        // semantics): withdrawals, rewards and system calls are not passed on yet.
-        if block.rules.is_some() {
-            return Err(ExecError::Unsupported("block rules (system calls, rewards, withdrawals) over t8n".into()));
-        }
         let request = self.request(block)?;
         let answer = self.transport.run(&request, run.deadline)?;
         block_output(self.preset, block, &answer.result, &answer.alloc).map_err(|e| {
             let kind = match e {
+                OutputError::InvalidBlock(why) => return ExecError::InvalidBlock(why),
                 OutputError::WrongTxCount { .. } | OutputError::BadRejection(_) => "wrong-tx-count",
                 OutputError::GasFalls(_) => "malformed",
                 OutputError::StateRoot { .. } => "state-root",

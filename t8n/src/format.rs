@@ -3,13 +3,23 @@
 //! Numbers are `0x` hex quantities, storage keys and values 32-byte words. Each format is a
 //! typed struct, converted both ways, so a written bundle reads back as the same block.
 //!
-//! `env.json` lists the hashes of all 256 blocks before the current one, with hex keys (geth
-//! reads hex or decimal, the execution spec hex only, and crashes on a BLOCKHASH of an
-//! unlisted block in the window). Reading back, an entry equal to the model's convention
-//! ([`BlockEnv::block_hash`]) is the convention, not an explicit hash.
+//! `env.json` lists the block's hashes ([`BlockEnv::block_hashes`], the 256 before it) with
+//! hex keys (geth reads hex or decimal, the execution spec hex only, and crashes on a
+//! BLOCKHASH of an unlisted block in the window).
+//!
+//! A t8n tool always runs a whole block: the fork's system calls, then the transactions,
+//! the block reward (`--state.reward`), withdrawals and requests. A lockstep block with
+//! [`BlockRules`] is written as such, with its parent hash, beacon root, ommers and
+//! withdrawals; one without (a state test's transactions) gets no reward (`-1`), no
+//! withdrawals and a zero beacon root, which changes nothing where the pre-state has no
+//! system contract. Reading back, an `env.json` with `parentHash` is a whole block (its
+//! deposit contract mainnet's, as the tools assume), one without it a state test's.
 
 use alloy_primitives::{Address, B256, Bytes, U64, U128, U256};
-use lockstep_executors::{AccessListItem, Account, Authorization, BlockEnv, BlockInput, Fork, State, Tx, TxType};
+use lockstep_executors::{
+    AccessListItem, Account, Authorization, BlockEnv, BlockInput, BlockRules, Fork, MAINNET_DEPOSIT_CONTRACT, Ommer,
+    State, Tx, TxType, Withdrawal,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -64,15 +74,44 @@ pub struct Env {
     /// decimal when read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub block_hashes: BTreeMap<String, B256>,
-    /// The block's withdrawals (EIP-4895), from Shanghai on: always none, since a lockstep
-    /// block is its transactions (state-test semantics); written because t8n tools require
-    /// the field.
+    /// The block's withdrawals (EIP-4895), from Shanghai on; written (empty) for a block
+    /// without rules too, since t8n tools require the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub withdrawals: Option<Vec<serde_json::Value>>,
-    /// The parent beacon block root (EIP-4788), from Cancun on: zero when written. A tool
-    /// calls the beacon-roots contract with it only when the pre-state holds that contract.
+    pub withdrawals: Option<Vec<T8nWithdrawal>>,
+    /// The parent beacon block root (EIP-4788), from Cancun on; zero for a block without
+    /// rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_beacon_block_root: Option<B256>,
+    /// The parent block's hash (EIP-2935's system call stores it), written for a block with
+    /// rules only: its presence is what marks a whole block on reading back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_hash: Option<B256>,
+    /// The ommers rewarded before the Merge, by distance below this block.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ommers: Vec<T8nOmmer>,
+}
+
+/// One withdrawal of `env.json`; `amount` in gwei.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct T8nWithdrawal {
+    /// The consensus layer's withdrawal index.
+    pub index: U64,
+    /// The validator withdrawn from.
+    pub validator_index: U64,
+    /// The recipient.
+    pub address: Address,
+    /// Gwei.
+    pub amount: U64,
+}
+
+/// One ommer of `env.json`: its beneficiary and how many blocks below this one it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct T8nOmmer {
+    /// This block's number minus the ommer's (1 to 6).
+    pub delta: u64,
+    /// The ommer's beneficiary.
+    pub address: Address,
 }
 
 /// One transaction of `txs.json`, unsigned: a t8n tool signs it with `secretKey` (`v`, `r`,
@@ -186,17 +225,14 @@ pub fn alloc(state: &State) -> Alloc {
         .collect()
 }
 
-/// `block`'s environment as an `env.json`: the fork's required fields and the 256 hashes
-/// before the block.
+/// `block`'s environment as an `env.json`: the fork's required fields, the block's hashes
+/// (hex keys) and its rules.
 pub fn env(block: &BlockInput) -> Env {
     let e = &block.env;
+    let block_hashes = e.block_hashes.iter().map(|(n, h)| (format!("{n:#x}"), *h)).collect();
+    let rules = block.rules.as_ref();
     let number = e.number.saturating_to::<u64>();
-    let window = number.saturating_sub(256)..number;
-    let mut block_hashes: BTreeMap<String, B256> = window.map(|n| (format!("{n:#x}"), e.block_hash(n))).collect();
-    // Explicit hashes outside the window too, so that nothing given is lost.
-    for (n, h) in &e.block_hashes {
-        block_hashes.insert(format!("{n:#x}"), *h);
-    }
+    let withdrawals = rules.map(|r| r.withdrawals.iter().map(withdrawal).collect()).unwrap_or_default();
     Env {
         current_coinbase: e.coinbase,
         current_gas_limit: U64::from(e.gas_limit),
@@ -207,9 +243,55 @@ pub fn env(block: &BlockInput) -> Env {
         current_base_fee: e.base_fee.map(U64::from),
         current_excess_blob_gas: e.excess_blob_gas.map(U64::from),
         block_hashes,
-        withdrawals: block.fork.at_least(Fork::Shanghai).then(Vec::new),
-        parent_beacon_block_root: block.fork.at_least(Fork::Cancun).then_some(B256::ZERO),
+        withdrawals: block.fork.at_least(Fork::Shanghai).then_some(withdrawals),
+        parent_beacon_block_root: block
+            .fork
+            .at_least(Fork::Cancun)
+            .then(|| rules.and_then(|r| r.parent_beacon_block_root).unwrap_or_default()),
+        parent_hash: rules.map(|r| r.parent_hash),
+        ommers: rules
+            .map(|r| {
+                let ommer = |o: &Ommer| T8nOmmer { delta: number.saturating_sub(o.number), address: o.coinbase };
+                r.ommers.iter().map(ommer).collect()
+            })
+            .unwrap_or_default(),
     }
+}
+
+fn withdrawal(w: &Withdrawal) -> T8nWithdrawal {
+    T8nWithdrawal {
+        index: U64::from(w.index),
+        validator_index: U64::from(w.validator_index),
+        address: w.address,
+        amount: U64::from(w.amount),
+    }
+}
+
+/// The rules of an `env.json`: `None` without `parentHash` (a state test's transactions).
+pub fn rules_of(env: &Env) -> Option<BlockRules> {
+    let number = env.current_number.saturating_to::<u64>();
+    let parent_hash = env.parent_hash?;
+    Some(BlockRules {
+        parent_hash,
+        parent_beacon_block_root: env.parent_beacon_block_root,
+        ommers: env
+            .ommers
+            .iter()
+            .map(|o| Ommer { coinbase: o.address, number: number.saturating_sub(o.delta) })
+            .collect(),
+        withdrawals: env
+            .withdrawals
+            .iter()
+            .flatten()
+            .map(|w| Withdrawal {
+                index: u64_of(w.index),
+                validator_index: u64_of(w.validator_index),
+                address: w.address,
+                amount: u64_of(w.amount),
+            })
+            .collect(),
+        deposit_contract: MAINNET_DEPOSIT_CONTRACT,
+    })
 }
 
 /// `t` as an unsigned t8n transaction, with the sender's secret key when the transaction
@@ -314,9 +396,7 @@ pub fn env_of(env: &Env) -> Result<BlockEnv, ImportError> {
     };
     for (key, hash) in &env.block_hashes {
         let n = block_number(key).ok_or(ImportError::Env("blockHashes"))?;
-        if block_env.block_hash(n) != *hash {
-            block_env.block_hashes.insert(n, *hash);
-        }
+        block_env.block_hashes.insert(n, *hash);
     }
     Ok(block_env)
 }
@@ -368,6 +448,7 @@ pub fn tx_of(index: usize, t: &T8nTx) -> Result<Tx, ImportError> {
         max_fee_per_blob_gas: fee(t.max_fee_per_blob_gas),
         authorization_list,
         secret_key: t.secret_key,
+        signature: None,
     })
 }
 

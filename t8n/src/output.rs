@@ -34,9 +34,13 @@ pub struct T8nResult {
     #[serde(default)]
     pub rejected: Option<Vec<Rejected>>,
     /// A block-level failure the tool reports (the execution spec: a Prague system contract
-    /// without code).
+    /// without code). An invalid block for a block with rules; ignored for one without,
+    /// whose system calls lockstep does not ask for.
     #[serde(default)]
     pub block_exception: Option<String>,
+    /// The EIP-7685 requests, each its type byte and data, those with data only (Prague on).
+    #[serde(default)]
+    pub requests: Option<Vec<Bytes>>,
 }
 
 /// One receipt of `result.receipts`.
@@ -97,6 +101,9 @@ pub enum OutputError {
     /// Cumulative gas goes down from one receipt to the next.
     #[error("cumulative gas falls at receipt {0}")]
     GasFalls(usize),
+    /// The tool found a block with rules invalid (`blockException`).
+    #[error("the tool finds the block invalid: {0}")]
+    InvalidBlock(String),
     /// The reported state root is not the root of the reported post-state.
     #[error("the reported state root {reported} is not the root {computed} of the reported post-state")]
     StateRoot {
@@ -124,6 +131,9 @@ pub fn block_output(
     result: &T8nResult,
     alloc: &Alloc,
 ) -> Result<BlockOutput, OutputError> {
+    if let (Some(_), Some(exception)) = (&block.rules, &result.block_exception) {
+        return Err(OutputError::InvalidBlock(exception.clone()));
+    }
     let n = block.txs.len();
     let receipts = result.receipts.as_deref().unwrap_or_default();
     let rejected = result.rejected.as_deref().unwrap_or_default();
@@ -173,7 +183,7 @@ pub fn block_output(
         outcomes,
         post_state: state_of(alloc),
         stats: ExecStats { threads: 1, ..Default::default() },
-        requests: Vec::new(),
+        requests: if block.rules.is_some() { result.requests.clone().unwrap_or_default() } else { Vec::new() },
     };
     let computed = output.state_root();
     if computed != result.state_root {

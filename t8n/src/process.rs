@@ -35,7 +35,7 @@ fn io(what: &str, e: std::io::Error) -> ExecError {
 
 impl Transport for ProcessTransport {
     fn run(&self, request: &Request, deadline: Option<Instant>) -> Result<Answer, ExecError> {
-        let dir = tempfile::Builder::new().prefix("lockstep-t8n-").tempdir().map_err(|e| io("create", e))?;
+        let dir = tempfile::Builder::new().prefix("lockstep-t8n-block-").tempdir().map_err(|e| io("create", e))?;
         let write = |name: &str, json: Vec<u8>| std::fs::write(dir.path().join(name), json).map_err(|e| io(name, e));
         write("alloc.json", serde_json::to_vec(&request.alloc).map_err(|e| io("alloc.json", e.into()))?)?;
         write("env.json", serde_json::to_vec(&request.env).map_err(|e| io("env.json", e.into()))?)?;

@@ -16,8 +16,8 @@ use lockstep_executors::{Fork, Tx, TxType};
 /// Why a transaction cannot be signed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignError {
-    /// The transaction carries no secret key.
-    #[error("the sender's secret key is unknown")]
+    /// The transaction carries neither a secret key nor a signature.
+    #[error("the sender's secret key is unknown and the transaction carries no signature")]
     NoKey,
     /// The key is not a valid secp256k1 secret key.
     #[error("the secret key is not a secp256k1 key")]
@@ -140,12 +140,26 @@ fn as_signed_at(t: &Tx, fork: Fork) -> std::borrow::Cow<'_, Tx> {
     }
 }
 
-/// `(v, r, s)` of `t` signed with its `secret_key` for a block at `fork`: `v` is 27/28 for an
-/// unprotected legacy transaction (every legacy one before Spurious Dragon),
-/// `chain_id * 2 + 35/36` for a protected one (EIP-155), the y parity for the typed ones.
+/// The `v` a transaction of `t`'s type and chain id carries for a signature of y parity
+/// `parity`: 27/28 for an unprotected legacy transaction, `chain_id * 2 + 35/36` for a
+/// protected one (EIP-155), the y parity for the typed ones.
+fn v_of(t: &Tx, parity: u64) -> u64 {
+    match (t.tx_type, t.chain_id) {
+        (TxType::Legacy, Some(chain)) => chain * 2 + 35 + parity,
+        (TxType::Legacy, None) => 27 + parity,
+        _ => parity,
+    }
+}
+
+/// `(v, r, s)` of `t` signed with its `secret_key` for a block at `fork` (a legacy transaction
+/// before Spurious Dragon without a chain id, as there was no EIP-155), else the
+/// `signature` it carries, as it was made.
 pub fn sign(t: &Tx, fork: Fork) -> Result<(u64, U256, U256), SignError> {
     let t = &*as_signed_at(t, fork);
-    let key = t.secret_key.ok_or(SignError::NoKey)?;
+    let Some(key) = t.secret_key else {
+        let carried = t.signature.ok_or(SignError::NoKey)?;
+        return Ok((v_of(t, u64::from(carried.y_parity)), carried.r, carried.s));
+    };
     let key = k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(|_| SignError::BadKey)?;
     let key_address = address_of(&key);
     if key_address != t.sender {
@@ -153,15 +167,23 @@ pub fn sign(t: &Tx, fork: Fork) -> Result<(u64, U256, U256), SignError> {
     }
     let hash = signing_hash(t)?;
     let (sig, recid) = key.sign_prehash_recoverable(hash.as_slice()).map_err(|_| SignError::BadKey)?;
-    let parity = u64::from(recid.is_y_odd());
     let bytes = sig.to_bytes();
     let (r, s) = (U256::from_be_slice(&bytes[..32]), U256::from_be_slice(&bytes[32..]));
-    let v = match (t.tx_type, t.chain_id) {
-        (TxType::Legacy, Some(chain)) => chain * 2 + 35 + parity,
-        (TxType::Legacy, None) => 27 + parity,
-        _ => parity,
+    Ok((v_of(t, u64::from(recid.is_y_odd())), r, s))
+}
+
+/// The signature `wire` carries (`v`, `r`, `s`) for the imported `t`; `None` for a `v` its type
+/// cannot have, or none at all (zero `r` and `s`: a transaction for the tool to sign).
+pub fn signature_of(t: &Tx, wire: &T8nTx) -> Option<lockstep_executors::TxSignature> {
+    let v = wire.v.to::<u64>();
+    let parity = match (t.tx_type, v) {
+        (TxType::Legacy, 27 | 28) => v - 27,
+        (TxType::Legacy, v) if v >= 35 => (v - 35) % 2,
+        (_, 0 | 1) => v,
+        _ => return None,
     };
-    Ok((v, r, s))
+    let signed = !(wire.r.is_zero() && wire.s.is_zero());
+    signed.then_some(lockstep_executors::TxSignature { y_parity: parity as u8, r: wire.r, s: wire.s })
 }
 
 /// The sender of an imported transaction: the address of its secret key, else the address its
@@ -170,21 +192,18 @@ pub fn sender_of(t: &Tx, wire: &T8nTx) -> Option<Address> {
     if let Some(key) = t.secret_key {
         return k256::ecdsa::SigningKey::from_slice(key.as_slice()).ok().map(|k| address_of(&k));
     }
-    let v = wire.v.to::<u64>();
-    let parity = match (t.tx_type, v) {
-        (TxType::Legacy, 27 | 28) => v - 27,
-        (TxType::Legacy, v) if v >= 35 => (v - 35) % 2,
-        (_, 0 | 1) => v,
-        _ => return None,
-    };
+    let signature = signature_of(t, wire)?;
     // A legacy `v` of 27/28 is unprotected whatever `chainId` says.
+    let v = wire.v.to::<u64>();
     let unsigned = match (t.tx_type, v) {
         (TxType::Legacy, 27 | 28) => Tx { chain_id: None, ..t.clone() },
         (TxType::Legacy, v) => Tx { chain_id: Some((v - 35) / 2), ..t.clone() },
         _ => t.clone(),
     };
     let hash = signing_hash(&unsigned).ok()?;
-    alloy_primitives::Signature::new(wire.r, wire.s, parity == 1).recover_address_from_prehash(&hash).ok()
+    alloy_primitives::Signature::new(signature.r, signature.s, signature.y_parity == 1)
+        .recover_address_from_prehash(&hash)
+        .ok()
 }
 
 /// `wire` with `t`'s signature for `fork` in place and no `secretKey`, so that no tool signs on

@@ -6,7 +6,7 @@
 //! spec's `ethereum-spec-evm t8n` (EELS). Only EELS (`ethereum-execution` 2.20.0 on PyPI) is
 //! run by lockstep's tests; the others are written from their documented interfaces.
 
-use lockstep_executors::{Capabilities, Fork, RejectKind};
+use lockstep_executors::{BlockInput, Capabilities, Fork, MAINNET_DEPOSIT_CONTRACT, RejectKind, block_reward};
 use serde::{Deserialize, Serialize};
 
 /// A known t8n tool family.
@@ -62,17 +62,42 @@ impl Preset {
         }
     }
 
-    /// `--state.reward` for a lockstep block: none. A lockstep block is its transactions
-    /// (state-test semantics), and every tool pays the pre-Merge block reward unless told
-    /// `-1` (`0` still touches the beneficiary, which is a different state before EIP-161).
-    pub fn reward(self) -> i64 {
-        -1
+    /// `--state.reward` for `block`, in wei: the fork's block reward for a block with rules
+    /// before the Merge, otherwise `-1`, none (`0` would still touch the beneficiary, which
+    /// is a different state before EIP-161). The same for every tool: geth's default is 0,
+    /// the execution spec's the fork's reward, so lockstep always says which.
+    pub fn reward(self, block: &BlockInput) -> i64 {
+        match (&block.rules, block_reward(block.fork)) {
+            (Some(_), Some(wei)) => i64::try_from(wei).unwrap_or(i64::MAX),
+            _ => -1,
+        }
     }
 
-    /// Why the tool cannot take `block`, when it is a limit of the tool rather than a fault:
-    /// the execution spec refuses a pre-state with an empty account from the Merge on
-    /// (EIP-7523 says none exists there; its t8n raises `StateWithEmptyAccount`).
-    pub fn declines(self, block: &lockstep_executors::BlockInput) -> Option<String> {
+    /// Why the tool cannot take `block`, when it is a limit of the tool or of the t8n files
+    /// rather than a fault:
+    /// - the files name no deposit contract: every tool assumes mainnet's (EIP-6110);
+    /// - the execution spec takes EIP-2935's parent hash from `blockHashes`, not `parentHash`;
+    /// - the execution spec refuses a pre-state with an empty account from the Merge on
+    ///   (EIP-7523 says none exists there; its t8n raises `StateWithEmptyAccount`);
+    /// - the execution spec's t8n (2.20.0) fails on ommers: its reward reads an ommer's
+    ///   `number`, which its `env.json` reader does not keep (it keeps `delta`).
+    pub fn declines(self, block: &BlockInput) -> Option<String> {
+        let prague = block.fork.at_least(Fork::Prague);
+        if let Some(rules) = &block.rules {
+            if prague && rules.deposit_contract != MAINNET_DEPOSIT_CONTRACT {
+                return Some(format!("t8n tools assume mainnet's deposit contract, not {}", rules.deposit_contract));
+            }
+            let number = block.env.number.saturating_to::<u64>();
+            let listed = number.checked_sub(1).map(|n| block.env.block_hash(n));
+            if self == Preset::Eels && prague && listed != Some(rules.parent_hash) {
+                return Some("the execution spec takes the parent hash from blockHashes, which differs".into());
+            }
+            if self == Preset::Eels && !rules.ommers.is_empty() && block_reward(block.fork).is_some() {
+                return Some(
+                    "the execution spec's t8n fails on ommers (it reads an ommer number it does not keep)".into(),
+                );
+            }
+        }
         if self != Preset::Eels || !block.fork.at_least(Fork::Merge) {
             return None;
         }

@@ -5,7 +5,7 @@ use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{Block, Header, Transaction, TxEnvelope};
 use alloy_eips::Typed2718;
 use alloy_primitives::{B256, TxKind};
-use lockstep_executors::{AccessListItem, Authorization, Ommer, Tx, TxType, Withdrawal};
+use lockstep_executors::{AccessListItem, Authorization, Ommer, Tx, TxSignature, TxType, Withdrawal};
 
 /// A block as decoded from its RLP.
 #[derive(Clone, Debug)]
@@ -121,5 +121,10 @@ fn model_tx(t: &TxEnvelope, sender: alloy_primitives::Address) -> Tx {
         max_fee_per_blob_gas: t.max_fee_per_blob_gas(),
         authorization_list,
         secret_key: None,
+        signature: Some(TxSignature {
+            y_parity: u8::from(t.signature().v()),
+            r: t.signature().r(),
+            s: t.signature().s(),
+        }),
     }
 }

@@ -32,18 +32,42 @@ pub struct BlockEnv {
     /// whose excess is above `MAX_BLOB_FEE_EXPONENT` (50) times the fork's blob base fee update
     /// fraction: a fee no account could pay, and one whose computation grows with the excess.
     pub excess_blob_gas: Option<u64>,
-    /// Hashes of earlier blocks for BLOCKHASH. A number that is missing hashes to
-    /// `keccak256(decimal string of the number)`, the convention of the official state tests.
+    /// Hashes of earlier blocks for BLOCKHASH, by number, listed: there is no rule for a
+    /// missing one. A block's builder lists the 256 before it (fewer near genesis), for a state
+    /// test those of [`BlockEnv::state_test_hashes`]; an unlisted number reads as zero, the
+    /// answer BLOCKHASH gives outside its window.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub block_hashes: BTreeMap<u64, B256>,
 }
 
+/// How many predecessors BLOCKHASH can reach (Yellow Paper, 9.4.5 / EIP-2935's
+/// `BLOCKHASH_SERVE_WINDOW`).
+pub const BLOCKHASH_WINDOW: u64 = 256;
+
 impl BlockEnv {
-    /// The hash BLOCKHASH returns for block `number`: its entry in `block_hashes`, else
-    /// `keccak256` of the number's decimal string (the official state tests' convention).
+    /// The hash BLOCKHASH returns for block `number`: its entry in `block_hashes`, else zero.
     /// The 256-block window is the EVM's to check; this answers for any number.
     pub fn block_hash(&self, number: u64) -> B256 {
-        self.block_hashes.get(&number).copied().unwrap_or_else(|| keccak256(number.to_string().as_bytes()))
+        self.block_hashes.get(&number).copied().unwrap_or(B256::ZERO)
+    }
+
+    /// The numbers BLOCKHASH can reach from a block numbered `number`.
+    pub fn window(number: U256) -> std::ops::Range<u64> {
+        let number = number.saturating_to::<u64>();
+        number.saturating_sub(BLOCKHASH_WINDOW)..number
+    }
+
+    /// The hashes the official state tests give the block numbered `number`: each
+    /// predecessor's is `keccak256` of its number as a decimal string (the convention of
+    /// geth's and revm's state-test runners, which fill no `blockHashes`).
+    pub fn state_test_hashes(number: U256) -> BTreeMap<u64, B256> {
+        Self::window(number).map(|n| (n, keccak256(n.to_string().as_bytes()))).collect()
+    }
+
+    /// Whether the listed hashes are exactly the state-test convention's for this block, so
+    /// that a state-test file (which has no hashes) can carry it.
+    pub fn has_state_test_hashes(&self) -> bool {
+        self.block_hashes == Self::state_test_hashes(self.number)
     }
 }
 

@@ -9,8 +9,8 @@ mod output;
 mod rules;
 mod tx;
 
-pub use block::{Account, BlockEnv, BlockInput, State};
+pub use block::{Account, BLOCKHASH_WINDOW, BlockEnv, BlockInput, State};
 pub use fork::Fork;
 pub use output::{BlockOutput, BlockResults, ExecStats, RejectKind, TxOutcome, TxStatus};
 pub use rules::*;
-pub use tx::{AccessListItem, Authorization, Tx, TxIndex, TxType};
+pub use tx::{AccessListItem, Authorization, Tx, TxIndex, TxSignature, TxType};

@@ -60,7 +60,7 @@ pub struct Ommer {
 /// [`BlockRules::system_calls_before`], the transactions, then the block reward and ommer rewards
 /// (before the Merge), the withdrawals (Shanghai on), the deposit requests read from the
 /// receipts and the system calls of [`BlockRules::system_calls_after`] (Prague on).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockRules {
     /// The parent block's hash, which EIP-2935's system call stores (Prague on).
@@ -81,6 +81,19 @@ pub struct BlockRules {
 
 fn mainnet_deposit_contract() -> Address {
     MAINNET_DEPOSIT_CONTRACT
+}
+
+/// No parent hash, beacon root, ommers or withdrawals; mainnet's deposit contract.
+impl Default for BlockRules {
+    fn default() -> BlockRules {
+        BlockRules {
+            parent_hash: B256::ZERO,
+            parent_beacon_block_root: None,
+            ommers: Vec::new(),
+            withdrawals: Vec::new(),
+            deposit_contract: MAINNET_DEPOSIT_CONTRACT,
+        }
+    }
 }
 
 /// A call from [`SYSTEM_ADDRESS`] outside any transaction: no gas charged, no nonce, no fee.

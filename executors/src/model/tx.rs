@@ -134,4 +134,22 @@ pub struct Tx {
     /// tests' `secretKey`): what an exporter signs the transaction with. Ignored by execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<B256>,
+    /// The signature the transaction came with (blockchain tests' blocks, imported t8n
+    /// files), which an exporter passes on when it has no key. Ignored by execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<TxSignature>,
+}
+
+/// A transaction's secp256k1 signature over its signing hash (EIP-155 for a protected legacy
+/// transaction, EIP-2718 for the typed ones); the `v` a legacy transaction carries follows
+/// from `y_parity` and its chain id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxSignature {
+    /// The y parity of the signature's point (0 or 1).
+    pub y_parity: u8,
+    /// `r`.
+    pub r: U256,
+    /// `s` (at most secp256k1n / 2 from Homestead on, EIP-2).
+    pub s: U256,
 }

@@ -122,6 +122,15 @@ pub enum Divergence {
         /// The candidate's value, as text.
         got: String,
     },
+    /// Receipts and post-state match but the block's EIP-7685 requests differ (a block with
+    /// rules, Prague on); requests of a type without data do not count, as in the requests
+    /// hash.
+    Requests {
+        /// The reference's requests, hex, in order.
+        expected: Vec<String>,
+        /// The candidate's.
+        got: Vec<String>,
+    },
 }
 
 impl Divergence {
@@ -141,6 +150,7 @@ impl Divergence {
                 AccountField::Storage(_) => "state/storage".into(),
                 f => format!("state/{f:?}"),
             },
+            Divergence::Requests { .. } => "requests".into(),
         }
     }
 
@@ -192,6 +202,9 @@ impl fmt::Display for Divergence {
                 };
                 write!(f, "account {address} {what}:\n  - expected {expected}\n  + got      {got}")
             }
+            Divergence::Requests { expected, got } => {
+                write!(f, "requests:\n  - expected [{}]\n  + got      [{}]", expected.join(", "), got.join(", "))
+            }
         }
     }
 }
@@ -218,7 +231,15 @@ pub fn compare_under(expected: &BlockOutput, got: &BlockOutput, caps: Capabiliti
             return Some(Divergence::CumulativeGas { tx: TxIndex(i), expected: e, got: g });
         }
     }
-    compare_states(&expected.post_state, &got.post_state)
+    compare_states(&expected.post_state, &got.post_state).or_else(|| compare_requests(expected, got))
+}
+
+/// EIP-7685 leaves a request type without data out of the requests hash: so does this.
+fn compare_requests(expected: &BlockOutput, got: &BlockOutput) -> Option<Divergence> {
+    let listed =
+        |o: &BlockOutput| -> Vec<String> { o.requests.iter().filter(|r| r.len() > 1).map(|r| r.to_string()).collect() };
+    let (e, g) = (listed(expected), listed(got));
+    (e != g).then_some(Divergence::Requests { expected: e, got: g })
 }
 
 fn compare_outcome(tx: TxIndex, e: &TxOutcome, g: &TxOutcome, caps: Capabilities) -> Option<Divergence> {
@@ -395,6 +416,18 @@ mod tests {
             }
         );
         assert_eq!(compare(&out(vec![executed(1)], s1.clone()), &out(vec![executed(1)], s1)), None);
+    }
+
+    #[test]
+    fn requests_differ_only_where_a_type_has_data() {
+        let with = |requests: &[&[u8]]| BlockOutput {
+            requests: requests.iter().map(|r| Bytes::copy_from_slice(r)).collect(),
+            ..out(vec![executed(1)], State::new())
+        };
+        assert_eq!(compare(&with(&[&[0], &[1, 7]]), &with(&[&[1, 7]])), None);
+        let d = compare(&with(&[&[0], &[1, 7]]), &with(&[&[0], &[1, 8]])).unwrap();
+        assert_eq!(d, Divergence::Requests { expected: vec!["0x0107".into()], got: vec!["0x0108".into()] });
+        assert_eq!(d.kind(), "requests");
     }
 
     #[test]

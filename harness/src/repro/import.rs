@@ -83,6 +83,9 @@ pub fn t8n_dir(dir: &Path, fork: Fork, chain_id: u64) -> Result<BlockInput> {
         if tx.tx_type == TxType::Legacy && w.secret_key.is_none() {
             tx.chain_id = (v >= 35).then(|| (v - 35) / 2);
         }
+        if w.secret_key.is_none() {
+            tx.signature = lockstep_t8n::sign::signature_of(&tx, w);
+        }
         if w.sender.is_none() {
             tx.sender = lockstep_t8n::sign::sender_of(&tx, w).ok_or_else(|| {
                 Error::bad_input(&txs_path, format!("at `[{i}]`: no `sender`, `secretKey` or valid signature"))
@@ -90,8 +93,9 @@ pub fn t8n_dir(dir: &Path, fork: Fork, chain_id: u64) -> Result<BlockInput> {
         }
         txs.push(tx);
     }
+    let rules = t8n::rules_of(&env);
     let env = t8n::env_of(&env).map_err(|e| Error::bad_input(dir.join("env.json"), e))?;
-    Ok(BlockInput { fork, chain_id, env, pre_state: t8n::state_of(&alloc), txs, rules: None })
+    Ok(BlockInput { fork, chain_id, env, pre_state: t8n::state_of(&alloc), txs, rules })
 }
 
 /// One case of a state-test file as a block: the test named `test` (or the file's only one),
@@ -129,12 +133,13 @@ pub fn state_test_case(file: &Path, test: Option<&str>, fork: Fork, indexes: [us
 mod tests {
     use super::*;
     use crate::workload::{Family, Workload};
+    use lockstep_executors::TxSignature;
 
     /// Exported as a t8n tool gets it (signed, no keys, no senders) and imported again: the
-    /// same block, keys aside. Block rules are not exported (the t8n executor declines them).
+    /// same block, keys aside, with its rules where it has them.
     #[test]
     fn every_family_exported_and_imported_is_the_same_block() {
-        for family in Family::ALL.into_iter().filter(|f| *f != Family::BlockRules) {
+        for family in Family::ALL {
             for fork in [family.min_fork(), Fork::Prague] {
                 let g = Workload::new(family, 10).with_hot_ratio(0.5).with_fork(fork).generate(5);
                 let block = &g.block;
@@ -157,12 +162,19 @@ mod tests {
                 assert!(is_t8n_dir(dir.path()));
                 let back = t8n_dir(dir.path(), block.fork, block.chain_id).unwrap();
                 let mut expected = block.clone();
-                for t in &mut expected.txs {
+                for (t, w) in expected.txs.iter_mut().zip(&txs) {
                     t.secret_key = None;
                     // Before EIP-155 a legacy transaction is signed without a chain id.
                     if t.tx_type == TxType::Legacy && !block.fork.at_least(Fork::SpuriousDragon) {
                         t.chain_id = None;
                     }
+                    let v = w.v.to::<u64>();
+                    let y_parity = match v {
+                        27 | 28 => v - 27,
+                        35.. => (v - 35) % 2,
+                        _ => v,
+                    } as u8;
+                    t.signature = Some(TxSignature { y_parity, r: w.r, s: w.s });
                 }
                 assert_eq!(back, expected, "{family} at {fork}");
             }

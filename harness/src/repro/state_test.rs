@@ -124,7 +124,8 @@ pub struct Indexes {
 }
 
 /// The state test of a one-transaction `block` expecting `reference`'s output; `None` for
-/// another number of transactions. `name` is the test's name, `comment` its `_info.comment`.
+/// another number of transactions, or a block a state test cannot carry (block rules, or
+/// block hashes other than the state tests' convention). `name` is the test's name, `comment` its `_info.comment`.
 pub fn export(
     block: &BlockInput,
     reference: &BlockOutput,
@@ -133,6 +134,9 @@ pub fn export(
     comment: String,
 ) -> Option<StateTestFile> {
     let [t] = block.txs.as_slice() else { return None };
+    if block.rules.is_some() || !block.env.has_state_test_hashes() {
+        return None;
+    }
     let w = t8n::tx(t, keys);
     let transaction = Transaction {
         data: vec![t.input.clone()],
@@ -162,7 +166,7 @@ pub fn export(
         txbytes: Bytes::new(),
         expect_exception,
     };
-    // A state test's env has none of the t8n extras: BLOCKHASH follows the convention.
+    // A state test's env has none of the t8n extras: its runner derives the hashes.
     let mut env = t8n::env(block);
     env.block_hashes.clear();
     env.withdrawals = None;

@@ -205,9 +205,13 @@ fn block_rules(g: &mut Gen, n: usize) {
     withdraw(g, COINBASE);
     if g.w.fork >= Fork::Prague {
         // Stand-ins for the EIP-7002 and EIP-7251 contracts, which the block must call after its
-        // transactions: they answer with no requests.
-        for a in [lockstep_executors::WITHDRAWAL_REQUEST_ADDRESS, lockstep_executors::CONSOLIDATION_REQUEST_ADDRESS] {
-            g.pre.insert(a, Account { code: Bytes::from_static(&[0x00]), nonce: 1, ..Default::default() });
+        // transactions: the first answers with one 32-byte request (the word 42), the second
+        // with none.
+        let answers: [&'static [u8]; 2] = [&[0x60, 0x2a, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3], &[0x00]];
+        let contracts =
+            [lockstep_executors::WITHDRAWAL_REQUEST_ADDRESS, lockstep_executors::CONSOLIDATION_REQUEST_ADDRESS];
+        for (a, code) in contracts.into_iter().zip(answers) {
+            g.pre.insert(a, Account { code: Bytes::from_static(code), nonce: 1, ..Default::default() });
         }
     }
     let d = g.w.dependency_distance.max(1);
@@ -245,12 +249,9 @@ fn block_rules(g: &mut Gen, n: usize) {
     }
     withdraw(g, COINBASE);
     let root = B256::from(g.rng.random::<[u8; 32]>());
-    g.rules = Some(BlockRules {
-        parent_hash: B256::from(g.rng.random::<[u8; 32]>()),
-        parent_beacon_block_root: Some(root),
-        withdrawals,
-        ..Default::default()
-    });
+    // The parent hash is set with the block's hashes (`Gen::finish`).
+    let parent_beacon_block_root = (g.w.fork >= Fork::Cancun).then_some(root);
+    g.rules = Some(BlockRules { parent_beacon_block_root, withdrawals, ..Default::default() });
 }
 
 fn nonce_factory(g: &mut Gen, n: usize) {

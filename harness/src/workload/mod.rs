@@ -11,7 +11,7 @@ mod inputs;
 mod keys;
 
 use alloy_primitives::{Address, B256, U256};
-use lockstep_executors::{Account, BlockEnv, BlockInput, Fork, State, Tx, TxType};
+use lockstep_executors::{Account, BlockEnv, BlockInput, BlockRules, Fork, State, Tx, TxType};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -249,6 +249,8 @@ pub(crate) struct Gen<'w> {
 
 /// The timestamp of generated blocks, in seconds since the Unix epoch.
 pub const TIMESTAMP: u64 = 1_700_000_000;
+/// Every generated block's number: its one predecessor is genesis.
+pub const NUMBER: u64 = 1;
 /// The base fee of generated blocks from London on, in wei per gas (EIP-1559).
 pub const BASE_FEE: u64 = 7;
 /// The pre-state balance of every generated sender, in wei (1,000 ether).
@@ -379,12 +381,15 @@ impl<'w> Gen<'w> {
 
     fn finish(self) -> Generated {
         let fork = self.w.fork;
+        let block_hashes = BlockEnv::state_test_hashes(U256::from(NUMBER));
+        // A real block's parent is the block BLOCKHASH(number - 1) names.
+        let rules = self.rules.map(|r| BlockRules { parent_hash: block_hashes[&(NUMBER - 1)], ..r });
         Generated {
             block: BlockInput {
                 fork,
                 chain_id: 1,
                 env: BlockEnv {
-                    number: U256::from(1),
+                    number: U256::from(NUMBER),
                     timestamp: U256::from(TIMESTAMP),
                     coinbase: COINBASE,
                     gas_limit: 36_000_000,
@@ -392,11 +397,11 @@ impl<'w> Gen<'w> {
                     difficulty: if fork >= Fork::Merge { U256::ZERO } else { U256::from(0x20000) },
                     prevrandao: (fork >= Fork::Merge).then_some(B256::repeat_byte(0x11)),
                     excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
-                    block_hashes: Default::default(),
+                    block_hashes,
                 },
                 pre_state: self.pre,
                 txs: self.txs.into_iter().map(|t| Tx { secret_key: self.keys.get(&t.sender).copied(), ..t }).collect(),
-                rules: self.rules,
+                rules,
             },
             expected_rejections: self.expected_rejections,
             keys: self.keys,
