@@ -121,6 +121,20 @@ fn statetest_and_run_with_the_spec_as_second_reference() {
     let text = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&run.stderr));
     assert!(text.contains("spec eels: 14 blocks compared, 0 declined, 0 where the reference disagrees"), "{text}");
+    // Whole blocks of official blockchain tests (system calls, withdrawals, blob transactions,
+    // signatures carried from the block's RLP): the spec passes them as the reference does.
+    let valid = fixtures.join("ethereum-tests/BlockchainTests/ValidBlocks");
+    let bt = lockstep()
+        .arg("blocktest")
+        .args(["bcEIP4844-blobtransactions", "bcEIP1559", "bcExample"].map(|d| valid.join(d)))
+        .args(["-e", "sequential", "-e", "eels"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&bt.stdout);
+    assert_eq!(bt.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&bt.stderr));
+    let eels_total = text.split("executor eels").nth(1).and_then(|t| t.lines().find(|l| l.starts_with("total")));
+    let columns: Vec<&str> = eels_total.unwrap_or_default().split_whitespace().collect();
+    assert_eq!(columns, ["total", "14", "0", "0", "0", "0"], "{text}");
     let add11 = fixtures.join("ethereum-tests/GeneralStateTests/stExample/add11.json");
     let replay = lockstep()
         .arg("replay")

@@ -456,3 +456,51 @@ pub fn tx_of(index: usize, t: &T8nTx) -> Result<Tx, ImportError> {
 pub fn files(block: &BlockInput, keys: &BTreeMap<Address, B256>) -> (Alloc, Env, Vec<T8nTx>) {
     (alloc(&block.pre_state), env(block), block.txs.iter().map(|t| tx(t, keys)).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lockstep_executors::Fork;
+
+    fn block(fork: Fork, rules: Option<BlockRules>) -> BlockInput {
+        BlockInput {
+            fork,
+            chain_id: 1,
+            env: BlockEnv {
+                number: U256::from(10),
+                block_hashes: BlockEnv::state_test_hashes(U256::from(10)),
+                ..Default::default()
+            },
+            pre_state: State::new(),
+            txs: Vec::new(),
+            rules,
+        }
+    }
+
+    #[test]
+    fn a_whole_block_reads_back_with_its_rules() {
+        let rules = BlockRules {
+            parent_hash: B256::repeat_byte(1),
+            parent_beacon_block_root: Some(B256::repeat_byte(2)),
+            ommers: vec![Ommer { coinbase: Address::repeat_byte(3), number: 8 }],
+            withdrawals: vec![Withdrawal { index: 4, validator_index: 5, address: Address::repeat_byte(6), amount: 7 }],
+            ..Default::default()
+        };
+        let b = block(Fork::Prague, Some(rules.clone()));
+        let json = serde_json::to_value(env(&b)).unwrap();
+        assert_eq!(json["ommers"], serde_json::json!([{ "delta": 2, "address": Address::repeat_byte(3) }]));
+        assert_eq!(json["withdrawals"][0]["amount"], "0x7");
+        assert_eq!(json["blockHashes"].as_object().unwrap().len(), 10);
+        let back: Env = serde_json::from_value(json).unwrap();
+        assert_eq!(rules_of(&back), Some(rules));
+        assert_eq!(env_of(&back).unwrap(), b.env);
+        // Without rules: no parent hash (what marks a whole block), nothing to withdraw, a zero
+        // beacon root because the tools require one from Cancun on.
+        let plain = env(&block(Fork::Prague, None));
+        assert_eq!(rules_of(&plain), None);
+        assert_eq!(
+            (plain.parent_hash, plain.withdrawals, plain.parent_beacon_block_root),
+            (None, Some(vec![]), Some(B256::ZERO))
+        );
+    }
+}

@@ -191,3 +191,41 @@ pub fn block_output(
     }
     Ok(output)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lockstep_executors::{BlockRules, State};
+
+    fn result(json: serde_json::Value) -> T8nResult {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_block_exception_invalidates_a_whole_block_only_and_requests_are_read() {
+        let empty_root =
+            BlockOutput { outcomes: vec![], post_state: State::new(), stats: Default::default(), requests: vec![] }
+                .state_root();
+        let answer = result(serde_json::json!({
+            "stateRoot": empty_root,
+            "requests": ["0x01aa"],
+            "blockException": "system contract empty",
+        }));
+        let mut block = BlockInput {
+            fork: Fork::Prague,
+            chain_id: 1,
+            env: Default::default(),
+            pre_state: State::new(),
+            txs: vec![],
+            rules: None,
+        };
+        let plain = block_output(Preset::Eels, &block, &answer, &Alloc::new()).unwrap();
+        assert!(plain.requests.is_empty());
+        block.rules = Some(BlockRules::default());
+        let invalid = block_output(Preset::Eels, &block, &answer, &Alloc::new()).unwrap_err();
+        assert_eq!(invalid, OutputError::InvalidBlock("system contract empty".into()));
+        let answer = result(serde_json::json!({ "stateRoot": empty_root, "requests": ["0x01aa"] }));
+        let whole = block_output(Preset::Eels, &block, &answer, &Alloc::new()).unwrap();
+        assert_eq!(whole.requests, vec![Bytes::from_static(&[1, 0xaa])]);
+    }
+}

@@ -278,6 +278,19 @@ mod tests {
     }
 
     #[test]
+    fn a_carried_signature_is_passed_on_and_recovers_to_the_sender() {
+        for (ty, chain) in [(TxType::Legacy, Some(1)), (TxType::Legacy, None), (TxType::Eip1559, Some(1))] {
+            let keyed = tx(ty, chain);
+            let (v, r, s) = sign(&keyed, Fork::Prague).unwrap();
+            let mut wire = crate::format::tx(&keyed, &Default::default());
+            (wire.v, wire.r, wire.s) = (U64::from(v), r, s);
+            let carried = Tx { secret_key: None, signature: signature_of(&keyed, &wire), ..keyed.clone() };
+            assert_eq!(sign(&carried, Fork::Prague), Ok((v, r, s)), "{ty:?} {chain:?}");
+            assert_eq!(sender_of(&carried, &wire), Some(SENDER));
+        }
+    }
+
+    #[test]
     fn a_key_of_another_account_is_refused() {
         let mut t = tx(TxType::Legacy, Some(1));
         t.sender = Address::ZERO;

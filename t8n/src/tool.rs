@@ -223,6 +223,27 @@ mod tests {
     }
 
     #[test]
+    fn the_block_reward_is_passed_for_whole_blocks_before_the_merge_only() {
+        let at = |fork, rules: Option<lockstep_executors::BlockRules>| {
+            let block = BlockInput {
+                fork,
+                chain_id: 1,
+                env: Default::default(),
+                pre_state: Default::default(),
+                txs: vec![],
+                rules,
+            };
+            Preset::Geth.reward(&block)
+        };
+        let whole = || Some(Default::default());
+        assert_eq!(at(Fork::Frontier, whole()), 5_000_000_000_000_000_000);
+        assert_eq!(at(Fork::Byzantium, whole()), 3_000_000_000_000_000_000);
+        assert_eq!(at(Fork::London, whole()), 2_000_000_000_000_000_000);
+        assert_eq!(at(Fork::Merge, whole()), -1);
+        assert_eq!(at(Fork::Frontier, None), -1);
+    }
+
+    #[test]
     fn fork_names_are_the_tools_own() {
         assert_eq!(Preset::Eels.fork_name(Fork::Tangerine), "EIP150");
         assert_eq!(Preset::Eels.fork_name(Fork::Petersburg), "ConstantinopleFix");

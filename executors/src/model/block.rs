@@ -123,3 +123,22 @@ pub struct BlockInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<BlockRules>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_hashes_are_listed_not_derived() {
+        let hashes = BlockEnv::state_test_hashes(U256::from(300));
+        assert_eq!((hashes.len(), hashes.keys().next()), (256, Some(&44)));
+        assert_eq!(hashes[&299], keccak256(b"299"));
+        let mut env = BlockEnv { number: U256::from(300), block_hashes: hashes, ..Default::default() };
+        assert!(env.has_state_test_hashes());
+        assert_eq!(env.block_hash(10), B256::ZERO);
+        env.block_hashes.insert(299, B256::repeat_byte(9));
+        assert!(!env.has_state_test_hashes());
+        assert_eq!(env.block_hash(299), B256::repeat_byte(9));
+        assert!(BlockEnv::state_test_hashes(U256::ZERO).is_empty());
+    }
+}
