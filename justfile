@@ -21,10 +21,22 @@ contracts:
 loom:
     RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p lockstep-executors --no-default-features --test loom_block_stm --release --target-dir target-loom
 
-# A cargo-fuzz campaign on stable (`cargo install cargo-fuzz --locked`): TARGET is
-# differential or schedules; a divergence stops it with the path of its minimized bundle.
-fuzz TARGET="differential" *ARGS:
-    cargo fuzz run -s none {{TARGET}} {{ARGS}}
+# A cargo-fuzz campaign on stable (`cargo install cargo-fuzz --locked`) from the seed corpus and
+# with the dictionary: TARGET is differential, schedules, statetest_mutation or decoders; a
+# divergence stops it with the path of its minimized bundle. ARGS go to libFuzzer
+# (`-fork=2`, `-jobs=4 -workers=2`, `-max_total_time=600`).
+fuzz TARGET="differential" *ARGS: fuzz-corpus
+    cd fuzz && cargo fuzz run -s none {{TARGET}} corpus/{{TARGET}} -- -dict=lockstep.dict {{ARGS}}
+
+# The fuzz targets' seeds (fuzz/seeds.json), seed corpora (fuzz/corpus/) and dictionary
+# (fuzz/lockstep.dict), from the fixtures and the workload families; none is committed.
+fuzz-corpus:
+    cargo run --release -- fuzz corpus --out fuzz
+
+# The OSS-Fuzz / ClusterFuzzLite build script, outside Docker: the targets, dictionaries, seed
+# corpora and seeds into target/oss-fuzz/out.
+fuzz-oss:
+    OUT=target/oss-fuzz/out WORK=target/oss-fuzz/work FUZZ_BUILD_FLAGS="-s none" .clusterfuzzlite/build.sh
 
 # Every official fixture (state tests and blockchain tests) on every bundled executor, then both
 # kinds packed into multi-transaction blocks.

@@ -15,7 +15,7 @@ pub mod skip;
 pub use case::{Case, CaseError, CaseId, CaseInput, Expectation, visible};
 pub use check::{Failure, Verdict, check};
 pub use json::{JsonPath, Location};
-pub use load::{DEFAULT_MAX_FILE_BYTES, LoadOptions, LoadedFile, discover, load_file, load_file_with};
+pub use load::{DEFAULT_MAX_FILE_BYTES, LoadOptions, LoadedFile, discover, load_file, load_file_with, load_text};
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -258,16 +258,22 @@ pub fn load_file(path: &Path, fork: Option<Fork>, keep: &dyn Fn(&str) -> bool) -
 /// no case, no skipped case and no error when nothing was filtered out is an error too.
 pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bool) -> LoadedFile {
     let name: Arc<str> = Arc::from(path.display().to_string());
-    let mut out = LoadedFile { path: name.clone(), ..Default::default() };
-    let text = match read_text(&name, path, opts.max_file_bytes) {
-        Ok(t) => t,
+    match read_text(&name, path, opts.max_file_bytes) {
+        Ok(text) => load_text(name, &text, opts, keep),
         Err(e) => {
+            let mut out = LoadedFile { path: name, ..Default::default() };
             out.expanded.errors.push(e);
-            return out;
+            out
         }
-    };
+    }
+}
+
+/// [`load_file_with`] on a file's text, `name` standing for its path in what it reports
+/// (`opts.max_file_bytes` is the reader's, not checked here).
+pub fn load_text(name: Arc<str>, text: &str, opts: &LoadOptions, keep: &dyn Fn(&str) -> bool) -> LoadedFile {
+    let mut out = LoadedFile { path: name.clone(), ..Default::default() };
     let skip_reason = crate::skip::file_reason(&name);
-    let parsed = match (fixture::parse(&text), skip_reason) {
+    let parsed = match (fixture::parse(text), skip_reason) {
         (Ok(p), _) => p,
         // A skipped file may be skipped precisely because it cannot be represented.
         (Err(_), Some(reason)) => return skipped_whole(out, reason),
@@ -278,7 +284,7 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bo
     };
     // Errors about the file's content as a whole are at its root value.
     let root = || {
-        let (line, column) = json::position(&text, text.len() - text.trim_start().len());
+        let (line, column) = json::position(text, text.len() - text.trim_start().len());
         Some(Location { path: json::JsonPath::root(), line, column })
     };
     if parsed.tests.is_empty() {
@@ -324,10 +330,10 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bo
         let mut expanded = Expanded::default();
         case::expand(&name, &t.name, test, opts.fork, &mut expanded);
         // Place the errors and unbuildable cases in the file's text.
-        let offset = json::offset_in(&text, t.raw);
+        let offset = json::offset_in(text, t.raw);
         let place = |at: &mut Location| {
             let (found, spelled) = json::locate(t.raw, &at.path);
-            (at.line, at.column) = json::position(&text, offset + found);
+            (at.line, at.column) = json::position(text, offset + found);
             at.path = spelled;
         };
         for e in &mut expanded.errors {

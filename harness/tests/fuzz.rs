@@ -1,5 +1,7 @@
 //! The bodies of the cargo-fuzz targets (`lockstep_harness::fuzz`): quiet on the bundled
-//! executor, and each finds a planted divergence and leaves a minimized bundle that replays.
+//! executor, and each finds a planted divergence and leaves a minimized bundle that replays;
+//! the seed corpora `lockstep fuzz corpus` builds, and the crash inputs stored under
+//! `fuzz/regressions/TARGET/`, go through the bodies as libFuzzer hands them over.
 
 use arbitrary::{Arbitrary, Unstructured};
 use lockstep_executors::block_stm::PlantedBug;
@@ -7,7 +9,7 @@ use lockstep_executors::{BlockStm, Executor, Sequential};
 mod common;
 
 use common::GasOff;
-use lockstep_harness::fuzz::{FuzzCase, Target};
+use lockstep_harness::fuzz::{FuzzCase, MutationCase, Target, corpus, decoders};
 use lockstep_harness::repro::{bundle, replay_bundle};
 use lockstep_harness::workload::Family;
 use rand::{RngCore, SeedableRng};
@@ -86,5 +88,99 @@ fn the_schedule_target_finds_a_planted_concurrency_bug_and_its_bundle_replays() 
     for _ in 0..5 {
         let again = replay_bundle(&dir, &buggy, &Sequential, 50_000, Duration::from_secs(10)).unwrap().divergence;
         assert!(again.is_some(), "the recorded schedule reproduces the divergence");
+    }
+}
+
+fn mutation_cases(n: usize, seed: u64) -> Vec<MutationCase> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let mut bytes = vec![0u8; 128];
+            rng.fill_bytes(&mut bytes);
+            MutationCase::arbitrary_take_rest(Unstructured::new(&bytes)).expect("bytes make an input")
+        })
+        .collect()
+}
+
+#[test]
+fn the_statetest_mutation_target_is_quiet_on_block_stm_and_finds_a_gas_bug() {
+    let fixtures = lockstep_conformance::fixtures_for_tests().unwrap();
+    let seeds = corpus::seeds(&fixtures, 24);
+    assert!(seeds.len() >= 20, "{} seeds", seeds.len());
+    let out = tempfile::tempdir().unwrap();
+    let t = target(Arc::new(BlockStm::default()), out.path());
+    let cases = mutation_cases(60, 4);
+    assert!(cases.iter().any(|c| !c.mutations.is_empty()));
+    for case in &cases {
+        if let Err(f) = t.statetest_mutation(&seeds, case) {
+            panic!("{case:?}: {f}");
+        }
+    }
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "no bundle for a passing executor");
+    let wrong = target(Arc::new(GasOff), out.path());
+    let found = cases.iter().find_map(|c| wrong.statetest_mutation(&seeds, c).err()).expect("a gas divergence");
+    assert_eq!(found.divergence.kind(), "outcome/GasUsed");
+    assert!(found.bundle.is_some_and(|b| b.join("case.json").is_file()));
+}
+
+/// Every input of `dir` through `target`'s body, as libFuzzer decodes it; the count run.
+fn replay_dir(dir: &std::path::Path, name: &str, t: &Target, seeds: &[lockstep_harness::fuzz::Seed]) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut n = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let u = Unstructured::new(&bytes);
+        let result = match name {
+            "differential" => FuzzCase::arbitrary_take_rest(u).map(|c| t.differential(&c)),
+            "schedules" => FuzzCase::arbitrary_take_rest(u).map(|c| t.schedules(&c)),
+            "statetest_mutation" => MutationCase::arbitrary_take_rest(u).map(|c| t.statetest_mutation(seeds, &c)),
+            "decoders" => {
+                decoders(&bytes);
+                Ok(Ok(()))
+            }
+            other => panic!("unknown target {other}"),
+        };
+        // An input that does not decode is one libFuzzer skips too.
+        if let Ok(Err(found)) = result {
+            panic!("{}: {found}", path.display());
+        }
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn every_seed_corpus_and_stored_crash_input_replays_through_the_bodies() {
+    let fixtures = lockstep_conformance::fixtures_for_tests().unwrap();
+    let built = tempfile::tempdir().unwrap();
+    let summary = corpus::build(&fixtures, built.path(), 256).unwrap();
+    assert!(summary.seeds >= 200, "{summary:?}");
+    assert!(summary.dictionary >= 60, "{summary:?}");
+    let dict = std::fs::read_to_string(built.path().join("lockstep.dict")).unwrap();
+    assert!(dict.lines().all(|l| l.contains("=\"\\x") && l.ends_with('"')), "libFuzzer's dictionary syntax");
+    let seeds = lockstep_harness::fuzz::read_seeds(&built.path().join("seeds.json")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let t = target(Arc::new(BlockStm::default()), out.path());
+    let stored = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
+    for (name, written) in &summary.inputs {
+        let replayed = replay_dir(&built.path().join("corpus").join(name), name, &t, &seeds);
+        assert_eq!(replayed, *written, "{name}");
+        assert!(replayed > 0, "{name} has a seed corpus");
+        replay_dir(&stored.join(name), name, &t, &seeds);
+    }
+    // Each decoder input is one of the formats, and is taken as one.
+    for entry in std::fs::read_dir(built.path().join("corpus/decoders")).unwrap().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        assert!(decoders(&bytes) >= 1, "{}", entry.path().display());
+    }
+    // Building again adds nothing: inputs are named by their content.
+    corpus::build(&fixtures, built.path(), 256).unwrap();
+    for (name, written) in &summary.inputs {
+        let files = std::fs::read_dir(built.path().join("corpus").join(name)).unwrap().count();
+        assert_eq!(files, *written, "{name}");
     }
 }

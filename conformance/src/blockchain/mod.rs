@@ -84,15 +84,16 @@ pub const STATE_TEST_REASON: &str = "a state test: run by `lockstep statetest`";
 /// is not `fork` (when given) is left out.
 pub fn load_file(path: &Path, opts: &LoadOptions, keep: &dyn Fn(&str) -> bool) -> LoadedChains {
     let name: Arc<str> = Arc::from(path.display().to_string());
+    match read_text(&name, path, opts.max_file_bytes) {
+        Ok(text) => load_text(name, &text, opts, keep),
+        Err(e) => LoadedChains { path: name, errors: vec![e], ..Default::default() },
+    }
+}
+
+/// [`load_file`] on a file's text, `name` standing for its path in what it reports.
+pub fn load_text(name: Arc<str>, text: &str, opts: &LoadOptions, keep: &dyn Fn(&str) -> bool) -> LoadedChains {
     let mut out = LoadedChains { path: name.clone(), ..Default::default() };
-    let text = match read_text(&name, path, opts.max_file_bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            out.errors.push(e);
-            return out;
-        }
-    };
-    let parsed = match crate::fixture::parse_as::<BlockchainTest>(&text, "blockchain test") {
+    let parsed = match crate::fixture::parse_as::<BlockchainTest>(text, "blockchain test") {
         Ok(p) => p,
         Err(e) => {
             out.errors.push(CaseError { at: Some(e.at), ..CaseError::file(&name, e.message) });

@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod explore;
 mod fixtures;
+mod fuzz;
 mod list;
 mod minimize;
 mod replay;
@@ -65,6 +66,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Fetch the pinned official fixtures into a cache, or verify a fixtures directory.
     Fixtures(fixtures::FixturesArgs),
+    /// Build the fuzz targets' seeds, seed corpora and dictionary.
+    Fuzz(fuzz::FuzzArgs),
     /// Merge shard reports, compare runs, or render a JSON report again.
     Report(report::ReportArgs),
     /// Serve one executor to an isolating parent over stdin and stdout (`--isolate`).
@@ -140,6 +143,7 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Bench(a)) => bench::run(a),
         Some(Command::List(a)) => list::run(a),
         Some(Command::Fixtures(a)) => fixtures::run(a),
+        Some(Command::Fuzz(a)) => fuzz::run(a),
         Some(Command::Report(a)) => report::run(a),
         Some(Command::Worker(a)) => {
             let executor = crate::jobs::executor(&a.executor)?;

@@ -111,7 +111,15 @@ pub fn dir_of(path: &Path) -> PathBuf {
 pub fn read(path: &Path) -> Result<Case> {
     let file = if path.is_dir() { path.join("case.json") } else { path.to_path_buf() };
     let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-    let mut de = serde_json::Deserializer::from_str(&text);
+    parse(&file, &text)
+}
+
+/// A `case.json`'s text as a case, checked as [`read`] does; `file` names it in errors.
+///
+/// Errors: [`Error::BadInput`], as [`read`].
+pub fn parse(file: &Path, text: &str) -> Result<Case> {
+    let file = file.to_path_buf();
+    let mut de = serde_json::Deserializer::from_str(text);
     let case: Case = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         Error::bad_input(&file, format!("not a lockstep case: at `{field}`: {}", e.inner()))

@@ -73,8 +73,23 @@ fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 pub fn t8n_dir(dir: &Path, fork: Fork, chain_id: u64) -> Result<BlockInput> {
     let alloc: Alloc = read(&dir.join("alloc.json"))?;
     let env: Env = read(&dir.join("env.json"))?;
+    let wire: Vec<T8nTx> = read(&dir.join("txs.json"))?;
+    t8n_block(dir, &alloc, &env, &wire, fork, chain_id)
+}
+
+/// The block of t8n files already parsed, as [`t8n_dir`] makes it; `dir` names the files in
+/// errors.
+///
+/// Errors: [`Error::BadInput`], as [`t8n_dir`].
+pub fn t8n_block(
+    dir: &Path,
+    alloc: &Alloc,
+    env: &Env,
+    wire: &[T8nTx],
+    fork: Fork,
+    chain_id: u64,
+) -> Result<BlockInput> {
     let txs_path = dir.join("txs.json");
-    let wire: Vec<T8nTx> = read(&txs_path)?;
     let mut txs = Vec::with_capacity(wire.len());
     for (i, w) in wire.iter().enumerate() {
         let mut tx = t8n::tx_of(i, w).map_err(|e| Error::bad_input(&txs_path, e))?;
@@ -93,9 +108,9 @@ pub fn t8n_dir(dir: &Path, fork: Fork, chain_id: u64) -> Result<BlockInput> {
         }
         txs.push(tx);
     }
-    let rules = t8n::rules_of(&env);
-    let env = t8n::env_of(&env).map_err(|e| Error::bad_input(dir.join("env.json"), e))?;
-    Ok(BlockInput { fork, chain_id, env, pre_state: t8n::state_of(&alloc), txs, rules })
+    let rules = t8n::rules_of(env);
+    let env = t8n::env_of(env).map_err(|e| Error::bad_input(dir.join("env.json"), e))?;
+    Ok(BlockInput { fork, chain_id, env, pre_state: t8n::state_of(alloc), txs, rules })
 }
 
 /// One case of a state-test file as a block: the test named `test` (or the file's only one),
