@@ -156,31 +156,33 @@ fn replay_dir(dir: &std::path::Path, name: &str, t: &Target, seeds: &[lockstep_h
 #[test]
 fn every_seed_corpus_and_stored_crash_input_replays_through_the_bodies() {
     let fixtures = lockstep_conformance::fixtures_for_tests().unwrap();
-    let built = tempfile::tempdir().unwrap();
-    let summary = corpus::build(&fixtures, built.path(), 256).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    // A directory that does not exist yet, as on a fresh checkout.
+    let built = scratch.path().join("fuzz");
+    let summary = corpus::build(&fixtures, &built, 256).unwrap();
     assert!(summary.seeds >= 200, "{summary:?}");
     assert!(summary.dictionary >= 60, "{summary:?}");
-    let dict = std::fs::read_to_string(built.path().join("lockstep.dict")).unwrap();
+    let dict = std::fs::read_to_string(built.join("lockstep.dict")).unwrap();
     assert!(dict.lines().all(|l| l.contains("=\"\\x") && l.ends_with('"')), "libFuzzer's dictionary syntax");
-    let seeds = lockstep_harness::fuzz::read_seeds(&built.path().join("seeds.json")).unwrap();
+    let seeds = lockstep_harness::fuzz::read_seeds(&built.join("seeds.json")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let t = target(Arc::new(BlockStm::default()), out.path());
     let stored = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
     for (name, written) in &summary.inputs {
-        let replayed = replay_dir(&built.path().join("corpus").join(name), name, &t, &seeds);
+        let replayed = replay_dir(&built.join("corpus").join(name), name, &t, &seeds);
         assert_eq!(replayed, *written, "{name}");
         assert!(replayed > 0, "{name} has a seed corpus");
         replay_dir(&stored.join(name), name, &t, &seeds);
     }
     // Each decoder input is one of the formats, and is taken as one.
-    for entry in std::fs::read_dir(built.path().join("corpus/decoders")).unwrap().flatten() {
+    for entry in std::fs::read_dir(built.join("corpus/decoders")).unwrap().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap();
         assert!(decoders(&bytes) >= 1, "{}", entry.path().display());
     }
     // Building again adds nothing: inputs are named by their content.
-    corpus::build(&fixtures, built.path(), 256).unwrap();
+    corpus::build(&fixtures, &built, 256).unwrap();
     for (name, written) in &summary.inputs {
-        let files = std::fs::read_dir(built.path().join("corpus").join(name)).unwrap().count();
+        let files = std::fs::read_dir(built.join("corpus").join(name)).unwrap().count();
         assert_eq!(files, *written, "{name}");
     }
 }

@@ -50,6 +50,7 @@ pub fn build(fixtures: &Path, out: &Path, max_seeds: usize) -> Result<Built> {
     if seeds.is_empty() {
         return Err(Error::Usage(format!("no state test under {} made a seed", fixtures.display())));
     }
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     bundle::write_json(&out.join("seeds.json"), &seeds)?;
     let mut built = Built { seeds: seeds.len(), ..Default::default() };
     let corpus = out.join("corpus");
