@@ -12,6 +12,8 @@ WORK="${WORK:-$(mktemp -d)}"
 root="$(pwd)"
 test -f "$root/fuzz/Cargo.toml" || { echo "run from the repository root" >&2; exit 2; }
 mkdir -p "$OUT" "$WORK"
+OUT="$(cd "$OUT" && pwd)"
+WORK="$(cd "$WORK" && pwd)"
 
 fixtures="${LOCKSTEP_FIXTURES:-}"
 if [ -z "$fixtures" ]; then
