@@ -95,9 +95,9 @@ impl Executor for NoReturnData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use lockstep_harness::jobs::run::{Budget, RunOptions};
     use lockstep_harness::workload::{Family, Workload};
+    use std::sync::Arc;
     use std::time::Duration;
 
     fn divergences(w: Workload, candidate: Arc<dyn Executor>) -> usize {

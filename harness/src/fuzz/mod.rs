@@ -89,6 +89,9 @@ pub struct Target {
     pub timeout: Duration,
 }
 
+/// Senders' secret keys, by address.
+type Keys = std::collections::BTreeMap<alloy_primitives::Address, alloy_primitives::B256>;
+
 /// What a found divergence's bundle is made of.
 struct Found<'a> {
     /// The bundle directory's name: `fuzz-WHAT-...-KIND` is added.
@@ -96,10 +99,25 @@ struct Found<'a> {
     /// The input, for the identity that keeps two inputs' bundles apart.
     input: String,
     block: &'a BlockInput,
-    keys: &'a std::collections::BTreeMap<alloy_primitives::Address, alloy_primitives::B256>,
+    keys: &'a Keys,
     seed: Option<u64>,
     threads: usize,
     schedule: Option<Schedule>,
+}
+
+impl<'a> Found<'a> {
+    /// The bundle of a generated block's input, run `how` (`threads`, `sched`) on `threads`.
+    fn of(case: &FuzzCase, how: &str, block: &'a BlockInput, keys: &'a Keys, threads: usize) -> Found<'a> {
+        Found {
+            label: format!("fuzz-{}-s{}-{how}{threads}", case.block.family, case.block.seed),
+            input: format!("{case:?}"),
+            block,
+            keys,
+            seed: Some(case.block.seed),
+            threads,
+            schedule: None,
+        }
+    }
 }
 
 impl Target {
@@ -141,19 +159,7 @@ impl Target {
         let threads = (case.threads % 8) as usize + 1;
         match self.on_threads(&block, &expected, threads) {
             None => Ok(()),
-            Some(d) => Err(self.found(
-                Found {
-                    label: format!("fuzz-{}-s{}-threads{threads}", case.block.family, case.block.seed),
-                    input: format!("{case:?}"),
-                    block: &block,
-                    keys: &generated.keys,
-                    seed: Some(case.block.seed),
-                    threads,
-                    schedule: None,
-                },
-                &expected,
-                d,
-            )),
+            Some(d) => Err(self.found(Found::of(case, "threads", &block, &generated.keys, threads), &expected, d)),
         }
     }
 
@@ -173,19 +179,13 @@ impl Target {
             diverges_under(&self.candidate, &block, &expected, workers, strategy, STEP_BUDGET, self.timeout);
         match divergence {
             None => Ok(()),
-            Some(d) => Err(self.found(
-                Found {
-                    label: format!("fuzz-{}-s{}-sched{workers}", case.block.family, case.block.seed),
-                    input: format!("{case:?}"),
-                    block: &block,
-                    keys: &generated.keys,
-                    seed: Some(case.block.seed),
-                    threads: workers,
+            Some(d) => {
+                let found = Found {
                     schedule: Some(Schedule { workers, choices: schedule.choices, trace: Vec::new() }),
-                },
-                &expected,
-                d,
-            )),
+                    ..Found::of(case, "sched", &block, &generated.keys, workers)
+                };
+                Err(self.found(found, &expected, d))
+            }
         }
     }
 
