@@ -123,7 +123,13 @@ impl<'a> Found<'a> {
 impl Target {
     /// `candidate` fuzzed against `reference`, bundles under `out_dir`: what a crate
     /// outside lockstep calls in its own fuzz target, with its own executor.
+    ///
+    /// It restores Rust's default panic hook: libfuzzer-sys's aborts on every panic, also one
+    /// that an executor's worker raises and lockstep catches and reports as a `panic`
+    /// divergence, which then would have no bundle. A panic that leaves the target's closure
+    /// still aborts the fuzzer (it cannot unwind out of libFuzzer's callback).
     pub fn new(reference: Arc<dyn Executor>, candidate: Arc<dyn Executor>, out_dir: PathBuf) -> Target {
+        drop(std::panic::take_hook());
         Target { reference, candidate, out_dir, minimize_budget: MINIMIZE_BUDGET, timeout: EXEC_TIMEOUT }
     }
 
