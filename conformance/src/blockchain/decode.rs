@@ -80,6 +80,7 @@ pub fn decode(rlp: &str) -> Result<DecodedBlock, DecodeError> {
 
 /// The model transaction of a signed one whose signer is `sender`.
 fn model_tx(t: &TxEnvelope, sender: alloy_primitives::Address) -> Tx {
+    let signature = t.signature();
     let tx_type = TxType::from_id(t.ty()).unwrap_or_default();
     let access_list = t
         .access_list()
@@ -121,10 +122,6 @@ fn model_tx(t: &TxEnvelope, sender: alloy_primitives::Address) -> Tx {
         max_fee_per_blob_gas: t.max_fee_per_blob_gas(),
         authorization_list,
         secret_key: None,
-        signature: Some(TxSignature {
-            y_parity: u8::from(t.signature().v()),
-            r: t.signature().r(),
-            s: t.signature().s(),
-        }),
+        signature: Some(TxSignature { y_parity: u8::from(signature.v()), r: signature.r(), s: signature.s() }),
     }
 }
