@@ -38,6 +38,11 @@ fuzz-corpus:
 fuzz-oss:
     OUT=target/oss-fuzz/out WORK=target/oss-fuzz/work FUZZ_BUILD_FLAGS="-s none" .clusterfuzzlite/build.sh
 
+# A short campaign of every fuzz target (CI's): built by the OSS-Fuzz script, each run SECONDS
+# from its seed corpus with the dictionary, libFuzzer seeded by $SEED (default 1).
+fuzz-smoke SECONDS="30":
+    fuzz/smoke.sh {{SECONDS}}
+
 # Every official fixture (state tests and blockchain tests) on every bundled executor, then both
 # kinds packed into multi-transaction blocks.
 conformance:

@@ -10,6 +10,7 @@
 pub mod block_stm;
 pub mod executor;
 pub mod hook;
+pub mod memo;
 pub mod model;
 mod storage_trie;
 pub mod trie;

@@ -3,12 +3,15 @@
 //! executor so that they cannot disagree on the translation itself.
 
 use crate::executor::ExecError;
+use crate::memo::Memo;
 use crate::model::{self, BlockInput, Fork, RejectKind, Tx, TxOutcome, TxStatus};
 use alloy_primitives::{Bytes, TxKind};
 use revm::context::either::Either;
 use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction, Output};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
-use revm::context_interface::transaction::{AccessList, AccessListItem, Authorization, SignedAuthorization};
+use revm::context_interface::transaction::{
+    AccessList, AccessListItem, Authorization, RecoveredAuthorization, SignedAuthorization,
+};
 use revm::primitives::hardfork::SpecId;
 use revm::state::Bytecode;
 
@@ -97,6 +100,22 @@ pub fn block_env(block: &BlockInput, cfg: &CfgEnv) -> Result<BlockEnv, ExecError
     Ok(out)
 }
 
+/// An authorization with its authority recovered as revm would (alloy's recovery, which
+/// also rejects a high `s`), memoized: Block-STM builds a transaction's environment for every
+/// incarnation, and an ECDSA recovery costs more than most generated transactions' execution.
+fn recovered(a: &crate::Authorization) -> RecoveredAuthorization {
+    static MEMO: Memo<crate::Authorization, RecoveredAuthorization> = Memo::new(1 << 16);
+    MEMO.get_or_insert_with(a.clone(), |a| {
+        SignedAuthorization::new_unchecked(
+            Authorization { chain_id: a.chain_id, address: a.address, nonce: a.nonce },
+            a.y_parity,
+            a.r,
+            a.s,
+        )
+        .into_recovered()
+    })
+}
+
 pub fn tx_env(tx: &Tx) -> TxEnv {
     TxEnv {
         tx_type: tx.tx_type.id(),
@@ -120,18 +139,7 @@ pub fn tx_env(tx: &Tx) -> TxEnv {
         gas_priority_fee: tx.max_priority_fee_per_gas,
         blob_hashes: tx.blob_hashes.clone(),
         max_fee_per_blob_gas: tx.max_fee_per_blob_gas.unwrap_or_default(),
-        authorization_list: tx
-            .authorization_list
-            .iter()
-            .map(|a| {
-                Either::Left(SignedAuthorization::new_unchecked(
-                    Authorization { chain_id: a.chain_id, address: a.address, nonce: a.nonce },
-                    a.y_parity,
-                    a.r,
-                    a.s,
-                ))
-            })
-            .collect(),
+        authorization_list: tx.authorization_list.iter().map(|a| Either::Right(recovered(a))).collect(),
     }
 }
 

@@ -17,9 +17,10 @@
 
 use revm::bytecode::opcode::{CALL, CALLCODE, CREATE, CREATE2, DELEGATECALL, JUMP, JUMPI, STATICCALL};
 use revm::context::{BlockEnv, CfgEnv, Context, ContextError, ContextTr, Journal, TxEnv};
+use revm::context_interface::local::FrameStack;
 use revm::database_interface::Database;
 use revm::handler::instructions::EthInstructions;
-use revm::handler::{MainBuilder, MainContext, MainnetEvm};
+use revm::handler::{EthPrecompiles, MainContext, MainnetEvm};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::interpreter::{Host, Instruction, InstructionContext, InstructionExecResult, InstructionResult};
 use std::time::Instant;
@@ -102,13 +103,20 @@ impl Watchdog {
 
 /// revm's mainnet EVM over `db` with `cfg` and `block`, its loop back-edges and call frames
 /// checked against `deadline`.
+///
+/// Its frame stack starts empty where revm's builder makes eight frames (each with a 32 KiB
+/// operand stack) up front: an EVM is built per worker per block, most transactions use one
+/// or two frames, and on small blocks those eight cost more than executing the block.
 pub(crate) fn evm<DB: Database>(cfg: CfgEnv, block: BlockEnv, db: DB, deadline: Option<Instant>) -> GuardedEvm<DB> {
-    let mut evm = Context::mainnet()
-        .with_cfg(cfg)
-        .with_block(block)
-        .with_db(db)
-        .with_chain(Watchdog::new(deadline))
-        .build_mainnet();
+    let spec = cfg.spec;
+    let ctx = Context::mainnet().with_cfg(cfg).with_block(block).with_db(db).with_chain(Watchdog::new(deadline));
+    let mut evm = revm::context::Evm {
+        ctx,
+        inspector: (),
+        instruction: EthInstructions::new_mainnet_with_spec(spec),
+        precompiles: EthPrecompiles::new(spec),
+        frame_stack: FrameStack::new(),
+    };
     guard(&mut evm.instruction);
     evm
 }

@@ -170,8 +170,10 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
     pub fn new(txs: usize) -> Self {
         MvMemory {
             // Room for four locations a transaction (an ERC-20 transfer writes three): a shard
-            // that outgrows its table copies every entry into fresh memory, mid-block.
-            shards: (0..SHARDS).map(|_| Padded(Mutex::new(Shard::with_capacity(4 * txs / SHARDS + 4)))).collect(),
+            // that outgrows its table copies every entry into fresh memory, mid-block. A small
+            // block's shards start empty: most are never written, and allocating them all
+            // costs more than the block's execution.
+            shards: (0..SHARDS).map(|_| Padded(Mutex::new(Shard::with_capacity(4 * txs / SHARDS)))).collect(),
             records: (0..txs).map(|_| Padded(Mutex::new(TxRecord::default()))).collect(),
             progress: (0..txs).map(|_| AtomicU32::new(0)).collect(),
         }

@@ -96,7 +96,16 @@ impl Account {
 
     /// `keccak256(code)`; [`KECCAK_EMPTY`](crate::KECCAK_EMPTY) for an account without code.
     pub fn code_hash(&self) -> B256 {
-        if self.code.is_empty() { crate::KECCAK_EMPTY } else { keccak256(&self.code) }
+        // Memoized: every executor hashes every pre-state contract once a block, and a
+        // fuzzing campaign runs thousands of blocks a second over the same few contracts.
+        static HASHES: crate::memo::Memo<Bytes, B256> = crate::memo::Memo::new(1 << 12);
+        if self.code.is_empty() {
+            crate::KECCAK_EMPTY
+        } else if self.code.len() < 256 {
+            keccak256(&self.code)
+        } else {
+            HASHES.get_or_insert_with(self.code.clone(), |code| keccak256(code))
+        }
     }
 }
 

@@ -67,6 +67,10 @@ fn caught(
 /// Runs on a helper thread and waits at most `timeout`. A hung executor's thread is left
 /// behind (threads cannot be killed); the run goes on and the hang is reported. Also returns
 /// how long `execute` itself took (the thread's start not counted).
+///
+/// Helper threads that came back in time are kept for the next run: spawning one (with the
+/// deep stack revm needs) costs more than a small generated block's execution, and a fuzzing
+/// campaign runs thousands of blocks a second.
 pub fn run_with_timeout(
     exec: Arc<dyn Executor>,
     block: Arc<BlockInput>,
@@ -76,20 +80,72 @@ pub fn run_with_timeout(
     let start = Instant::now();
     run.deadline = Some(start + timeout);
     let (tx, rx) = mpsc::channel();
-    // revm recurses per call frame: deep call stacks need more than the default stack.
-    let spawned =
-        std::thread::Builder::new().name(format!("lockstep-{}", exec.name())).stack_size(64 << 20).spawn(move || {
-            let t = Instant::now();
-            let r = run_caught_shared(exec.as_ref(), &block, &run);
-            let _ = tx.send((r, t.elapsed()));
-        });
-    if let Err(e) = spawned {
-        let message = format!("cannot spawn executor thread: {e}");
-        return (Err(Divergence::ExecError { message }), Duration::ZERO);
-    }
+    let job: Job = Box::new(move || {
+        let t = Instant::now();
+        let r = run_caught_shared(exec.as_ref(), &block, &run);
+        let _ = tx.send((r, t.elapsed()));
+    });
+    let helper = match Helper::idle_or_spawn().and_then(|h| h.start(job)) {
+        Ok(h) => h,
+        Err(e) => {
+            let message = format!("cannot spawn executor thread: {e}");
+            return (Err(Divergence::ExecError { message }), Duration::ZERO);
+        }
+    };
     match rx.recv_timeout(timeout) {
-        Ok(r) => r,
+        Ok(r) => {
+            helper.park();
+            r
+        }
+        // Dropping the helper closes its queue: its thread ends if the executor ever returns.
         Err(_) => (Err(Divergence::Hang { after_ms: start.elapsed().as_millis() as u64 }), start.elapsed()),
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A helper thread's job queue.
+struct Helper(mpsc::Sender<Job>);
+
+/// Helper threads waiting for a run.
+static IDLE: std::sync::Mutex<Vec<Helper>> = std::sync::Mutex::new(Vec::new());
+
+/// revm recurses per call frame: deep call stacks need more than the default stack.
+const HELPER_STACK: usize = 64 << 20;
+
+impl Helper {
+    fn idle_or_spawn() -> std::io::Result<Helper> {
+        match IDLE.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            Some(h) => Ok(h),
+            None => Helper::spawn(),
+        }
+    }
+
+    fn spawn() -> std::io::Result<Helper> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        // The `lockstep-` prefix keeps an executor's caught panic quiet
+        // (`quiet_executor_panics`).
+        std::thread::Builder::new()
+            .name("lockstep-executor".into())
+            .stack_size(HELPER_STACK)
+            .spawn(move || rx.into_iter().for_each(|job| job()))?;
+        Ok(Helper(tx))
+    }
+
+    /// Hands `job` to the thread; one whose thread has ended is replaced.
+    fn start(self, job: Job) -> std::io::Result<Helper> {
+        match self.0.send(job) {
+            Ok(()) => Ok(self),
+            Err(mpsc::SendError(job)) => {
+                let fresh = Helper::spawn()?;
+                fresh.0.send(job).map_err(|_| std::io::Error::other("helper thread ended at start"))?;
+                Ok(fresh)
+            }
+        }
+    }
+
+    fn park(self) {
+        IDLE.lock().unwrap_or_else(|p| p.into_inner()).push(self);
     }
 }
 

@@ -65,7 +65,9 @@ pub fn build(fixtures: &Path, out: &Path, max_seeds: usize) -> Result<Built> {
     Ok(built)
 }
 
-fn write_all(dir: &Path, inputs: Vec<Vec<u8>>) -> Result<usize> {
+/// Writes each input to `dir` under its SHA-256 (as libFuzzer names corpus files); returns how
+/// many distinct inputs there are.
+pub fn write_all(dir: &Path, inputs: Vec<Vec<u8>>) -> Result<usize> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut names = BTreeSet::new();
     for input in inputs {

@@ -22,9 +22,11 @@
 pub mod corpus;
 pub mod decoders;
 pub mod mutation;
+pub mod throughput;
 
 pub use decoders::decoders;
 pub use mutation::{MutationCase, Seed, read_seeds, seeds_from_env};
+pub use throughput::Phases;
 
 use crate::check::{self, Divergence, check_block};
 use crate::defaults::{EXEC_TIMEOUT, MINIMIZE_BUDGET, MINIMIZE_RUNS, STEP_BUDGET};
@@ -35,7 +37,7 @@ use lockstep_executors::{BlockInput, BlockOutput, Executor, Sequential};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One fuzzer input.
 #[derive(Clone, Debug, arbitrary::Arbitrary)]
@@ -159,11 +161,26 @@ impl Target {
 
     /// The candidate on real threads against the reference.
     pub fn differential(&self, case: &FuzzCase) -> Result<(), Failure> {
+        self.differential_timed(case, &mut Phases::default())
+    }
+
+    /// [`differential`](Target::differential), adding the time of each step to `phases`.
+    pub fn differential_timed(&self, case: &FuzzCase, phases: &mut Phases) -> Result<(), Failure> {
+        let t = Instant::now();
         let generated = case.block.generate();
         let block = Arc::new(generated.block);
-        let Some(expected) = self.expected(&block) else { return Ok(()) };
+        phases.generate += t.elapsed();
+        let t = Instant::now();
+        let expected = self.expected(&block);
+        phases.reference += t.elapsed();
+        let Some(expected) = expected else { return Ok(()) };
         let threads = (case.threads % 8) as usize + 1;
-        match self.on_threads(&block, &expected, threads) {
+        let t = Instant::now();
+        let checked =
+            check_block(&block, self.reference.as_ref(), Some(&expected), &self.candidate, threads, self.timeout);
+        phases.candidate += checked.as_ref().map_or(t.elapsed(), |c| c.candidate_time);
+        phases.check += t.elapsed().saturating_sub(checked.as_ref().map_or(Duration::ZERO, |c| c.candidate_time));
+        match checked.ok().and_then(|c| c.divergence) {
             None => Ok(()),
             Some(d) => Err(self.found(Found::of(case, "threads", &block, &generated.keys, threads), &expected, d)),
         }

@@ -5,19 +5,17 @@
 
 use alloy_primitives::{Address, B256, keccak256};
 use k256::ecdsa::SigningKey;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use lockstep_executors::memo::Memo;
 
 /// The block beneficiary: the address of `keccak256("lockstep/coinbase")` as a secret key.
 pub const COINBASE: Address = alloy_primitives::address!("0xd8486A391972CF326352a7F14Ab52Bf92F072969");
 
-/// A memo of [`derive`] (tag to key and address): deriving a public key costs tens of
-/// microseconds, and a run derives the same few hundred addresses for every block. It holds
-/// only what the tag determines, so it changes no result.
-fn memo() -> &'static Mutex<HashMap<String, (Address, B256)>> {
-    static M: OnceLock<Mutex<HashMap<String, (Address, B256)>>> = OnceLock::new();
-    M.get_or_init(|| Mutex::new(HashMap::new()))
-}
+/// [`derive`]'s memo (tag to key and address): deriving a public key costs tens of
+/// microseconds, and a run derives the same few hundred addresses for every block.
+static DERIVED: Memo<String, (Address, B256)> = Memo::new(1 << 16);
+
+/// [`authority_key`]'s memo: a signing key holds its public key, as costly to derive.
+static AUTHORITIES: Memo<String, SigningKey> = Memo::new(1 << 12);
 
 /// The secret key of a tag: keccak256 of it, re-hashed in the (negligible) case it is not a
 /// valid scalar.
@@ -38,14 +36,10 @@ pub fn address_of(k: &SigningKey) -> Address {
 
 /// The address and secret key of `lockstep/{tag}`.
 pub fn derive(tag: &str) -> (Address, B256) {
-    let tag = format!("lockstep/{tag}");
-    if let Some(v) = memo().lock().unwrap_or_else(|p| p.into_inner()).get(&tag) {
-        return *v;
-    }
-    let (s, k) = secret(&tag);
-    let v = (address_of(&k), s);
-    memo().lock().unwrap_or_else(|p| p.into_inner()).insert(tag, v);
-    v
+    DERIVED.get_or_insert_with(format!("lockstep/{tag}"), |tag| {
+        let (s, k) = secret(tag);
+        (address_of(&k), s)
+    })
 }
 
 /// The i-th user of address space `space`: its address and secret key.
@@ -55,7 +49,7 @@ pub fn user(space: u64, i: u64) -> (Address, B256) {
 
 /// The signing key of the i-th EIP-7702 authority of a space.
 pub fn authority_key(space: u64, i: u64) -> SigningKey {
-    secret(&format!("lockstep/authority/{space}/{i}")).1
+    AUTHORITIES.get_or_insert_with(format!("lockstep/authority/{space}/{i}"), |tag| secret(tag).1)
 }
 
 /// The coinbase's secret key.
