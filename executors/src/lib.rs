@@ -40,17 +40,15 @@ pub use sequential::Sequential;
 /// Builds with the `planted-bugs` feature add Block-STM builds with deliberate bugs.
 #[cfg(feature = "revm")]
 pub fn bundled_list() -> Vec<(&'static str, &'static str)> {
+    #[allow(unused_mut)]
     let mut list = vec![
         ("sequential", "the reference: revm, one transaction after another"),
         ("block-stm", "Block-STM (Gelashvili et al. 2022) on revm, lockstep's bundled parallel executor"),
     ];
-    if cfg!(feature = "planted-bugs") {
-        list.extend([
-            ("block-stm-skip-validation", "planted bug: validation of tx 1 always passes"),
-            ("block-stm-no-estimates", "planted bug: an aborted incarnation leaves no ESTIMATEs"),
-            ("block-stm-done-early", "planted bug: the termination check ignores active tasks"),
-            ("spin-forever", "planted bug: worker threads that spin forever and ignore the deadline"),
-        ]);
+    #[cfg(feature = "planted-bugs")]
+    {
+        list.extend(block_stm::Mutant::ALL.iter().map(|m| (m.executor(), m.description())));
+        list.push(("spin-forever", "planted bug: worker threads that spin forever and ignore the deadline"));
     }
     list
 }
@@ -68,19 +66,11 @@ pub fn bundled(name: &str) -> Option<std::sync::Arc<dyn Executor>> {
         "sequential" => Some(std::sync::Arc::new(Sequential)),
         "block-stm" => Some(std::sync::Arc::new(BlockStm::default())),
         #[cfg(feature = "planted-bugs")]
-        "block-stm-skip-validation" => {
-            Some(std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::SkipValidation(TxIndex(1)))))
-        }
-        #[cfg(feature = "planted-bugs")]
-        "block-stm-no-estimates" => {
-            Some(std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::NoEstimates)))
-        }
-        #[cfg(feature = "planted-bugs")]
-        "block-stm-done-early" => {
-            Some(std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::DoneIgnoresActiveTasks)))
-        }
-        #[cfg(feature = "planted-bugs")]
         "spin-forever" => Some(std::sync::Arc::new(spinner::Spinner)),
+        #[cfg(feature = "planted-bugs")]
+        other => block_stm::Mutant::from_executor(other)
+            .map(|m| std::sync::Arc::new(BlockStm::with_planted_bug(block_stm::PlantedBug::planted(m))) as _),
+        #[cfg(not(feature = "planted-bugs"))]
         _ => None,
     }
 }

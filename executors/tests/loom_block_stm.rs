@@ -11,7 +11,7 @@ use lockstep_executors::block_stm::mv_memory::{MvMemory, MvRead, Read, ReadOrigi
 use lockstep_executors::block_stm::scheduler::Status;
 use lockstep_executors::block_stm::vm::{Execution, Vm};
 use lockstep_executors::block_stm::worker::BlockRun;
-use lockstep_executors::block_stm::{PlantedBug, TxIndex, Version};
+use lockstep_executors::block_stm::{Mutant, PlantedBug, TxIndex, Version};
 use lockstep_executors::hook::{Incarnation, ScheduleHook, WorkerId};
 use std::collections::BTreeMap;
 
@@ -126,24 +126,24 @@ fn tx(reads: &[u8], writes: &[u8], add: u64) -> ToyTx {
 #[test]
 fn loom_read_after_write() {
     // tx1 reads what tx0 writes.
-    model(vec![tx(&[], &[0], 5), tx(&[0], &[1], 1)], PlantedBug::None);
+    model(vec![tx(&[], &[0], 5), tx(&[0], &[1], 1)], PlantedBug::NONE);
 }
 
 #[test]
 fn loom_write_write() {
-    model(vec![tx(&[], &[0], 1), tx(&[], &[0], 2)], PlantedBug::None);
+    model(vec![tx(&[], &[0], 1), tx(&[], &[0], 2)], PlantedBug::NONE);
 }
 
 #[test]
 fn loom_chain_with_abort_and_estimate() {
     // A chain: each reads the previous one's key; re-executions and ESTIMATE waits happen.
-    model(vec![tx(&[0], &[0], 1), tx(&[0], &[0], 1), tx(&[0], &[1], 1)], PlantedBug::None);
+    model(vec![tx(&[0], &[0], 1), tx(&[0], &[0], 1), tx(&[0], &[1], 1)], PlantedBug::NONE);
 }
 
 #[test]
 fn loom_write_set_shrinks_on_reexecution() {
     // tx1 writes key 1 in every case and reads key 0, which tx0 writes.
-    model(vec![tx(&[], &[0, 2], 3), tx(&[0], &[1], 0), tx(&[1, 2], &[3], 0)], PlantedBug::None);
+    model(vec![tx(&[], &[0, 2], 3), tx(&[0], &[1], 0), tx(&[1, 2], &[3], 0)], PlantedBug::NONE);
 }
 
 #[test]
@@ -191,15 +191,15 @@ fn must_fail(txs: Vec<ToyTx>, bug: PlantedBug) {
 
 #[test]
 fn loom_catches_skipped_validation() {
-    must_fail(vec![tx(&[], &[0], 5), tx(&[0], &[1], 1)], PlantedBug::SkipValidation(TxIndex(1)));
+    must_fail(vec![tx(&[], &[0], 5), tx(&[0], &[1], 1)], PlantedBug::planted(Mutant::SkipValidation));
 }
 
 #[test]
 fn loom_catches_missing_estimates() {
-    must_fail(vec![tx(&[0], &[0], 1), tx(&[0], &[0], 1), tx(&[0], &[1], 1)], PlantedBug::NoEstimates);
+    must_fail(vec![tx(&[0], &[0], 1), tx(&[0], &[0], 1), tx(&[0], &[1], 1)], PlantedBug::planted(Mutant::NoEstimates));
 }
 
 #[test]
 fn loom_catches_termination_without_active_tasks() {
-    must_fail(vec![tx(&[], &[0], 5), tx(&[0], &[1], 1)], PlantedBug::DoneIgnoresActiveTasks);
+    must_fail(vec![tx(&[], &[0], 5), tx(&[0], &[1], 1)], PlantedBug::planted(Mutant::DoneIgnoresActiveTasks));
 }

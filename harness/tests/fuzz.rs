@@ -4,7 +4,7 @@
 //! `fuzz/regressions/TARGET/`, go through the bodies as libFuzzer hands them over.
 
 use arbitrary::{Arbitrary, Unstructured};
-use lockstep_executors::block_stm::PlantedBug;
+use lockstep_executors::block_stm::{Mutant, PlantedBug};
 use lockstep_executors::{BlockStm, Executor, Sequential};
 mod common;
 
@@ -71,7 +71,7 @@ fn the_differential_target_leaves_a_minimized_bundle() {
 #[test]
 fn the_schedule_target_finds_a_planted_concurrency_bug_and_its_bundle_replays() {
     let out = tempfile::tempdir().unwrap();
-    let buggy: Arc<dyn Executor> = Arc::new(BlockStm::with_planted_bug(PlantedBug::NoEstimates));
+    let buggy: Arc<dyn Executor> = Arc::new(BlockStm::with_planted_bug(PlantedBug::planted(Mutant::NoEstimates)));
     let t = target(buggy.clone(), out.path());
     let found = cases(300, 3)
         .into_iter()

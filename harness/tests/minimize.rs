@@ -1,7 +1,7 @@
 //! Minimized, replayable divergence reports.
 
 use alloy_primitives::{Address, U256};
-use lockstep_executors::block_stm::PlantedBug;
+use lockstep_executors::block_stm::{Mutant, PlantedBug};
 use lockstep_executors::{BlockInput, BlockOutput, BlockStm, ExecError, Executor, RunControl, Sequential, TxOutcome};
 mod common;
 
@@ -55,6 +55,7 @@ fn predicate(candidate: Arc<dyn Executor>, kind: &str) -> Predicate {
         runs: 1,
         timeout: Duration::from_secs(10),
         runner: None,
+        rejected: None,
     }
 }
 
@@ -89,7 +90,7 @@ fn two_needed_transactions_out_of_a_thousand() {
 
 #[test]
 fn a_schedule_dependent_divergence_minimizes_under_controlled_schedules() {
-    let buggy: Arc<dyn Executor> = Arc::new(BlockStm::with_planted_bug(PlantedBug::NoEstimates));
+    let buggy: Arc<dyn Executor> = Arc::new(BlockStm::with_planted_bug(PlantedBug::planted(Mutant::NoEstimates)));
     let r = explore(&ExploreOptions {
         workloads: vec![Workload::new(Family::HotKey, 12)],
         seed: 5,
@@ -110,7 +111,7 @@ fn a_schedule_dependent_divergence_minimizes_under_controlled_schedules() {
     let expected = Sequential.execute(&block, &RunControl::default()).unwrap();
     let _ = expected;
     let c = buggy.clone();
-    let runner = move |b: &Arc<BlockInput>, run: usize| -> Option<diff::Divergence> {
+    let runner = move |b: &Arc<BlockInput>, run: usize, _: Duration| -> Option<diff::Divergence> {
         let expected = Sequential.execute(b, &RunControl::default()).ok()?;
         // 40 seeded schedules per evaluation: the bug needs a particular interleaving.
         (0..40u64).find_map(|s| {

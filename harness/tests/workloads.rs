@@ -198,6 +198,48 @@ proptest! {
 }
 
 #[test]
+fn slot_collisions_pair_slots_equal_in_one_half() {
+    let g = Workload::new(Family::SlotCollisions, 40).generate(3);
+    let contract = g.block.txs[0].to.unwrap();
+    let slots: Vec<U256> = g.block.pre_state[&contract].storage.keys().copied().collect();
+    let low = |s: &U256| s.as_limbs()[0];
+    let high = |s: &U256| *s >> 64;
+    let collide_low = slots.iter().any(|a| slots.iter().any(|b| a != b && low(a) == low(b)));
+    let collide_high = slots.iter().any(|a| slots.iter().any(|b| a != b && high(a) == high(b)));
+    assert!(collide_low && collide_high, "{slots:?}");
+    // Each transaction reads one slot of a triple and writes another: every one succeeds, and
+    // a written slot holds what was read plus one.
+    let out = run(&g);
+    assert_eq!(successes(&out), 40);
+    let t = &g.block.txs[0];
+    let (read, write) = (U256::from_be_slice(&t.input[..32]), U256::from_be_slice(&t.input[32..64]));
+    assert_ne!(read, write);
+    assert!(low(&read) == low(&write) || high(&read) == high(&write));
+}
+
+#[test]
+fn phoenix_reads_after_the_rebirth_even_in_a_small_block() {
+    let g = Workload::new(Family::Phoenix, 8).generate(2);
+    let at = g.block.txs[0].to.unwrap();
+    let read = contracts::call("Phoenix", "read()", &[]);
+    let reborn =
+        g.block.txs.iter().position(|t| t.input.starts_with(&contracts::call("Factory", "rebirth()", &[])[..4]));
+    let last_read = g.block.txs.iter().rposition(|t| t.to == Some(at) && t.input == read);
+    assert!(reborn.is_some_and(|r| last_read.is_some_and(|l| l > r)), "{reborn:?} {last_read:?}");
+}
+
+#[test]
+fn the_beneficiary_sends_after_fees_credited_since_its_last_explicit_write() {
+    let g = Workload::new(Family::Beneficiary, 8).generate(4);
+    let txs = &g.block.txs;
+    let send = txs.iter().position(|t| t.sender == COINBASE).expect("the beneficiary sends");
+    let last_write = txs[..send].iter().rposition(|t| t.to == Some(COINBASE)).expect("an explicit write before");
+    let reader = txs[0].to.unwrap();
+    assert!(txs[last_write + 1..send].iter().all(|t| t.to != Some(reader) && t.to != Some(COINBASE)));
+    assert!(send - last_write >= 2, "fee-paying transfers between");
+}
+
+#[test]
 fn arbitrary_bytes_make_valid_blocks() {
     use arbitrary::{Arbitrary, Unstructured};
     for i in 0..40u8 {

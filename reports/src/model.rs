@@ -34,6 +34,8 @@ pub enum Job {
     Replay,
     /// `lockstep minimize`: a bundle made smaller.
     Minimize,
+    /// `lockstep hunt`: seeded bugs against every search strategy.
+    Hunt,
 }
 
 impl Job {
@@ -49,6 +51,7 @@ impl Job {
             Job::Bench => "bench",
             Job::Replay => "replay",
             Job::Minimize => "minimize",
+            Job::Hunt => "hunt",
         }
     }
 }

@@ -26,7 +26,7 @@ static POOL: Pool = Pool::new();
 
 impl Default for BlockStm {
     fn default() -> Self {
-        BlockStm { name: "block-stm".into(), bug: PlantedBug::None }
+        BlockStm { name: "block-stm".into(), bug: PlantedBug::NONE }
     }
 }
 
@@ -34,12 +34,7 @@ impl BlockStm {
     /// A build with a deliberate concurrency bug, for proving that lockstep finds it.
     #[cfg(any(test, feature = "planted-bugs"))]
     pub fn with_planted_bug(bug: PlantedBug) -> Self {
-        let name = match bug {
-            PlantedBug::None => "block-stm",
-            PlantedBug::SkipValidation(_) => "block-stm-skip-validation",
-            PlantedBug::NoEstimates => "block-stm-no-estimates",
-            PlantedBug::DoneIgnoresActiveTasks => "block-stm-done-early",
-        };
+        let name = bug.mutant().map_or("block-stm", |m| m.executor());
         BlockStm { name: name.into(), bug }
     }
 }
@@ -171,7 +166,7 @@ impl Executor for BlockStm {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        let vm = RevmVm::new(block.clone(), run.deadline)?;
+        let vm = RevmVm::new(block.clone(), run.deadline, self.bug)?;
         let blk = Arc::new(BlockRun::new(vm, run.hook.clone(), run.deadline, self.bug));
         let gather = Arc::new(Gather::new(threads));
         let results = run_pooled(&blk, &gather, threads)?;

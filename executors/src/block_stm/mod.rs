@@ -20,7 +20,7 @@ pub use crate::hook::Incarnation;
 pub use crate::model::TxIndex;
 #[cfg(feature = "revm")]
 pub use executor::BlockStm;
-pub use planted::PlantedBug;
+pub use planted::{Mutant, PlantedBug};
 
 /// From this many transactions on, a block's memory is worth handing to the reaper thread;
 /// below it, freeing inline is faster than waking another thread.

@@ -6,6 +6,7 @@
 //! returns another location's value and still validates: known-bugs #1).
 
 use super::indexed_list::{IndexedList, hash_of};
+use super::planted::{Mutant, PlantedBug};
 use super::sync::{AtomicU32, Mutex, Ordering, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
 use smallvec::SmallVec;
@@ -109,6 +110,8 @@ pub struct MvMemory<K, V> {
     /// Per transaction, odd while one of its incarnations executes. A timing hint only (see
     /// [`MvMemory::read_after_chain`]): it decides how long a read waits, never what it returns.
     progress: Vec<AtomicU32>,
+    /// [`PlantedBug::NONE`] but in test builds.
+    bug: PlantedBug,
 }
 
 /// The writes to one location that the finished block left, in transaction order.
@@ -176,7 +179,14 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
             shards: (0..SHARDS).map(|_| Padded(Mutex::new(Shard::with_capacity(4 * txs / SHARDS)))).collect(),
             records: (0..txs).map(|_| Padded(Mutex::new(TxRecord::default()))).collect(),
             progress: (0..txs).map(|_| AtomicU32::new(0)).collect(),
+            bug: PlantedBug::NONE,
         }
+    }
+
+    /// This MVMemory with `bug` planted.
+    pub fn with_bug(mut self, bug: PlantedBug) -> Self {
+        self.bug = bug;
+        self
     }
 
     /// An incarnation of `tx` starts executing.
@@ -340,7 +350,7 @@ impl<K: Clone + Eq + Hash, V: Clone> MvMemory<K, V> {
             }
             keys.push(key);
         }
-        for key in &previous {
+        for key in previous.iter().filter(|_| !self.bug.is(Mutant::StaleWriteSet)) {
             if !keys.contains(key) {
                 self.remove(key, tx);
             }

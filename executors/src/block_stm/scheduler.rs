@@ -4,7 +4,7 @@
 //! explicit; the termination check needs both indices past the block, no active task, and
 //! no index decrease in between.
 
-use super::planted::PlantedBug;
+use super::planted::{Mutant, PlantedBug};
 use super::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, Padded, lock};
 use super::{Incarnation, TxIndex, Version};
 
@@ -63,7 +63,7 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// A scheduler for a block of `txs` transactions, each ready to execute at incarnation 0
-    /// (an empty block is done at once), with planted bug `bug` ([`PlantedBug::None`] in
+    /// (an empty block is done at once), with planted bug `bug` ([`PlantedBug::NONE`] in
     /// production).
     pub fn new(txs: usize, bug: PlantedBug) -> Scheduler {
         Scheduler {
@@ -115,8 +115,7 @@ impl Scheduler {
         let exec = self.execution_idx.load(Ordering::Acquire);
         let val = self.validation_idx.load(Ordering::Acquire);
         let active = self.num_active_tasks.load(Ordering::Acquire);
-        #[cfg(any(test, loom, feature = "planted-bugs"))]
-        let active = if self.bug == PlantedBug::DoneIgnoresActiveTasks { 0 } else { active };
+        let active = if self.bug.is(Mutant::DoneIgnoresActiveTasks) { 0 } else { active };
         if exec.min(val) >= self.txs && active == 0 && observed == self.decrease_cnt.load(Ordering::Acquire) {
             self.done_marker.store(true, Ordering::Release);
         }
@@ -212,7 +211,8 @@ impl Scheduler {
         self.resume_dependencies(deps);
         if self.validation_idx.load(Ordering::Acquire) > tx.0 {
             if wrote_new_location {
-                self.decrease_validation_idx(tx.0);
+                let from = if self.bug.is(Mutant::ValidationStartsAbove) { tx.0 + 1 } else { tx.0 };
+                self.decrease_validation_idx(from);
             } else {
                 return Some(Task::Validate(version));
             }
@@ -252,7 +252,7 @@ impl Scheduler {
         None
     }
 
-    /// The bug planted in this run; [`PlantedBug::None`] in production.
+    /// The bug planted in this run; [`PlantedBug::NONE`] in production.
     pub fn planted(&self) -> PlantedBug {
         self.bug
     }
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn hands_out_executions_then_validations_and_terminates() {
-        let s = Scheduler::new(2, PlantedBug::None);
+        let s = Scheduler::new(2, PlantedBug::NONE);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
         assert_eq!(s.finish_execution(v(0, 0), true), None);
         assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn validation_of_an_unexecuted_transaction_is_skipped_not_lost() {
-        let s = Scheduler::new(2, PlantedBug::None);
+        let s = Scheduler::new(2, PlantedBug::NONE);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
         // Validation index passes tx 0 while it executes...
         assert_eq!(s.next_task(), None);
@@ -295,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_failed_validation_re_executes_with_the_next_incarnation() {
-        let s = Scheduler::new(2, PlantedBug::None);
+        let s = Scheduler::new(2, PlantedBug::NONE);
         s.next_task();
         s.finish_execution(v(0, 0), true);
         s.next_task();
@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn a_dependency_suspends_and_resumes() {
-        let s = Scheduler::new(2, PlantedBug::None);
+        let s = Scheduler::new(2, PlantedBug::NONE);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
         assert_eq!(s.next_task(), None);
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));

@@ -91,6 +91,9 @@ pub fn run(a: MinimizeArgs) -> Result<ExitCode> {
         m.recheck_hits,
         m.recheck_runs
     );
+    if m.kept_original {
+        println!("the minimized block never diverged in its re-check: the bundle is left as it was");
+    }
     println!("bundle: {}", dir.display());
     let meta = crate::report::meta(&[(&reference, "reference"), (&candidate, "candidate")], None, &[]);
     let mut report = lockstep_reports::Report::new(lockstep_reports::Job::Minimize, meta);

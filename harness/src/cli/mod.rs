@@ -6,6 +6,7 @@ mod bench;
 mod explore;
 mod fixtures;
 mod fuzz;
+mod hunt;
 mod list;
 mod minimize;
 mod replay;
@@ -62,6 +63,8 @@ pub enum Command {
     Stress(stress::StressArgs),
     /// Measure executors on generated workloads (median of interleaved rounds).
     Bench(bench::BenchArgs),
+    /// Seeded Block-STM bugs against every search strategy: what catches each, how fast, how small.
+    Hunt(hunt::HuntArgs),
     /// List what can be named on the command line: executors, workloads, strategies, forks.
     List(list::ListArgs),
     /// Fetch the pinned official fixtures into a cache, or verify a fixtures directory.
@@ -127,6 +130,7 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
                 | Command::Conformance(_)
                 | Command::Explore(_)
                 | Command::Stress(_)
+                | Command::Hunt(_)
         )
     ) {
         crate::interrupt::install();
@@ -141,6 +145,7 @@ pub fn dispatch(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Minimize(a)) => minimize::run(a),
         Some(Command::Stress(a)) => stress::run(a),
         Some(Command::Bench(a)) => bench::run(a),
+        Some(Command::Hunt(a)) => hunt::run(a),
         Some(Command::List(a)) => list::run(a),
         Some(Command::Fixtures(a)) => fixtures::run(a),
         Some(Command::Fuzz(a)) => fuzz::run(a),

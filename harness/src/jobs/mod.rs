@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod blocktest;
 pub mod explore;
+pub mod hunt;
 pub mod run;
 pub mod statetest;
 pub mod stress;

@@ -1,9 +1,13 @@
 //! Minimization of a diverging block: delta debugging (ddmin, Zeller and Hildebrandt 2002)
 //! over the transaction list, then over pre-state accounts and storage slots, then shrinking
 //! of each remaining transaction (calldata, gas limit, value, access list, authorization
-//! list). The predicate is "the same kind of divergence still occurs" on the same executor
-//! pair; a time budget bounds the whole, and the result is re-checked several times to report
-//! how often it diverges (a flaky case must not shrink into a false one).
+//! list), and merging of senders. The predicate keeps the divergence's identity: the same kind
+//! and first differing field on the same executor pair, and no transaction rejected by the
+//! reference that it accepted in the original block (removing a transaction re-chains its
+//! sender's nonces, so no gap opens). A time budget bounds the whole, each try included: a
+//! try's deadline derives from the reference's time on the block, so a livelock costs little
+//! per try. The result is re-checked the way `replay` runs it, to report how often it diverges
+//! (a flaky case must not shrink into a false one).
 
 use super::bundle;
 use crate::check::{self, Divergence, isolate};
@@ -11,13 +15,15 @@ use crate::defaults::{CONTROLLED_TIMEOUT, STEP_BUDGET};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::schedule::{self, Schedule, Strategy};
+use alloy_primitives::Address;
 use lockstep_executors::{BlockInput, BlockOutput, Executor, RunControl, Tx};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A custom candidate run: the divergence run number `usize` shows on the block, if any.
-pub type Runner = Box<dyn Fn(&Arc<BlockInput>, usize) -> Option<Divergence> + Send + Sync>;
+/// A custom candidate run: the divergence run number `usize` shows on the block, if any,
+/// within the given wall time.
+pub type Runner = Box<dyn Fn(&Arc<BlockInput>, usize, Duration) -> Option<Divergence> + Send + Sync>;
 
 /// "Does this block still diverge the same way?"
 pub struct Predicate {
@@ -35,34 +41,123 @@ pub struct Predicate {
     pub timeout: Duration,
     /// Custom candidate runner (controlled schedules); `None`: plain runs with `threads`.
     pub runner: Option<Runner>,
+    /// The transactions, by their index in the block minimization starts from, that the
+    /// reference may reject; `None`: any. A smaller block in which the reference rejects
+    /// another one is a different block, not a smaller repro.
+    pub rejected: Option<Vec<usize>>,
 }
 
 impl Predicate {
     /// The divergence a candidate run shows on `block`, if any (reference failures: none).
     pub fn diverges(&self, block: &Arc<BlockInput>, run: usize) -> Option<Divergence> {
-        if let Some(r) = &self.runner {
-            return r(block, run);
-        }
         let expected = check::reference_output(self.reference.as_ref(), block).ok()?;
+        self.diverges_within(block, &expected, run, self.timeout)
+    }
+
+    /// Run `run` on `block` against the reference's `expected`, within `limit` (and the
+    /// predicate's own timeout).
+    fn diverges_within(
+        &self,
+        block: &Arc<BlockInput>,
+        expected: &BlockOutput,
+        run: usize,
+        limit: Duration,
+    ) -> Option<Divergence> {
+        let timeout = self.timeout.min(limit).max(Duration::from_millis(1));
+        if let Some(r) = &self.runner {
+            return r(block, run, timeout);
+        }
         let (got, _) = isolate::run_with_timeout(
             self.candidate.clone(),
             block.clone(),
             RunControl::with_threads(self.threads),
-            self.timeout,
+            timeout,
         );
-        check::judge(&expected, got, self.reference.capabilities().common(self.candidate.capabilities()))
+        check::judge(expected, got, self.reference.capabilities().common(self.candidate.capabilities()))
     }
 
     /// Whether the reference runs `block` and one of `runs` candidate runs (at least one)
-    /// diverges with the same [`kind`](Predicate::kind).
+    /// diverges with the same [`kind`](Predicate::kind); the block's transactions are those
+    /// of the original block at the same positions.
     pub fn holds(&self, block: &BlockInput) -> bool {
+        let origin: Vec<usize> = (0..block.txs.len()).collect();
+        self.holds_within(block, &origin, Duration::MAX)
+    }
+
+    /// [`holds`](Predicate::holds) for a block whose transaction `i` is the original block's
+    /// `origin[i]`, each candidate run within `limit`.
+    fn holds_within(&self, block: &BlockInput, origin: &[usize], limit: Duration) -> bool {
         // The reference must accept the block as a block (no executor error).
-        if check::reference_output(self.reference.as_ref(), block).is_err() {
+        let Ok(expected) = check::reference_output(self.reference.as_ref(), block) else {
             return false;
+        };
+        if let Some(allowed) = &self.rejected {
+            let rejects_another = expected.outcomes.iter().enumerate().any(|(i, o)| {
+                matches!(o, lockstep_executors::TxOutcome::Rejected { .. })
+                    && origin.get(i).is_none_or(|o| !allowed.contains(o))
+            });
+            if rejects_another {
+                return false;
+            }
         }
         let block = Arc::new(block.clone());
-        (0..self.runs.max(1)).any(|r| self.diverges(&block, r).is_some_and(|d| d.kind() == self.kind))
+        let start = Instant::now();
+        (0..self.runs.max(1)).any(|r| {
+            let left = limit.saturating_sub(start.elapsed());
+            !left.is_zero() && self.diverges_within(&block, &expected, r, left).is_some_and(|d| d.kind() == self.kind)
+        })
     }
+}
+
+/// The per-try deadline of a minimization: generous next to the reference's time on the
+/// block (a parallel run may re-execute every transaction several times), short next to a
+/// fixed timeout, so that a livelocking candidate costs a fraction of a second per try.
+pub fn per_try_timeout(reference_time: Duration, run_timeout: Duration) -> Duration {
+    (reference_time * 50 + Duration::from_millis(200)).min(run_timeout)
+}
+
+/// The indexes of the transactions the reference rejected.
+fn rejected(expected: &BlockOutput) -> Vec<usize> {
+    let rejected = |(i, o): (usize, &lockstep_executors::TxOutcome)| {
+        matches!(o, lockstep_executors::TxOutcome::Rejected { .. }).then_some(i)
+    };
+    expected.outcomes.iter().enumerate().filter_map(rejected).collect()
+}
+
+/// The transactions of `base` at `keep` (ascending indexes), each sender's re-chained: its
+/// `k`-th remaining transaction gets the nonce its `k`-th had, so that removing one opens no
+/// nonce gap.
+pub fn subset(base: &BlockInput, keep: &[usize]) -> BlockInput {
+    let mut nonces: std::collections::HashMap<Address, Vec<u64>> = std::collections::HashMap::new();
+    for t in &base.txs {
+        nonces.entry(t.sender).or_default().push(t.nonce);
+    }
+    let mut used: std::collections::HashMap<Address, usize> = std::collections::HashMap::new();
+    let txs = keep
+        .iter()
+        .map(|&i| {
+            let mut t = base.txs[i].clone();
+            let k = used.entry(t.sender).or_default();
+            t.nonce = nonces[&t.sender][*k];
+            *k += 1;
+            t
+        })
+        .collect();
+    BlockInput { txs, ..base.clone() }
+}
+
+/// `block` with every transaction of `from` sent by `into` instead, `into`'s transactions
+/// re-chained from its first nonce.
+fn merge_sender(block: &BlockInput, from: Address, into: Address) -> BlockInput {
+    let mut b = block.clone();
+    let first = b.txs.iter().filter(|t| t.sender == into).map(|t| t.nonce).min().unwrap_or(0);
+    let mut next = first;
+    for t in b.txs.iter_mut().filter(|t| t.sender == from || t.sender == into) {
+        t.sender = into;
+        t.nonce = next;
+        next += 1;
+    }
+    b
 }
 
 /// What minimization did.
@@ -80,13 +175,18 @@ pub struct Minimized {
     pub budget_exhausted: bool,
     /// Of `recheck_runs` fresh runs of the result, how many diverged the same way.
     pub recheck_hits: usize,
-    /// Runs of the re-check (10); under controlled schedules run 0 replays the recorded
-    /// choices and run `r` is seeded random with seed `r`.
+    /// Runs of the re-check: 10, or fewer when the budget ran out; the minimized bundle's
+    /// schedule replayed, or plain runs.
     pub recheck_runs: usize,
+    /// The result never diverged in its re-check, so [`minimize_bundle`] left the bundle as
+    /// it was.
+    pub kept_original: bool,
 }
 
 struct Search<'p> {
     pred: &'p Predicate,
+    /// Which original transaction each transaction of the blocks tested is.
+    origin: Vec<usize>,
     deadline: Instant,
     evaluations: u64,
     exhausted: bool,
@@ -95,13 +195,20 @@ struct Search<'p> {
 
 impl Search<'_> {
     fn test(&mut self, block: &BlockInput) -> bool {
-        if Instant::now() >= self.deadline {
+        let origin = self.origin.clone();
+        self.test_as(block, &origin)
+    }
+
+    /// `test` of a block whose transactions are the original ones at `origin`.
+    fn test_as(&mut self, block: &BlockInput, origin: &[usize]) -> bool {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
             self.exhausted = true;
             return false;
         }
         self.evaluations += 1;
         self.progress.set_message(format!("{} evaluations, {} txs", self.evaluations, block.txs.len()));
-        self.pred.holds(block)
+        self.pred.holds_within(block, origin, left)
     }
 }
 
@@ -151,21 +258,60 @@ pub fn ddmin<T: Clone>(items: Vec<T>, mut test: impl FnMut(&[T]) -> bool) -> Vec
 /// keep what they have.
 pub fn minimize(block: &BlockInput, pred: &Predicate, budget: Duration, progress: bool) -> Minimized {
     let start = Instant::now();
+    // The last fifth of the budget is the re-check's.
+    let mut m = search(block, pred, start + budget.mul_f64(0.8), progress);
+    let b = Arc::new(m.block.clone());
+    if let Ok(expected) = check::reference_output(pred.reference.as_ref(), &b) {
+        m.recheck_hits = (0..m.recheck_runs)
+            .filter(|r| {
+                let limit = (start + budget).saturating_duration_since(Instant::now());
+                pred.diverges_within(&b, &expected, *r, limit).is_some_and(|d| d.kind() == pred.kind)
+            })
+            .count();
+    }
+    m.elapsed = start.elapsed();
+    m
+}
+
+/// The search of [`minimize`], until `deadline`; nothing re-checked yet.
+fn search(block: &BlockInput, pred: &Predicate, deadline: Instant, progress: bool) -> Minimized {
+    let start = Instant::now();
     let mut s = Search {
         pred,
-        deadline: start + budget,
+        origin: (0..block.txs.len()).collect(),
+        deadline,
         evaluations: 0,
         exhausted: false,
         progress: Progress::new(progress, 0, "evaluations"),
     };
     let mut best = block.clone();
 
-    // 1. Transactions.
-    let txs = best.txs.clone();
+    // 1. Transactions, each sender's re-chained.
     let base = best.clone();
-    best.txs = ddmin(txs, |subset| s.test(&BlockInput { txs: subset.to_vec(), ..base.clone() }));
+    let keep = ddmin((0..base.txs.len()).collect(), |keep| s.test_as(&subset(&base, keep), keep));
+    best = subset(&base, &keep);
+    s.origin = keep;
 
-    // 2. Pre-state accounts, then each account's storage slots.
+    // 2. Senders: each later one's transactions sent by an earlier one instead.
+    let mut senders: Vec<Address> = Vec::new();
+    for t in &best.txs {
+        if !senders.contains(&t.sender) {
+            senders.push(t.sender);
+        }
+    }
+    for (j, from) in senders.iter().enumerate().skip(1) {
+        for into in &senders[..j] {
+            if best.txs.iter().any(|t| t.sender == *into) {
+                let merged = merge_sender(&best, *from, *into);
+                if s.test(&merged) {
+                    best = merged;
+                    break;
+                }
+            }
+        }
+    }
+
+    // 3. Pre-state accounts, then each account's storage slots.
     let accounts: Vec<_> = best.pre_state.keys().copied().collect();
     let base = best.clone();
     let keep = ddmin(accounts, |subset| {
@@ -190,24 +336,21 @@ pub fn minimize(block: &BlockInput, pred: &Predicate, budget: Duration, progress
         }
     }
 
-    // 3. Each transaction's fields.
+    // 4. Each transaction's fields.
     for i in 0..best.txs.len() {
         shrink_tx(&mut best, i, &mut s);
     }
 
     s.progress.finish();
-    let recheck_runs = 10;
-    let b = Arc::new(best.clone());
-    let recheck_hits =
-        (0..recheck_runs).filter(|r| pred.diverges(&b, *r).is_some_and(|d| d.kind() == pred.kind)).count();
     Minimized {
         block: best,
         original_txs: block.txs.len(),
         evaluations: s.evaluations,
         elapsed: start.elapsed(),
         budget_exhausted: s.exhausted,
-        recheck_hits,
-        recheck_runs,
+        recheck_hits: 0,
+        recheck_runs: 10,
+        kept_original: false,
     }
 }
 
@@ -272,25 +415,63 @@ mod tests {
     }
 
     #[test]
+    fn a_subset_re_chains_each_senders_nonces() {
+        use lockstep_executors::{BlockInput, Tx};
+        let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let tx = |sender, nonce| Tx { sender, nonce, ..Default::default() };
+        let block = BlockInput { txs: vec![tx(a, 5), tx(b, 0), tx(a, 6), tx(a, 7), tx(b, 1)], ..Default::default() };
+        let kept = super::subset(&block, &[2, 3, 4]);
+        let got: Vec<(Address, u64)> = kept.txs.iter().map(|t| (t.sender, t.nonce)).collect();
+        assert_eq!(got, vec![(a, 5), (a, 6), (b, 0)]);
+        let merged = super::merge_sender(&block, b, a);
+        assert!(merged.txs.iter().all(|t| t.sender == a));
+        assert_eq!(merged.txs.iter().map(|t| t.nonce).collect::<Vec<_>>(), vec![5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn runs_and_deadlines_follow_what_was_measured() {
+        use std::time::Duration;
+        assert_eq!(super::runs_for(1.0), 1);
+        assert_eq!(super::runs_for(0.5), 5);
+        assert_eq!(super::runs_for(0.1), 29);
+        assert_eq!(super::runs_for(0.01), 30);
+        let cap = Duration::from_secs(20);
+        assert_eq!(super::per_try_timeout(Duration::from_millis(2), cap), Duration::from_millis(300));
+        assert_eq!(super::per_try_timeout(Duration::from_secs(1), cap), cap);
+    }
+
+    #[test]
     fn ddmin_keeps_a_single_needed_item() {
         assert_eq!(ddmin((0..50).collect::<Vec<u8>>(), |s| s.contains(&7)), vec![7]);
     }
 }
 
 /// The schedule of run `run` of a minimization step under controlled schedules: the recorded
-/// choices first, then seeded random ones (a smaller block takes other steps).
-fn schedule_for(run: usize, recorded: &[usize]) -> Strategy {
-    if run == 0 { Strategy::Replay { choices: recorded.to_vec() } } else { Strategy::Random { seed: run as u64 } }
+/// choices first, then seeded high-first, PCT and random ones in turn (a smaller block takes
+/// other steps).
+fn schedule_for(run: usize, recorded: &[usize], txs: usize) -> Strategy {
+    let seed = run as u64;
+    match run % 3 {
+        _ if run == 0 => Strategy::Replay { choices: recorded.to_vec() },
+        1 => Strategy::HighFirst { seed },
+        2 => schedule::StrategyKind::Pct.strategy(seed, txs),
+        _ => Strategy::Random { seed },
+    }
 }
 
-/// Minimizes the case of a bundle directory in place within `budget`, each step trying
-/// `runs` candidate runs: the original case is kept as `original-case.json`, and the bundle's
-/// files are rewritten for the minimized block (keys, seed and executors kept). A scheduled
-/// case gets a recorded schedule that shows the divergence on the minimized block, shrunk.
+/// Minimizes the case of a bundle directory in place within `budget` (a hard limit, the
+/// re-check included). Without a recorded schedule each step tries K plain runs, K chosen from
+/// the rate measured on the original block so that a divergence still there shows with 95 %
+/// odds (at least `runs`); with one, the recorded choices and then seeded schedules. Each try
+/// is limited by [`per_try_timeout`]. The original case is kept as `original-case.json`, and
+/// the bundle's files are rewritten for the minimized block (keys, seed and executors kept),
+/// with the rate measured as `replay` runs it: under the bundle's schedule (re-found and shrunk
+/// on the minimized block), else plain runs. A result that never diverges in that re-check is
+/// not written: the bundle stays as it was, and the result says so.
 ///
 /// Errors: the bundle's read and write errors; [`Error::NotReproduced`] when the recorded
-/// divergence does not show in `runs` tries; [`Error::Reference`] when the reference cannot
-/// run the minimized block.
+/// divergence does not show on the original block; [`Error::Reference`] when the reference
+/// cannot run the block.
 pub fn minimize_bundle(
     dir: &Path,
     reference: Arc<dyn Executor>,
@@ -299,45 +480,97 @@ pub fn minimize_bundle(
     runs: usize,
     progress: bool,
 ) -> Result<Minimized> {
+    let start = Instant::now();
+    let deadline = start + budget;
     let case = bundle::read(dir)?;
+    let original = Arc::new(case.block.clone());
+    let t0 = Instant::now();
+    let expected = check::reference_output(reference.as_ref(), &original)?;
+    let per_try = per_try_timeout(t0.elapsed(), CONTROLLED_TIMEOUT);
     let mut pred = Predicate {
         reference: reference.clone(),
         candidate: candidate.clone(),
         threads: case.threads,
         kind: case.kind.clone(),
         runs,
-        timeout: CONTROLLED_TIMEOUT,
+        timeout: per_try,
         runner: None,
+        rejected: Some(rejected(&expected)),
     };
     if let Some(schedule) = &case.schedule {
         let recorded = schedule.choices.clone();
         let workers = schedule.workers.max(1);
-        let (r, c) = (reference.clone(), candidate.clone());
-        pred.runner = Some(Box::new(move |b: &Arc<BlockInput>, run: usize| {
+        let c = candidate.clone();
+        let r = reference.clone();
+        pred.runner = Some(Box::new(move |b: &Arc<BlockInput>, run: usize, timeout: Duration| {
             let expected = check::reference_output(r.as_ref(), b).ok()?;
-            let strategy = schedule_for(run, &recorded);
-            schedule::diverges_under(&c, b, &expected, workers, strategy, STEP_BUDGET, CONTROLLED_TIMEOUT).0
+            let strategy = schedule_for(run, &recorded, b.txs.len());
+            schedule::diverges_under(&c, b, &expected, workers, strategy, STEP_BUDGET, timeout).0
         }));
         pred.runs = runs.max(20);
+    } else {
+        // The rate on the original block decides how many runs a step needs.
+        let measure = 10;
+        let hits = (0..measure)
+            .take_while(|_| Instant::now() < deadline)
+            .filter(|r| {
+                let left = deadline.saturating_duration_since(Instant::now());
+                pred.diverges_within(&original, &expected, *r, left).is_some_and(|d| d.kind() == case.kind)
+            })
+            .count();
+        if hits == 0 {
+            return Err(Error::NotReproduced { path: dir.to_path_buf(), kind: case.kind });
+        }
+        pred.runs = runs.max(runs_for(hits as f64 / measure as f64));
     }
-    if !pred.holds(&case.block) {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if !pred.holds_within(&case.block, &(0..case.block.txs.len()).collect::<Vec<_>>(), left) {
         return Err(Error::NotReproduced { path: dir.to_path_buf(), kind: case.kind });
     }
-    let m = minimize(&case.block, &pred, budget, progress);
+    // The search gets 70 % of the budget; finding the schedule again and the re-check the rest.
+    let mut m = search(&case.block, &pred, start + budget.mul_f64(0.7), progress);
     let block = Arc::new(m.block.clone());
     let expected = check::reference_output(reference.as_ref(), &block)?;
     let (divergence, schedule) = match &case.schedule {
-        Some(recorded) => match reschedule(&candidate, &block, &expected, recorded, pred.runs, &case.kind) {
-            Some((d, s)) => (d, Some(s)),
-            None => (case.divergence.clone(), case.schedule.clone()),
-        },
+        Some(recorded) => {
+            let until = start + budget.mul_f64(0.85);
+            match reschedule(&candidate, &block, &expected, recorded, pred.runs, &case.kind, until) {
+                Some((d, s)) => (d, Some(s)),
+                None => (case.divergence.clone(), case.schedule.clone()),
+            }
+        }
         None => {
+            let until = start + budget.mul_f64(0.85);
             let d = (0..pred.runs.max(1))
-                .find_map(|r| pred.diverges(&block, r).filter(|d| d.kind() == case.kind))
+                .take_while(|r| *r == 0 || Instant::now() < until)
+                .find_map(|r| pred.diverges_within(&block, &expected, r, per_try).filter(|d| d.kind() == case.kind))
                 .unwrap_or_else(|| case.divergence.clone());
             (d, None)
         }
     };
+    // The rate as `replay` measures it, the schedule written or plain runs, within the budget
+    // (at least one run).
+    let mut runs = 0;
+    m.recheck_hits = 0;
+    while runs < m.recheck_runs && (runs == 0 || Instant::now() < deadline) {
+        let limit = deadline.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(50), per_try);
+        let d = match &schedule {
+            Some(s) => {
+                let strategy = Strategy::Replay { choices: s.choices.clone() };
+                schedule::diverges_under(&candidate, &block, &expected, s.workers.max(1), strategy, STEP_BUDGET, limit)
+                    .0
+            }
+            None => pred.diverges_within(&block, &expected, runs, limit),
+        };
+        m.recheck_hits += usize::from(d.is_some_and(|d| d.kind() == case.kind));
+        runs += 1;
+    }
+    m.recheck_runs = runs;
+    m.elapsed = start.elapsed();
+    if m.recheck_hits == 0 {
+        m.kept_original = true;
+        return Ok(m);
+    }
     bundle::write_json(&dir.join("original-case.json"), &case)?;
     let min_case = bundle::Case {
         block: m.block.clone(),
@@ -350,8 +583,17 @@ pub fn minimize_bundle(
     Ok(m)
 }
 
+/// Runs a step needs to see a divergence of rate `rate` with 95 % odds: the least `k` with
+/// `(1 - rate)^k <= 0.05`, at most 30.
+fn runs_for(rate: f64) -> usize {
+    if rate >= 1.0 {
+        return 1;
+    }
+    ((0.05f64.ln() / (1.0 - rate).ln()).ceil() as usize).clamp(1, 30)
+}
+
 /// A schedule under which `block` shows a divergence of `kind` (the recorded choices first,
-/// then seeded ones), shrunk.
+/// then seeded ones), shrunk; each run stops at `until` at the latest.
 fn reschedule(
     candidate: &Arc<dyn Executor>,
     block: &Arc<BlockInput>,
@@ -359,13 +601,18 @@ fn reschedule(
     recorded: &Schedule,
     runs: usize,
     kind: &str,
+    until: Instant,
 ) -> Option<(Divergence, Schedule)> {
     let workers = recorded.workers.max(1);
     let run = |strategy| {
-        schedule::diverges_under(candidate, block, expected, workers, strategy, STEP_BUDGET, CONTROLLED_TIMEOUT)
+        let left = until.saturating_duration_since(Instant::now()).min(CONTROLLED_TIMEOUT);
+        if left.is_zero() {
+            return (None, Schedule::default());
+        }
+        schedule::diverges_under(candidate, block, expected, workers, strategy, STEP_BUDGET, left)
     };
     let (d, sched) = (0..runs.max(1)).find_map(|r| {
-        let (d, sched) = run(schedule_for(r, &recorded.choices));
+        let (d, sched) = run(schedule_for(r, &recorded.choices, block.txs.len()));
         d.filter(|d| d.kind() == kind).map(|d| (d, sched))
     })?;
     let fails =

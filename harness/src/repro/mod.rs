@@ -3,6 +3,7 @@
 //! ([`state_test`]), a README (`readme`); [`replay`] runs it again, [`minimize`] shrinks it.
 
 pub mod bundle;
+mod capture;
 mod found;
 pub mod import;
 pub mod minimize;
@@ -13,6 +14,7 @@ pub mod state_test;
 pub mod t8n;
 
 pub use bundle::{Case, ExecutorId};
+pub use capture::capture;
 pub use found::{Controlled, Found, write_found};
 pub use minimize::{Minimized, minimize_bundle};
 pub use replay::{Replayed, replay_bundle};

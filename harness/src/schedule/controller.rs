@@ -35,6 +35,13 @@ pub enum Strategy {
         /// `1..=expected_steps`.
         expected_steps: u64,
     },
+    /// The worker on the highest transaction runs, a worker that has claimed none yet first:
+    /// high transactions start and read before the low ones finish, and the lowest wait. One
+    /// pick in eight is uniform instead, from the seed.
+    HighFirst {
+        /// Seeds the uniform picks.
+        seed: u64,
+    },
     /// Follow recorded choices; after them, keep the last worker running while it can.
     Replay {
         /// The worker to run at each pick, in order (a [`Schedule::choices`]).
@@ -84,6 +91,8 @@ struct State {
     aborted: bool,
     /// Workers that reported nothing to do since the last real step: they yield to others.
     idle: BTreeSet<usize>,
+    /// The transaction each worker's last event was about.
+    at: Vec<Option<usize>>,
 }
 
 /// The [`ScheduleHook`] of a controlled run: lets one worker run at a time, picks the next at
@@ -102,7 +111,7 @@ impl Controller {
     /// of them have reported `WorkerStart`; `step_budget` events in all are allowed.
     pub fn new(workers: usize, strategy: Strategy, step_budget: u64) -> Controller {
         let seed = match &strategy {
-            Strategy::Random { seed } | Strategy::Pct { seed, .. } => *seed,
+            Strategy::Random { seed } | Strategy::Pct { seed, .. } | Strategy::HighFirst { seed } => *seed,
             Strategy::Replay { .. } => 0,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -142,6 +151,7 @@ impl Controller {
                 steps: 0,
                 aborted: false,
                 idle: BTreeSet::new(),
+                at: vec![None; workers],
             }),
             turn: Condvar::new(),
         }
@@ -178,6 +188,14 @@ impl Controller {
         let last = s.choices.last().copied();
         let chosen = match &self.strategy {
             Strategy::Random { .. } => waiting[s.rng.random_range(0..waiting.len())],
+            Strategy::HighFirst { .. } => {
+                if s.rng.random_ratio(1, 8) {
+                    waiting[s.rng.random_range(0..waiting.len())]
+                } else {
+                    let at = |w: &usize| s.at.get(*w).copied().flatten().map_or(usize::MAX, |tx| tx);
+                    *waiting.iter().max_by_key(|w| at(w)).expect("non-empty")
+                }
+            }
             Strategy::Pct { .. } => {
                 if let Some(k) = s.change_points.iter().position(|c| *c == step as u64)
                     && let Some(l) = last
@@ -199,6 +217,20 @@ impl Controller {
         s.choices.push(chosen);
         s.running = Some(chosen);
         self.turn.notify_all();
+    }
+}
+
+/// The transaction an event is about.
+fn tx_of(e: &SchedEvent) -> Option<usize> {
+    match e {
+        SchedEvent::ExecuteClaimed { tx, .. }
+        | SchedEvent::ValidateClaimed { tx, .. }
+        | SchedEvent::Read { tx, .. }
+        | SchedEvent::Recorded { tx, .. }
+        | SchedEvent::Validated { tx, .. }
+        | SchedEvent::Suspended { tx, .. }
+        | SchedEvent::ChainWait { tx, .. } => Some(tx.0),
+        SchedEvent::WorkerStart | SchedEvent::WorkerExit | SchedEvent::Idle => None,
     }
 }
 
@@ -237,6 +269,11 @@ impl ScheduleHook for Controller {
                 return;
             }
             _ => s.trace.push(Step { worker: w, event: describe(event) }),
+        }
+        if let Some(tx) = tx_of(event)
+            && let Some(at) = s.at.get_mut(w)
+        {
+            *at = Some(tx);
         }
         // A worker that is only waiting yields to the others, as an idle one does.
         if matches!(event, SchedEvent::Idle | SchedEvent::ChainWait { .. }) {

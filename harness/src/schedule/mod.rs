@@ -25,6 +25,10 @@ pub enum StrategyKind {
     Random,
     /// PCT priorities (Burckhardt et al., ASPLOS 2010), depth 3.
     Pct,
+    /// The worker on the highest transaction first ([`Strategy::HighFirst`]).
+    #[value(name = "high-first")]
+    #[serde(rename = "high-first")]
+    HighFirst,
 }
 
 impl StrategyKind {
@@ -33,6 +37,7 @@ impl StrategyKind {
     pub fn strategy(self, seed: u64, txs: usize) -> Strategy {
         match self {
             StrategyKind::Random => Strategy::Random { seed },
+            StrategyKind::HighFirst => Strategy::HighFirst { seed },
             StrategyKind::Pct => {
                 Strategy::Pct { seed, depth: crate::defaults::PCT_DEPTH, expected_steps: 20 * txs as u64 + 10 }
             }

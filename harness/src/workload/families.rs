@@ -23,6 +23,7 @@ pub(crate) fn generate(g: &mut Gen) {
         Family::Eip7702 => eip7702(g, g.w.txs),
         Family::Branchy => branchy(g, g.w.txs),
         Family::HotKey => hot_key(g, g.w.txs),
+        Family::SlotCollisions => slot_collisions(g, g.w.txs),
         Family::BlockRules => block_rules(g, g.w.txs),
         Family::Mix => mix(g),
     }
@@ -122,6 +123,9 @@ fn beneficiary(g: &mut Gen, n: usize) {
     let reader = g.contract("CoinbaseReader", "beneficiary");
     // The beneficiary can send: fund it.
     g.pre.insert(COINBASE, Account { balance: U256::from(USER_BALANCE), ..Default::default() });
+    // Rounds of a read of the beneficiary, an explicit write to it, `d` fee-paying transfers and
+    // a transaction the beneficiary sends: the send and the next round's read come after fees
+    // credited since the last explicit write.
     let d = g.w.dependency_distance.max(1);
     for i in 0..n {
         let from = g.sender_for(i);
@@ -131,11 +135,11 @@ fn beneficiary(g: &mut Gen, n: usize) {
                 g.tx(from, Some(reader), U256::ZERO, data, CALL_GAS);
             }
             1 => {
+                g.tx(from, Some(COINBASE), U256::from(i + 1), Bytes::new(), TRANSFER_GAS);
+            }
+            k if k == d + 2 => {
                 let to = g.fresh("from-coinbase", i);
                 g.tx(COINBASE, Some(to), U256::from(1000 + i), Bytes::new(), TRANSFER_GAS);
-            }
-            2 => {
-                g.tx(from, Some(COINBASE), U256::from(i + 1), Bytes::new(), TRANSFER_GAS);
             }
             _ => {
                 let to = recipient(g, i);
@@ -164,7 +168,9 @@ fn phoenix(g: &mut Gen, n: usize) {
             storage: [(U256::ZERO, U256::from(7)), (U256::from(1), U256::from(99))].into(),
         },
     );
-    let d = g.w.dependency_distance.max(1);
+    // A round of put, kill, rebirth and read fits the block: the read after re-creation is
+    // what exposes storage that survived it.
+    let d = g.w.dependency_distance.max(1).min((n / 5).max(1));
     for i in 0..n {
         let from = g.sender_for(i);
         let (to, data, gas) = match (i / d) % 5 {
@@ -427,6 +433,39 @@ fn hot_key(g: &mut Gen, n: usize) {
             let to = recipient(g, i);
             g.tx(from, Some(to), U256::from(1), Bytes::new(), TRANSFER_GAS);
         }
+    }
+}
+
+/// `SSTORE(word 1, SLOAD(word 0) + 1)`, hand-assembled (any fork): PUSH1 0 CALLDATALOAD SLOAD
+/// PUSH1 1 ADD PUSH1 32 CALLDATALOAD SSTORE STOP.
+const COPY_INC: [u8; 12] = [0x60, 0x00, 0x35, 0x54, 0x60, 0x01, 0x01, 0x60, 0x20, 0x35, 0x55, 0x00];
+
+/// Triples of slots of one contract: `a`; `b`, equal to `a` in its low 64 bits; `c`, equal to
+/// `a` in all bits but its low 64. Each transaction reads one slot of a triple and writes
+/// another, so a location keyed by a truncation of the slot (either half) reads or writes
+/// the wrong one; the hot set is the number of triples.
+fn slot_collisions(g: &mut Gen, n: usize) {
+    let contract = g.derive(&format!("contract/copy-inc/{}", g.space));
+    let mut account = Account { code: Bytes::from_static(&COPY_INC), nonce: 1, ..Default::default() };
+    let triples: Vec<[U256; 3]> = (0..g.w.hot_set.max(2))
+        .map(|_| {
+            let a = U256::from(g.rng.random::<u128>()) << 128 | U256::from(g.rng.random::<u64>());
+            let b = a ^ (U256::from(g.rng.random_range(1..u64::MAX)) << 64);
+            let c = a ^ U256::from(g.rng.random_range(1..u64::MAX));
+            [a, b, c]
+        })
+        .collect();
+    for slot in triples.iter().flatten() {
+        account.storage.insert(*slot, U256::from(g.rng.random_range(1..1_000u64)));
+    }
+    g.pre.insert(contract, account);
+    for i in 0..n {
+        let from = g.sender_for(i);
+        let triple = triples[g.hot_index(triples.len())];
+        let read = g.rng.random_range(0..3usize);
+        let write = (read + g.rng.random_range(1..3usize)) % 3;
+        let data = [triple[read].to_be_bytes::<32>(), triple[write].to_be_bytes::<32>()].concat();
+        g.tx(from, Some(contract), U256::ZERO, Bytes::from(data), CALL_GAS);
     }
 }
 

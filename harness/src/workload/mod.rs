@@ -65,6 +65,9 @@ pub enum Family {
     Branchy,
     /// One counter every transaction increments: a fully dependent chain (#9, #19).
     HotKey,
+    /// Storage slots of one contract equal in their low 64 bits, or in all bits but those:
+    /// a location identified by a truncated key or hash collides (#1).
+    SlotCollisions,
     /// What a real block does besides its transactions: reads of the beacon root its system
     /// call wrote, of the beneficiary that withdrawals (or, before the Merge, the block reward)
     /// credit after the last transaction, and withdrawals to accounts the block creates or
@@ -76,8 +79,9 @@ pub enum Family {
 
 impl Family {
     /// The hazard families: one per class of known bugs that interleavings can expose.
-    pub const HAZARDS: [Family; 10] = [
+    pub const HAZARDS: [Family; 11] = [
         Family::HotKey,
+        Family::SlotCollisions,
         Family::Branchy,
         Family::Beneficiary,
         Family::Phoenix,
@@ -90,7 +94,7 @@ impl Family {
     ];
 
     /// Every family, [`Family::Mix`] last.
-    pub const ALL: [Family; 15] = [
+    pub const ALL: [Family; 16] = [
         Family::RawTransfers,
         Family::Erc20,
         Family::Amm,
@@ -104,6 +108,7 @@ impl Family {
         Family::Eip7702,
         Family::Branchy,
         Family::HotKey,
+        Family::SlotCollisions,
         Family::BlockRules,
         Family::Mix,
     ];
@@ -121,9 +126,11 @@ impl Family {
     /// The oldest fork the family's contracts and transaction types run on.
     pub fn min_fork(self) -> Fork {
         match self {
-            Family::RawTransfers | Family::EmptyAccounts | Family::NonceGaps | Family::SpeculativeFunding => {
-                Fork::Frontier
-            }
+            Family::RawTransfers
+            | Family::EmptyAccounts
+            | Family::NonceGaps
+            | Family::SpeculativeFunding
+            | Family::SlotCollisions => Fork::Frontier,
             Family::Eip7702 | Family::Mix => Fork::Prague,
             // Contracts are compiled for Shanghai (PUSH0).
             _ => Fork::Shanghai,

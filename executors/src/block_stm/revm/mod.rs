@@ -26,6 +26,7 @@ pub use post_state::{FinalPart, Range, post_state};
 pub use view::{Blocked, View};
 
 use super::mv_memory::{MvMemory, MvRead, Read, ReadOrigin};
+use super::planted::{Mutant, PlantedBug};
 use super::sync::lock;
 use super::vm::{Execution, Vm};
 use super::{TxIndex, Version};
@@ -133,6 +134,12 @@ pub struct RevmVm {
     /// What each index of the run executes: the block's transactions between its system calls
     /// and credits.
     items: Vec<Item>,
+    /// [`PlantedBug::NONE`] but in test builds.
+    bug: PlantedBug,
+    /// Under [`Mutant::HashedLocation`], the full slot last written under each truncated one.
+    slot_names: Mutex<FxHashMap<(Address, U256), U256>>,
+    /// Under [`Mutant::SpeculativeLogs`], every incarnation's logs so far, per transaction.
+    spec_logs: Mutex<FxHashMap<TxIndex, Vec<alloy_primitives::Log>>>,
 }
 
 impl RevmVm {
@@ -142,7 +149,7 @@ impl RevmVm {
     ///
     /// [`ExecError::InvalidBlock`] for a block environment revm cannot take
     /// ([`revm_env::block_env`]).
-    pub fn new(block: Arc<BlockInput>, deadline: Option<Instant>) -> Result<Self, ExecError> {
+    pub fn new(block: Arc<BlockInput>, deadline: Option<Instant>, bug: PlantedBug) -> Result<Self, ExecError> {
         let cfg = revm_env::cfg_env(&block);
         let block_env = revm_env::block_env(&block, &cfg)?;
         let pre_index = PreIndex::new(&block.pre_state);
@@ -156,7 +163,27 @@ impl RevmVm {
             deployed: Mutex::new(FxHashMap::default()),
             block,
             deadline,
+            bug,
+            slot_names: Mutex::new(FxHashMap::default()),
+            spec_logs: Mutex::new(FxHashMap::default()),
         })
+    }
+
+    /// The MVMemory location of `address`'s `slot`: the slot itself, but truncated to its low
+    /// 64 bits under [`Mutant::HashedLocation`].
+    fn slot_location(&self, address: Address, slot: U256) -> Location {
+        if self.bug.is(Mutant::HashedLocation) {
+            return Location::Storage(address, U256::from(slot.as_limbs()[0]));
+        }
+        Location::Storage(address, slot)
+    }
+
+    /// The slot a location written by [`RevmVm::slot_location`] stands for in the post-state.
+    fn slot_name(&self, address: Address, slot: U256) -> U256 {
+        if self.bug.is(Mutant::HashedLocation) {
+            return lock(&self.slot_names).get(&(address, slot)).copied().unwrap_or(slot);
+        }
+        slot
     }
 
     /// The code with hash `code_hash` that `address` has: its pre-state code if that is the one,
@@ -283,12 +310,19 @@ impl Vm for RevmVm {
             Item::SystemBefore(call) | Item::SystemAfter(call) => system_outcome(call, view, result),
             _ => revm_env::outcome(result),
         };
-        let outcome = match outcome {
+        let mut outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
                 return Execution::Done { reads, writes: Vec::new(), delta: None, output: Err(e) };
             }
         };
+        let reads = self.planted_outcome(version, &mut outcome, reads);
+        if self.bug.is(Mutant::NonceGapLivelock)
+            && tx.0 > 0
+            && matches!(outcome, TxOutcome::Rejected { kind: crate::model::RejectKind::NonceTooHigh })
+        {
+            return Execution::Blocked { blocking: TxIndex(tx.0 - 1) };
+        }
         let mut writes = Vec::new();
         let mut delta = None;
         if matches!(outcome, TxOutcome::Executed { .. }) {
@@ -372,6 +406,29 @@ impl RevmVm {
 }
 
 impl RevmVm {
+    /// What the planted bugs that act on an outcome make of it; the read set to record.
+    fn planted_outcome(
+        &self,
+        version: Version,
+        outcome: &mut TxOutcome,
+        reads: Vec<Read<Location>>,
+    ) -> Vec<Read<Location>> {
+        if self.bug.is(Mutant::RejectionNotValidated)
+            && matches!(outcome, TxOutcome::Rejected { kind: crate::model::RejectKind::InsufficientFunds })
+        {
+            return Vec::new();
+        }
+        if self.bug.is(Mutant::SpeculativeLogs)
+            && let TxOutcome::Executed { logs, .. } = outcome
+        {
+            let mut seen = lock(&self.spec_logs);
+            let kept = seen.entry(version.tx).or_default();
+            kept.extend(logs.iter().cloned());
+            *logs = kept.clone();
+        }
+        reads
+    }
+
     /// Every changed field of every touched account (a nonce-only change included, known-bugs
     /// #8), code on creation and delegation, storage, destruction.
     fn write_set(&self, view: &View<'_>, tx: TxIndex, diff: EvmState, writes: &mut Vec<(Location, Value)>) {
@@ -385,7 +442,8 @@ impl RevmVm {
                 continue;
             };
             let created = account.is_created();
-            let new = if account.is_selfdestructed() || (!created && account.is_empty()) {
+            let cleared = !created && account.is_empty() && !self.bug.is(Mutant::TouchedEmptyKept);
+            let new = if account.is_selfdestructed() || cleared {
                 if read.info.is_none() {
                     continue;
                 }
@@ -393,22 +451,35 @@ impl RevmVm {
             } else {
                 let reset = if created { Some(tx) } else { read.storage_reset };
                 for (slot, v) in &account.storage {
-                    if created {
-                        if !v.present_value.is_zero() {
-                            slots.push((Location::Storage(address, *slot), Value::Storage(v.present_value)));
+                    if (created && !v.present_value.is_zero()) || (!created && v.is_changed()) {
+                        let location = self.slot_location(address, *slot);
+                        if let Location::Storage(_, short) = location
+                            && short != *slot
+                        {
+                            lock(&self.slot_names).insert((address, short), *slot);
                         }
-                    } else if v.is_changed() {
-                        slots.push((Location::Storage(address, *slot), Value::Storage(v.present_value)));
+                        slots.push((location, Value::Storage(v.present_value)));
                     }
                 }
                 let info = &account.info;
-                if info.code_hash != KECCAK_EMPTY && read.info.is_none_or(|r| r.code_hash != info.code_hash) {
+                if info.code_hash != KECCAK_EMPTY
+                    && read.info.is_none_or(|r| r.code_hash != info.code_hash)
+                    && !self.bug.is(Mutant::CodeNotRecorded)
+                {
                     let code = info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
                     lock(&self.deployed).entry(info.code_hash).or_insert(code);
                 }
                 let info = Info { balance: info.balance, nonce: info.nonce, code_hash: info.code_hash };
                 AccountValue { info: Some(info), storage_reset: reset }
             };
+            let nonce_only = new
+                .info
+                .zip(read.info)
+                .is_some_and(|(n, r)| n.nonce != r.nonce && n.balance == r.balance && n.code_hash == r.code_hash)
+                && new.storage_reset == read.storage_reset;
+            if nonce_only && self.bug.is(Mutant::NonceOnlyWriteDropped) {
+                continue;
+            }
             if new != *read {
                 writes.push((Location::Account(address), Value::Account(new)));
             }

@@ -20,7 +20,8 @@ impl RevmVm {
             Location::Storage(address, slot) => {
                 if let Some((tx, Value::Storage(v))) = written.last() {
                     let value = FinalValue::Slot(*v);
-                    out.writes.push(FinalWrite { address: *address, slot: Some(*slot), tx, value });
+                    let slot = self.slot_name(*address, *slot);
+                    out.writes.push(FinalWrite { address: *address, slot: Some(slot), tx, value });
                 }
             }
         });
@@ -119,6 +120,7 @@ impl RevmVm {
         slots: &[(U256, TxIndex, U256)],
         fees: &[(TxIndex, U256)],
     ) -> Option<Account> {
+        let written = written.filter(|_| fees.is_empty() || !self.bug.is(Mutant::BeneficiaryWriteLost));
         let last = written.map(|(tx, _)| tx);
         let fees = &fees[fees.partition_point(|(tx, _)| last.is_some_and(|l| *tx <= l))..];
         let mut value = match written {

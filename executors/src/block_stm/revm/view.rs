@@ -50,9 +50,11 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     pub(super) fn reset(&mut self, tx: TxIndex) {
+        if tx != self.tx || !self.vm.bug.is(Mutant::AccountCacheLeak) {
+            self.accounts.clear();
+        }
         self.tx = tx;
         self.reads.clear();
-        self.accounts.clear();
         self.blocked = None;
         self.beneficiary_loaded = false;
         self.lazy_fee = None;
@@ -125,7 +127,11 @@ impl<'a> View<'a> {
         let (mut value, after) = match self.read(&key) {
             MvRead::Value { version, value: Value::Account(a), .. } => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Version(version) });
-                (a, Some(version.tx))
+                if a.info.is_none() && self.vm.bug.is(Mutant::DestroyedReadsPreState) {
+                    (AccountValue { info: self.vm.pre_index.get(&address).copied(), storage_reset: None }, None)
+                } else {
+                    (a, Some(version.tx))
+                }
             }
             MvRead::Storage => {
                 self.reads.push(Read::Point { key, origin: ReadOrigin::Storage });
@@ -141,8 +147,15 @@ impl<'a> View<'a> {
                 Ok(d) => d,
                 Err(blocking) => return Err(self.block_on(blocking)),
             };
-            self.reads.push(Read::Deltas { after, versions: deltas.iter().map(|(v, _)| *v).collect() });
-            for (version, fee) in deltas {
+            if !self.vm.bug.is(Mutant::UnrecordedFeeRead) {
+                self.reads.push(Read::Deltas { after, versions: deltas.iter().map(|(v, _)| *v).collect() });
+            }
+            let sender = match &self.vm.items[self.tx.0] {
+                Item::Tx(i) => Some(self.vm.block.txs[*i].sender),
+                _ => None,
+            };
+            let misses_fees = sender == Some(address) && self.vm.bug.is(Mutant::BeneficiarySenderMissesFees);
+            for (version, fee) in deltas.into_iter().filter(|_| !misses_fees) {
                 let Value::Fee(fee) = fee else { unreachable!("deltas are fees") };
                 self.vm.credit_fee(&mut value, fee, version.tx);
             }
@@ -166,8 +179,8 @@ impl Database for View<'_> {
     }
 
     fn storage(&mut self, address: Address, slot: U256) -> Result<U256, Blocked> {
-        let reset = self.storage_reset(address)?;
-        let key = Location::Storage(address, slot);
+        let reset = self.storage_reset(address)?.filter(|_| !self.vm.bug.is(Mutant::StorageKeptOnRecreation));
+        let key = self.vm.slot_location(address, slot);
         self.announce(&key);
         match self.read(&key) {
             MvRead::Value { version, value: Value::Storage(v), .. } => {
