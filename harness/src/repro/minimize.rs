@@ -416,10 +416,13 @@ mod tests {
 
     #[test]
     fn a_subset_re_chains_each_senders_nonces() {
-        use lockstep_executors::{BlockInput, Tx};
+        use crate::workload::{Family, Workload};
+        use alloy_primitives::Address;
         let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
-        let tx = |sender, nonce| Tx { sender, nonce, ..Default::default() };
-        let block = BlockInput { txs: vec![tx(a, 5), tx(b, 0), tx(a, 6), tx(a, 7), tx(b, 1)], ..Default::default() };
+        let mut block = Workload::new(Family::RawTransfers, 5).generate(1).block;
+        for (t, (sender, nonce)) in block.txs.iter_mut().zip([(a, 5), (b, 0), (a, 6), (a, 7), (b, 1)]) {
+            (t.sender, t.nonce) = (sender, nonce);
+        }
         let kept = super::subset(&block, &[2, 3, 4]);
         let got: Vec<(Address, u64)> = kept.txs.iter().map(|t| (t.sender, t.nonce)).collect();
         assert_eq!(got, vec![(a, 5), (a, 6), (b, 0)]);
