@@ -22,6 +22,10 @@ pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time given to minimizing one divergence found by a job.
 pub const MINIMIZE_BUDGET: Duration = Duration::from_secs(20);
 
+/// Time given to finding a controlled schedule for a divergence found on real threads, the
+/// measurement of its real-thread rate included.
+pub const CAPTURE_BUDGET: Duration = Duration::from_secs(10);
+
 /// How many of a job's divergences are minimized before the job reports (the rest keep their
 /// unminimized bundles).
 pub const MINIMIZE_FIRST: usize = 3;

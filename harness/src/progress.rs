@@ -39,3 +39,9 @@ impl Progress {
         self.0.finish_and_clear();
     }
 }
+
+/// A line on stderr for what a long job must not keep to its summary, a hang above all: the
+/// job goes on, and whoever watches the log learns of it as it happens.
+pub fn note(line: impl std::fmt::Display) {
+    eprintln!("lockstep: {line}");
+}

@@ -154,6 +154,7 @@ fn a_one_transaction_bundle_exports_a_state_test_that_shows_the_difference() {
         kind: divergence.kind(),
         divergence,
         divergence_rate: Some((m.recheck_hits, m.recheck_runs)),
+        capture: None,
         keys: Default::default(),
     }
     .with_keys(&generated.keys);

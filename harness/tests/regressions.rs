@@ -121,6 +121,7 @@ fn write_regression_bundles() {
             kind: divergence.kind(),
             divergence,
             divergence_rate: None,
+            capture: None,
             keys: Default::default(),
         }
         .with_keys(&keys);

@@ -171,26 +171,41 @@ pub fn found(anything: bool) -> ExitCode {
     }
 }
 
-/// Minimizes the first bundles a job wrote, printing each result.
+/// Captures and minimizes the first bundles a job wrote, printing each result: a divergence
+/// found on real threads gets a controlled schedule that replays it, or its bundle says none
+/// was found and gives its real-thread rate.
 pub fn minimize_first(bundles: impl IntoIterator<Item = PathBuf>) {
     if crate::interrupt::requested() {
         return;
     }
-    // A hang costs a whole timeout on every try, so it is left to `lockstep minimize DIR`.
-    let (hangs, others): (Vec<PathBuf>, Vec<PathBuf>) =
-        bundles.into_iter().partition(|dir| crate::repro::bundle::read(dir).is_ok_and(|c| c.kind == "hang"));
-    for dir in hangs.iter().take(crate::defaults::MINIMIZE_FIRST) {
-        println!("not minimized (a hang: every try runs to its timeout; `lockstep minimize` it): {}", dir.display());
+    let first: Vec<PathBuf> = bundles.into_iter().take(crate::defaults::MINIMIZE_FIRST).collect();
+    for dir in &first {
+        let executors = crate::repro::bundle::read(dir).and_then(|case| {
+            Ok((crate::jobs::executor(&case.reference.name)?, crate::jobs::executor(&case.candidate.name)?))
+        });
+        let captured = executors.and_then(|(reference, candidate)| {
+            let (budget, timeout) = (crate::defaults::CAPTURE_BUDGET, crate::defaults::CONTROLLED_TIMEOUT);
+            crate::repro::capture_bundle(dir, reference.as_ref(), &candidate, budget, timeout)
+        });
+        match captured {
+            Ok(Some(note)) => println!("{} {}", dir.display(), note.describe()),
+            Ok(None) => {}
+            Err(e) => println!("not captured: {e}"),
+        }
     }
-    let first: Vec<PathBuf> = others.into_iter().take(crate::defaults::MINIMIZE_FIRST).collect();
     for (dir, result) in crate::repro::minimize::minimize_each(&first) {
         match result {
+            Ok(m) if m.kept_original => {
+                println!("not minimized (the smaller block never diverged in its re-check): {}", dir.display())
+            }
             Ok(m) => println!(
-                "minimized {} -> {} transactions ({} evaluations, {:.1} s): {}",
+                "minimized {} -> {} transactions ({} evaluations, {:.1} s, diverges in {} of {} replays): {}",
                 m.original_txs,
                 m.block.txs.len(),
                 m.evaluations,
                 m.elapsed.as_secs_f64(),
+                m.recheck_hits,
+                m.recheck_runs,
                 dir.display()
             ),
             Err(e) => println!("not minimized: {e}"),

@@ -73,7 +73,7 @@ pub fn run(a: ReplayArgs) -> Result<ExitCode> {
         let r = replay::replay_block(
             block.clone(),
             schedule.clone(),
-            threads,
+            (threads, i),
             &candidate,
             reference.as_ref(),
             STEP_BUDGET,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// What `lockstep explore` runs.
 pub struct ExploreOptions {
-    /// Workloads explored in order, `blocks` blocks each.
+    /// Workloads explored in turn (round-robin), `blocks` blocks each.
     pub workloads: Vec<Workload>,
     /// The run seed: block `n` comes from [`block_seed`]`(seed, n)`, its schedule `s` from
     /// `block_seed(block seed, s)`.
@@ -130,8 +130,10 @@ pub fn run(opts: &ExploreOptions) -> ExploreReport {
     let start = Instant::now();
     let mut report = ExploreReport { seed: opts.seed, ..Default::default() };
     let mut n = 0u64;
-    'blocks: for w in &opts.workloads {
-        for _ in 0..opts.blocks {
+    // Round-robin: every workload's first block, then every workload's second, so that the
+    // families late in the list are reached early.
+    'blocks: for _ in 0..opts.blocks {
+        for w in &opts.workloads {
             if crate::interrupt::requested() {
                 report.interrupted = true;
                 break 'blocks;

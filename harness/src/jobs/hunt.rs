@@ -7,7 +7,7 @@
 use crate::check::{self, Divergence, isolate};
 use crate::defaults::STEP_BUDGET;
 use crate::jobs::run::HOT_RATIOS;
-use crate::repro::{Controlled, Found, capture, minimize_bundle, replay_bundle, write_found};
+use crate::repro::{Controlled, Found, bundle, capture_bundle, minimize_bundle, replay::replay_block, write_found};
 use crate::schedule::{DelayHook, Strategy, StrategyKind, diverges_under};
 use crate::workload::{Family, Generated, Workload, block_seed};
 use lockstep_executors::hook::ScheduleHook;
@@ -109,6 +109,9 @@ pub struct HuntRow {
     /// Whether the divergence was found on real threads and then captured under a controlled
     /// schedule (which the bundle holds).
     pub captured: bool,
+    /// For a divergence found on real threads: of plain real-thread runs of its block, how
+    /// many diverged (what replaying it without a captured schedule would give).
+    pub real_thread_rate: Option<(usize, usize)>,
     /// Of `replays` replays of the minimized bundle, how many diverged the same way.
     pub replayed: Option<(usize, usize)>,
     /// Why the kept divergence could not be minimized or replayed.
@@ -254,20 +257,10 @@ fn search(opts: &HuntOptions, candidate: &Arc<dyn Executor>, strategy: HuntStrat
     (attempt, None)
 }
 
-/// Writes the kept divergence's bundle (with a captured schedule when it was found on real
-/// threads and one reproduces it), minimizes it within the budget and measures its replay
-/// rate.
-fn keep(opts: &HuntOptions, candidate: &Arc<dyn Executor>, mut hit: Hit, dir: &std::path::Path, row: &mut HuntRow) {
-    if hit.found.controlled.is_none() {
-        let block = Arc::new(hit.generated.block.clone());
-        let capture_budget = opts.minimize_budget / 4;
-        if let Some(c) = capture(candidate, &block, &hit.expected, &hit.found.divergence, capture_budget, opts.timeout)
-        {
-            hit.found.threads = c.schedule.workers;
-            hit.found.controlled = Some(c);
-            row.captured = true;
-        }
-    }
+/// Writes the kept divergence's bundle, captures it under a schedule when it was found on real
+/// threads (half the minimization budget), minimizes it within the budget and measures its
+/// replay rate as `lockstep replay --repeat` does.
+fn keep(opts: &HuntOptions, candidate: &Arc<dyn Executor>, hit: Hit, dir: &std::path::Path, row: &mut HuntRow) {
     let _ = std::fs::remove_dir_all(dir);
     let (r, c) = (opts.reference.as_ref(), candidate.as_ref());
     let bundle = match write_found(dir, 0, &hit.found, &hit.generated, r, c, &hit.expected) {
@@ -278,16 +271,33 @@ fn keep(opts: &HuntOptions, candidate: &Arc<dyn Executor>, mut hit: Hit, dir: &s
         }
     };
     row.bundle = Some(bundle.clone());
-    let runs = if hit.found.controlled.is_some() { 1 } else { 5 };
+    match capture_bundle(&bundle, opts.reference.as_ref(), candidate, opts.minimize_budget / 2, opts.timeout) {
+        Ok(Some(note)) => {
+            row.captured = note.captured;
+            row.real_thread_rate = Some(note.real_thread_rate);
+        }
+        Ok(None) => {}
+        Err(e) => row.note = Some(format!("not captured: {e}")),
+    }
+    let runs = if hit.found.controlled.is_some() || row.captured { 1 } else { 5 };
     match minimize_bundle(&bundle, opts.reference.clone(), candidate.clone(), opts.minimize_budget, runs, false) {
         Ok(m) => row.txs = Some((m.original_txs, m.block.txs.len())),
         Err(e) => row.note = Some(format!("not minimized: {e}")),
     }
-    let kind = hit.found.divergence.kind();
+    // As `lockstep replay --repeat N` runs it.
+    let case = match bundle::read(&bundle) {
+        Ok(c) => c,
+        Err(e) => {
+            row.note = Some(format!("bundle unreadable: {e}"));
+            return;
+        }
+    };
+    let block = Arc::new(case.block);
     let mut hits = 0;
-    for _ in 0..opts.replays {
-        match replay_bundle(&bundle, candidate, opts.reference.as_ref(), STEP_BUDGET, opts.timeout) {
-            Ok(replayed) => hits += usize::from(replayed.divergence.is_some_and(|d: Divergence| d.kind() == kind)),
+    for run in 0..opts.replays {
+        let (s, at) = (case.schedule.clone(), (case.threads, run as u64));
+        match replay_block(block.clone(), s, at, candidate, opts.reference.as_ref(), STEP_BUDGET, opts.timeout) {
+            Ok(replayed) => hits += usize::from(replayed.divergence.is_some_and(|d: Divergence| d.kind() == case.kind)),
             Err(e) => {
                 row.note = Some(format!("replay failed: {e}"));
                 break;
@@ -309,8 +319,19 @@ fn cell(a: Option<&Attempt>) -> String {
 /// The hunt as a text table: one row per candidate, a column per strategy.
 pub fn table(rows: &[HuntRow]) -> String {
     use lockstep_reports::table::Table;
-    let mut t =
-        Table::new(["executor", "class", "threads", "delays", "pct", "high-first", "kept", "kind", "txs", "replay"]);
+    let mut t = Table::new([
+        "executor",
+        "class",
+        "threads",
+        "delays",
+        "pct",
+        "high-first",
+        "kept",
+        "kind",
+        "txs",
+        "real threads",
+        "replay",
+    ]);
     for r in rows {
         let mut cells = vec![r.executor.clone(), r.class.map_or("control".into(), |c| format!("#{c}"))];
         cells.extend(HuntStrategy::ALL.iter().map(|s| cell(r.attempts.iter().find(|a| a.strategy == s.name()))));
@@ -318,6 +339,7 @@ pub fn table(rows: &[HuntRow]) -> String {
         cells.push(kept.unwrap_or_else(|| "-".into()));
         cells.push(r.first_attempt().and_then(|a| a.kind.clone()).unwrap_or_else(|| "-".into()));
         cells.push(r.txs.map_or("-".into(), |(from, to)| format!("{from} -> {to}")));
+        cells.push(r.real_thread_rate.map_or("-".into(), |(h, n)| format!("{h}/{n}")));
         cells.push(r.replayed.map_or("-".into(), |(h, n)| format!("{h}/{n}")));
         t.row(cells);
     }

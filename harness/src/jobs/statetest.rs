@@ -313,6 +313,9 @@ fn run_case(opts: &Options, case: &Case, control: &RunControl, r: &mut FileResul
                 continue;
             }
             Err(d) => {
+                if d.kind() == "hang" {
+                    crate::progress::note(format!("{} hung on {id}: {d}", exec.name()));
+                }
                 r.record(exec.name(), id.clone(), file, fork, Status::Failed, Some(d.to_string()));
                 r.failures.push(failure(d.to_string()));
                 if let Some((ref_exec, ref_out)) = &reference {
@@ -414,6 +417,11 @@ pub(crate) fn run_packed(opts: &Options, name: &str, block: &BlockInput, control
     let mut reference: Option<(Arc<dyn Executor>, BlockOutput)> = None;
     for exec in &opts.executors {
         let result = isolate::run_caught(exec.as_ref(), block, &with_deadline(control, opts.timeout));
+        if let Err(d) = &result
+            && d.kind() == "hang"
+        {
+            crate::progress::note(format!("{} hung on {id}: {d}", exec.name()));
+        }
         if let Err(d) = &result
             && d.is_unsupported()
         {

@@ -72,6 +72,13 @@ pub fn run(opts: &StressOptions) -> Vec<StressRow> {
                 if let Some(d) =
                     check::judge(&expected, result, opts.reference.capabilities().common(opts.candidate.capabilities()))
                 {
+                    if d.kind() == "hang" {
+                        crate::progress::note(format!(
+                            "{} hung on {} at {threads} threads, run {r}: {d}",
+                            opts.candidate.name(),
+                            w.label()
+                        ));
+                    }
                     row.divergences += 1;
                     row.first.get_or_insert((bseed, r, d.to_string()));
                 }

@@ -60,6 +60,10 @@ pub struct Case {
     /// Of the re-check runs after minimization, how many diverged: (diverged, runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub divergence_rate: Option<(usize, usize)>,
+    /// For a divergence found on real threads: whether a controlled schedule was found for it
+    /// and the rate it shows at on real threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<super::CaptureNote>,
     /// Secret keys of the senders that have one (generated blocks, fixtures with
     /// `secretKey`): what the exported t8n and state-test files sign with.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -86,6 +90,7 @@ impl Case {
             kind: divergence.kind(),
             divergence,
             divergence_rate: None,
+            capture: None,
             keys: BTreeMap::new(),
         }
     }

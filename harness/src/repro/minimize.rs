@@ -146,18 +146,19 @@ pub fn subset(base: &BlockInput, keep: &[usize]) -> BlockInput {
     BlockInput { txs, ..base.clone() }
 }
 
-/// `block` with every transaction of `from` sent by `into` instead, `into`'s transactions
-/// re-chained from its first nonce.
-fn merge_sender(block: &BlockInput, from: Address, into: Address) -> BlockInput {
+/// `block` with every transaction of `from` sent and signed by `into` instead, `into`'s
+/// transactions re-chained from its first nonce; `None` when `into` has no key to sign with
+/// (a transaction that came with its signature only).
+fn merge_sender(block: &BlockInput, from: Address, into: Address) -> Option<BlockInput> {
     let mut b = block.clone();
+    let key = b.txs.iter().find(|t| t.sender == into).and_then(|t| t.secret_key)?;
     let first = b.txs.iter().filter(|t| t.sender == into).map(|t| t.nonce).min().unwrap_or(0);
     let mut next = first;
     for t in b.txs.iter_mut().filter(|t| t.sender == from || t.sender == into) {
-        t.sender = into;
-        t.nonce = next;
+        (t.sender, t.secret_key, t.signature, t.nonce) = (into, Some(key), None, next);
         next += 1;
     }
-    b
+    Some(b)
 }
 
 /// What minimization did.
@@ -301,12 +302,11 @@ fn search(block: &BlockInput, pred: &Predicate, deadline: Instant, progress: boo
     }
     for (j, from) in senders.iter().enumerate().skip(1) {
         for into in &senders[..j] {
-            if best.txs.iter().any(|t| t.sender == *into) {
-                let merged = merge_sender(&best, *from, *into);
-                if s.test(&merged) {
-                    best = merged;
-                    break;
-                }
+            if let Some(merged) = merge_sender(&best, *from, *into)
+                && s.test(&merged)
+            {
+                best = merged;
+                break;
             }
         }
     }
@@ -426,7 +426,7 @@ mod tests {
         let kept = super::subset(&block, &[2, 3, 4]);
         let got: Vec<(Address, u64)> = kept.txs.iter().map(|t| (t.sender, t.nonce)).collect();
         assert_eq!(got, vec![(a, 5), (a, 6), (b, 0)]);
-        let merged = super::merge_sender(&block, b, a);
+        let merged = super::merge_sender(&block, b, a).expect("generated senders have keys");
         assert!(merged.txs.iter().all(|t| t.sender == a));
         assert_eq!(merged.txs.iter().map(|t| t.nonce).collect::<Vec<_>>(), vec![5, 6, 7, 8, 9]);
     }

@@ -14,7 +14,7 @@ pub mod state_test;
 pub mod t8n;
 
 pub use bundle::{Case, ExecutorId};
-pub use capture::capture;
+pub use capture::{CaptureNote, capture, capture_bundle};
 pub use found::{Controlled, Found, write_found};
 pub use minimize::{Minimized, minimize_bundle};
 pub use replay::{Replayed, replay_bundle};

@@ -17,10 +17,13 @@ pub fn readme(dir: &Path, case: &Case) -> String {
     } else {
         format!("{} replay {} --repeat 10", crate::registry::program(), dir.display())
     };
-    let rate = case
+    let mut rate = case
         .divergence_rate
         .map(|(h, n)| format!("\nIt diverged in {h} of {n} re-runs after minimization.\n"))
         .unwrap_or_default();
+    if let Some(note) = &case.capture {
+        rate.push_str(&format!("\n{}\n", note.describe()));
+    }
     let st = if case.block.txs.len() == 1 {
         format!(
             "\nOne transaction suffices: `statetest.json` expects the reference's result\n(`lockstep statetest {} --executor {}`).\n",
