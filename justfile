@@ -43,6 +43,11 @@ fuzz-oss:
 fuzz-smoke SECONDS="30":
     fuzz/smoke.sh {{SECONDS}}
 
+# Every seeded Block-STM bug against every search strategy, and the unmutated build as the
+# control (`lockstep hunt`, a build with the planted-bugs feature): ARGS go to it.
+hunt *ARGS:
+    cargo run --release --features planted-bugs -- hunt {{ARGS}}
+
 # Every official fixture (state tests and blockchain tests) on every bundled executor, then both
 # kinds packed into multi-transaction blocks.
 conformance:
