@@ -41,6 +41,19 @@ pub fn judge(
     }
 }
 
+/// Workload `w`'s block at `seed`, shared, with the reference's output on it; `None` when the
+/// reference cannot run it.
+pub fn generated(
+    w: &crate::workload::Workload,
+    seed: u64,
+    reference: &dyn Executor,
+) -> Option<(crate::workload::Generated, Arc<BlockInput>, BlockOutput)> {
+    let generated = w.generate(seed);
+    let block = Arc::new(generated.block.clone());
+    let expected = reference_output(reference, &block).ok()?;
+    Some((generated, block, expected))
+}
+
 /// The reference's output for `block`, run on the calling thread with one worker and
 /// [`REFERENCE_TIMEOUT`](crate::defaults::REFERENCE_TIMEOUT) as its deadline.
 ///

@@ -30,7 +30,7 @@ pub use throughput::Phases;
 
 use crate::check::{self, Divergence, check_block};
 use crate::defaults::{EXEC_TIMEOUT, MINIMIZE_BUDGET, MINIMIZE_RUNS, STEP_BUDGET};
-use crate::repro::{bundle, minimize_bundle, paths::new_bundle_dir};
+use crate::repro::{bundle, capture_bundle, minimize_bundle, paths::new_bundle_dir};
 use crate::schedule::{Schedule, Strategy, diverges_under};
 use crate::workload::ArbitraryBlock;
 use lockstep_executors::{BlockInput, BlockOutput, Executor, Sequential};
@@ -254,7 +254,13 @@ impl Target {
             new_bundle_dir(&self.out_dir, &label, &identity).and_then(|d| bundle::write(&d, &bundle_case, expected));
         let bundle = match written {
             Ok(dir) => {
+                // Found on real threads: captured under a schedule first when one reproduces it.
                 // A flaky case may not reproduce; the unminimized bundle still stands.
+                if bundle_case.schedule.is_none() {
+                    let timeout = crate::defaults::CONTROLLED_TIMEOUT;
+                    let _ =
+                        capture_bundle(&dir, self.reference.as_ref(), &self.candidate, self.minimize_budget, timeout);
+                }
                 let _ = minimize_bundle(
                     &dir,
                     self.reference.clone(),

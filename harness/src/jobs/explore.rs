@@ -140,9 +140,7 @@ pub fn run(opts: &ExploreOptions) -> ExploreReport {
             }
             let bseed = block_seed(opts.seed, n);
             n += 1;
-            let generated = w.generate(bseed);
-            let block = Arc::new(generated.block.clone());
-            let Ok(expected) = check::reference_output(opts.reference.as_ref(), &block) else {
+            let Some((generated, block, expected)) = check::generated(w, bseed, opts.reference.as_ref()) else {
                 continue;
             };
             report.blocks += 1;

@@ -202,9 +202,7 @@ fn search(opts: &HuntOptions, candidate: &Arc<dyn Executor>, strategy: HuntStrat
         let w = &workloads[(n % workloads.len() as u64) as usize];
         let bseed = block_seed(opts.seed, n);
         n += 1;
-        let generated = w.generate(bseed);
-        let block = Arc::new(generated.block.clone());
-        let Ok(expected) = check::reference_output(opts.reference.as_ref(), &block) else {
+        let Some((generated, block, expected)) = check::generated(w, bseed, opts.reference.as_ref()) else {
             continue;
         };
         attempt.blocks += 1;
@@ -395,7 +393,8 @@ pub fn to_report(rows: &[HuntRow], meta: lockstep_reports::Meta) -> lockstep_rep
             message: Some(message),
             bundle: row.bundle.as_ref().map(|p| p.display().to_string()),
         });
-        if let Some(first) = row.first_attempt()
+        // A seeded bug's divergence is the expected outcome; the control's is a finding.
+        if let Some(first) = row.first_attempt().filter(|_| row.class.is_none())
             && let Some(what) = &first.divergence
         {
             r.divergences.push(lockstep_reports::DivergenceRecord {

@@ -484,8 +484,45 @@ pub fn minimize_bundle(
     progress: bool,
 ) -> Result<Minimized> {
     let start = Instant::now();
+    let original = bundle::read(dir)?;
+    let (mut m, mut best) = minimize_round(dir, original.clone(), &reference, &candidate, budget, runs, progress)?;
+    // A schedule found again on the smaller block often lets another round shrink it further.
+    while let Some((case, _)) = &best
+        && case.schedule.is_some()
+        && start.elapsed() < budget.mul_f64(0.8)
+    {
+        let left = budget.saturating_sub(start.elapsed());
+        let before = case.block.txs.len();
+        match minimize_round(dir, case.clone(), &reference, &candidate, left, runs, progress) {
+            Ok((next, Some(smaller))) if smaller.0.block.txs.len() < before => {
+                m = Minimized { evaluations: m.evaluations + next.evaluations, original_txs: m.original_txs, ..next };
+                best = Some(smaller);
+            }
+            _ => break,
+        }
+    }
+    m.elapsed = start.elapsed();
+    let Some((case, expected)) = best else { return Ok(m) };
+    bundle::write_json(&dir.join("original-case.json"), &original)?;
+    bundle::write(dir, &case, &expected)?;
+    Ok(m)
+}
+
+/// One round of [`minimize_bundle`] on `case`: the minimized case and the reference's output
+/// on its block, or `None` (with `kept_original` set) when the result never diverged in its
+/// re-check.
+fn minimize_round(
+    dir: &Path,
+    case: bundle::Case,
+    reference: &Arc<dyn Executor>,
+    candidate: &Arc<dyn Executor>,
+    budget: Duration,
+    runs: usize,
+    progress: bool,
+) -> Result<(Minimized, Option<(bundle::Case, BlockOutput)>)> {
+    let (reference, candidate) = (reference.clone(), candidate.clone());
+    let start = Instant::now();
     let deadline = start + budget;
-    let case = bundle::read(dir)?;
     let original = Arc::new(case.block.clone());
     let t0 = Instant::now();
     let expected = check::reference_output(reference.as_ref(), &original)?;
@@ -572,9 +609,8 @@ pub fn minimize_bundle(
     m.elapsed = start.elapsed();
     if m.recheck_hits == 0 {
         m.kept_original = true;
-        return Ok(m);
+        return Ok((m, None));
     }
-    bundle::write_json(&dir.join("original-case.json"), &case)?;
     let min_case = bundle::Case {
         block: m.block.clone(),
         divergence,
@@ -582,8 +618,7 @@ pub fn minimize_bundle(
         schedule,
         ..case
     };
-    bundle::write(dir, &min_case, &expected)?;
-    Ok(m)
+    Ok((m, Some((min_case, expected))))
 }
 
 /// Runs a step needs to see a divergence of rate `rate` with 95 % odds: the least `k` with
