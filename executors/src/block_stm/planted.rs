@@ -31,7 +31,7 @@ impl PlantedBug {
     }
 }
 
-/// One seeded bug. Named by [`Mutant::slug`]; `block-stm-SLUG` is the executor that carries it.
+/// One seeded bug; [`Mutant::executor`] names the Block-STM build that carries it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mutant {
     /// MVMemory identifies a storage slot by its low 64 bits: two slots equal there share

@@ -548,7 +548,12 @@ fn minimize_round(
             schedule::diverges_under(&c, b, &expected, workers, strategy, STEP_BUDGET, timeout).0
         }));
         pred.runs = runs.max(20);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !pred.holds_within(&case.block, &(0..case.block.txs.len()).collect::<Vec<_>>(), left) {
+            return Err(Error::NotReproduced { path: dir.to_path_buf(), kind: case.kind });
+        }
     } else {
+        // The measured hits already show the divergence on the original block.
         // The rate on the original block decides how many runs a step needs.
         let measure = 10;
         let hits = (0..measure)
@@ -562,10 +567,6 @@ fn minimize_round(
             return Err(Error::NotReproduced { path: dir.to_path_buf(), kind: case.kind });
         }
         pred.runs = runs.max(runs_for(hits as f64 / measure as f64));
-    }
-    let left = deadline.saturating_duration_since(Instant::now());
-    if !pred.holds_within(&case.block, &(0..case.block.txs.len()).collect::<Vec<_>>(), left) {
-        return Err(Error::NotReproduced { path: dir.to_path_buf(), kind: case.kind });
     }
     // The search gets 70 % of the budget; finding the schedule again and the re-check the rest.
     let mut m = search(&case.block, &pred, start + budget.mul_f64(0.7), progress);

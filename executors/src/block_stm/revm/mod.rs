@@ -472,12 +472,13 @@ impl RevmVm {
                 let info = Info { balance: info.balance, nonce: info.nonce, code_hash: info.code_hash };
                 AccountValue { info: Some(info), storage_reset: reset }
             };
-            let nonce_only = new
-                .info
-                .zip(read.info)
-                .is_some_and(|(n, r)| n.nonce != r.nonce && n.balance == r.balance && n.code_hash == r.code_hash)
-                && new.storage_reset == read.storage_reset;
-            if nonce_only && self.bug.is(Mutant::NonceOnlyWriteDropped) {
+            let nonce_only = || {
+                new.info
+                    .zip(read.info)
+                    .is_some_and(|(n, r)| n.nonce != r.nonce && n.balance == r.balance && n.code_hash == r.code_hash)
+                    && new.storage_reset == read.storage_reset
+            };
+            if self.bug.is(Mutant::NonceOnlyWriteDropped) && nonce_only() {
                 continue;
             }
             if new != *read {

@@ -150,11 +150,8 @@ impl<'a> View<'a> {
             if !self.vm.bug.is(Mutant::UnrecordedFeeRead) {
                 self.reads.push(Read::Deltas { after, versions: deltas.iter().map(|(v, _)| *v).collect() });
             }
-            let sender = match &self.vm.items[self.tx.0] {
-                Item::Tx(i) => Some(self.vm.block.txs[*i].sender),
-                _ => None,
-            };
-            let misses_fees = sender == Some(address) && self.vm.bug.is(Mutant::BeneficiarySenderMissesFees);
+            let sends = || matches!(&self.vm.items[self.tx.0], Item::Tx(i) if self.vm.block.txs[*i].sender == address);
+            let misses_fees = self.vm.bug.is(Mutant::BeneficiarySenderMissesFees) && sends();
             for (version, fee) in deltas.into_iter().filter(|_| !misses_fees) {
                 let Value::Fee(fee) = fee else { unreachable!("deltas are fees") };
                 self.vm.credit_fee(&mut value, fee, version.tx);
